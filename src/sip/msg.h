@@ -158,6 +158,12 @@ struct sip_msg {
 	 * so a 400 can still be answered; these say what went wrong. */
 	int error_status;         /* 400, 505, 413 ... or 0 */
 	const char *error_reason; /* static text, e.g. "Bad CSeq" */
+
+	/* Source address of a received request as text, filled by the transport after parsing
+	 * (sip_msg_parse clears them). When src_ip is set, sip_build_response() stamps the top Via
+	 * with received= and, if the request asked for it, rport= (RFC 3261 §18.2.1, RFC 3581). */
+	struct sb_slice src_ip;
+	struct sb_slice src_port;
 };
 
 enum sip_parse_mode {
@@ -168,6 +174,13 @@ enum sip_parse_mode {
 /* Parse one message at buf. Returns bytes consumed (> 0), SB_EAGAIN (stream: need more),
  * or SB_EMALFORMED (m->error_status / error_reason say why; partial fields kept). */
 int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_mode mode);
+/* Notes on sip_msg_parse:
+ * - Leading CR/LF bytes (keep-alives, RFC 5626 §3.5.1) are skipped and counted in the return value;
+ *   a buffer of only CR/LF gives SB_EAGAIN on a stream and SB_EMALFORMED with error_status 0
+ *   (nothing to answer) on a datagram. Use sip_msg_keepalive_len() to consume them on a stream.
+ * - error_status 0 with SB_EMALFORMED: drop silently. Responses are never answered (discard).
+ * - Bare LF line ends are accepted as well as CRLF. */
+size_t sip_msg_keepalive_len(const char *buf, size_t len);
 
 const char *sip_method_name(enum sip_method m);
 enum sip_method sip_method_from(struct sb_slice name);
@@ -187,8 +200,11 @@ struct sip_hdr_iter {
 	bool in_hdr; /* inside a header */
 };
 void sip_hdr_iter_init(struct sip_hdr_iter *it);
+/* Empty elements (",,") are skipped; values are trimmed of LWS. */
 bool sip_hdr_next_value(const struct sip_msg *m, enum sip_hdr_id id, struct sip_hdr_iter *it,
 			struct sb_slice *value);
+/* Number of values sip_hdr_next_value() would return (e.g. the Via count). */
+size_t sip_hdr_count_values(const struct sip_msg *m, enum sip_hdr_id id);
 
 /* Parsers for header bodies (pure, bounded). 0 or SB_EMALFORMED. */
 int sip_via_parse(struct sb_slice in, struct sip_via *out);
@@ -196,7 +212,8 @@ int sip_name_addr_parse(struct sb_slice in, struct sip_name_addr *out);
 int sip_cseq_parse(struct sb_slice in, struct sip_cseq *out);
 
 /* Find ;name[=value] in a raw parameter list such as ";a=b;lr". The name is case-insensitive.
- * value is empty for a parameter without '='. */
+ * value is empty for a parameter without '='; a quoted-string value keeps its quotes.
+ * SWS around ';' and '=' is allowed (header params); value may be NULL. */
 bool sip_param_get(struct sb_slice params, const char *name, struct sb_slice *value);
 
 /* Does an option tag appear in Require/Supported/... (comma lists)? */

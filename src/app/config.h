@@ -1,0 +1,38 @@
+/* switchboard's settings: embedded defaults, the config file, then command-line flags.
+ * Owns parsing of both; every setting has a default so `serve` runs with no file. */
+#ifndef SB_APP_CONFIG_H
+#define SB_APP_CONFIG_H
+
+#include <stdint.h>
+
+#include "base/log.h"
+#include "sip/transport.h"
+
+#define SB_VERSION "0.1.0"
+
+struct sb_config {
+	char sip_listen[128];
+	char sip_tls_listen[128];
+	char tls_cert[256], tls_key[256];
+	char http_listen[128];
+	char rtp_ports[32];
+	char rtp_ip[64];
+	char data_dir[256];
+	enum sb_log_level log_level;
+	uint32_t t1_ms, t2_ms, t4_ms;
+	uint32_t max_calls;
+	/* dial */
+	uint32_t dial_duration;
+	enum sip_tp_type dial_transport;
+	char dial_proxy[128];
+	char dial_user[128], dial_password[128];
+};
+
+void sb_config_defaults(struct sb_config *c);
+/* Load a config file (a YAML mapping of top-level scalar keys; see docs/configuration.md).
+ * 0 or a negative code with a message in err. */
+int sb_config_file(struct sb_config *c, const char *path, char *err, size_t cap);
+/* Apply flags; --config is loaded first wherever it appears, so flags override the file. */
+int sb_config_args(struct sb_config *c, int argc, char **argv, char *err, size_t cap);
+
+#endif

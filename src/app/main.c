@@ -1,0 +1,434 @@
+/* switchboard's entry point: command line, configuration, wiring of the modules, signals.
+ * The only place that holds process state; `serve` runs the gateway, `dial` places one call. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "app/config.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "rtp/echo.h"
+#include "rtp/pool.h"
+#include "sip/transport.h"
+#include "sip/ua.h"
+
+struct app {
+	struct sb_config cfg;
+	uv_loop_t *loop;
+	struct sip_ua *ua;
+	struct rtp_pool pool;
+	uv_signal_t sigterm, sigint;
+	int exit_code;
+	bool stopping;
+	/* dial mode */
+	struct sip_call *out_call;
+	uv_timer_t dial_timer;
+	bool answered;
+	int final_status;
+};
+
+/* Per-call media of the vertical slice: an RTP echo on a pool port. */
+struct echo_leg {
+	struct app *app;
+	struct rtp_echo *echo;
+	uint16_t port;
+};
+
+static void leg_free(struct echo_leg *leg)
+{
+	if (leg->echo)
+		rtp_echo_close(leg->echo);
+	if (leg->port)
+		rtp_pool_put(&leg->app->pool, leg->port);
+	free(leg);
+}
+
+static int leg_open(struct app *app, const char *ip, struct echo_leg **out)
+{
+	struct echo_leg *leg = calloc(1, sizeof(*leg));
+	if (!leg)
+		return SB_ENOMEM;
+	leg->app = app;
+	/* A port may be taken by another process: try a few. */
+	for (int i = 0; i < 16; i++) {
+		uint16_t port = rtp_pool_get(&app->pool);
+		if (!port)
+			break;
+		if (rtp_echo_new(&leg->echo, app->loop, ip, port) == 0) {
+			leg->port = port;
+			*out = leg;
+			return 0;
+		}
+		rtp_pool_put(&app->pool, port);
+	}
+	free(leg);
+	return SB_ENORES;
+}
+
+static void media_local_for(struct app *app, struct echo_leg *leg, struct sip_media_local *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->addr, sizeof(m->addr), "%s", app->cfg.rtp_ip);
+	m->port = leg->port;
+	m->telephone_event = true;
+}
+
+static void on_call_media(struct sip_call *c, const struct sip_media_state *m, void *arg)
+{
+	(void)c;
+	(void)arg;
+	SB_INFO("app", "media: %s pt %u to %s:%u (remote %s, local %s)",
+		sdp_codec_info(m->codec) ? sdp_codec_info(m->codec)->name : "?", m->pt, m->remote_addr,
+		m->remote_port, sdp_dir_name(m->remote_dir), sdp_dir_name(m->local_dir));
+}
+
+static void on_call_hold(struct sip_call *c, bool held, enum sdp_dir dir, void *arg)
+{
+	(void)c;
+	(void)arg;
+	SB_INFO("app", "call %s by remote (%s)", held ? "held" : "resumed", sdp_dir_name(dir));
+}
+
+static void on_call_dtmf(struct sip_call *c, char digit, uint32_t ms, void *arg)
+{
+	(void)c;
+	(void)arg;
+	SB_INFO("app", "DTMF digit %c (%u ms)", digit, ms);
+}
+
+static void on_call_ended(struct sip_call *c, int status, const char *reason, void *arg)
+{
+	struct echo_leg *leg = arg;
+	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status, reason ? reason : "");
+	if (leg)
+		leg_free(leg);
+}
+
+static const struct sip_call_handlers serve_call_handlers = {
+	.media = on_call_media,
+	.hold = on_call_hold,
+	.dtmf = on_call_dtmf,
+	.ended = on_call_ended,
+};
+
+static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in, void *arg)
+{
+	(void)ua;
+	struct app *app = arg;
+	SB_INFO("app", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user), SB_SLICE_ARG(in->to_user));
+	sip_call_set_handlers(c, &serve_call_handlers, NULL);
+	/* Dev routing: only loopback callers are accepted until trunks exist. */
+	if (!sip_sockaddr_is_loopback(&in->src.addr)) {
+		sip_call_reject(c, 480, NULL);
+		return;
+	}
+	struct echo_leg *leg;
+	if (leg_open(app, app->cfg.rtp_ip, &leg)) {
+		sip_call_reject(c, 503, "No Media Ports");
+		return;
+	}
+	sip_call_set_handlers(c, &serve_call_handlers, leg);
+	struct sip_media_local m;
+	media_local_for(app, leg, &m);
+	int err = sip_call_answer(c, &m);
+	if (err)
+		sip_call_reject(c, err == SB_ENOTFOUND ? 488 : 500, NULL); /* ended frees the leg */
+}
+
+static const struct sip_ua_handlers ua_handlers = {.incoming = on_incoming};
+
+/* ---- lifecycle ---- */
+
+static void ua_closed(void *arg)
+{
+	struct app *app = arg;
+	app->ua = NULL;
+	uv_close((uv_handle_t *)&app->sigterm, NULL);
+	uv_close((uv_handle_t *)&app->sigint, NULL);
+	if (uv_is_active((uv_handle_t *)&app->dial_timer) || app->dial_timer.data)
+		uv_close((uv_handle_t *)&app->dial_timer, NULL);
+}
+
+static void app_stop(struct app *app)
+{
+	if (app->stopping)
+		return;
+	app->stopping = true;
+	SB_INFO("app", "shutting down: ending %zu calls", sip_ua_call_count(app->ua));
+	sip_ua_shutdown(app->ua, ua_closed, app);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	(void)signum;
+	app_stop(s->data);
+}
+
+static int parse_hostport(const char *s, char *host, size_t cap, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return SB_EINVAL;
+	size_t hl = (size_t)(colon - s);
+	if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= cap)
+		return SB_EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	char *end;
+	errno = 0;
+	long p = strtol(colon + 1, &end, 10);
+	if (errno || *end || p < 0 || p > 65535)
+		return SB_EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int start_sip(struct app *app, bool with_handlers)
+{
+	struct sb_config *cfg = &app->cfg;
+	struct sip_ua_opts o = {
+		.loop = app->loop,
+		.handlers = with_handlers ? &ua_handlers : NULL,
+		.arg = app,
+		.t1_ms = cfg->t1_ms,
+		.t2_ms = cfg->t2_ms,
+		.t4_ms = cfg->t4_ms,
+		.tls_cert_file = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
+		.tls_key_file = cfg->tls_key[0] ? cfg->tls_key : NULL,
+		.max_calls = cfg->max_calls,
+	};
+	int err = sip_ua_new(&app->ua, &o);
+	if (err) {
+		SB_ERROR("app", "SIP stack: %s", sb_strerror(err));
+		return err;
+	}
+	char host[128];
+	uint16_t port;
+	if (parse_hostport(cfg->sip_listen, host, sizeof(host), &port)) {
+		SB_ERROR("app", "bad --sip-listen %s (want HOST:PORT)", cfg->sip_listen);
+		return SB_EINVAL;
+	}
+	err = sip_ua_listen(app->ua, SIP_TP_UDP, host, port);
+	if (!err)
+		err = sip_ua_listen(app->ua, SIP_TP_TCP, host, sip_ua_port(app->ua, SIP_TP_UDP));
+	if (err) {
+		SB_ERROR("app", "cannot listen for SIP on %s", cfg->sip_listen);
+		return err;
+	}
+	if (cfg->tls_cert[0]) {
+		char thost[128];
+		uint16_t tport = 0;
+		if (cfg->sip_tls_listen[0]) {
+			if (parse_hostport(cfg->sip_tls_listen, thost, sizeof(thost), &tport))
+				return SB_EINVAL;
+		} else {
+			snprintf(thost, sizeof(thost), "%s", host);
+			tport = port ? (uint16_t)(port + 1) : 0;
+		}
+		err = sip_ua_listen(app->ua, SIP_TP_TLS, thost, tport);
+		if (err) {
+			SB_ERROR("app", "cannot listen for SIP over TLS");
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int setup_common(struct app *app)
+{
+	app->loop = uv_default_loop();
+	uint16_t lo, hi;
+	if (rtp_pool_parse_range(app->cfg.rtp_ports, &lo, &hi) || rtp_pool_init(&app->pool, lo, hi)) {
+		SB_ERROR("app", "bad RTP port range %s (want LO-HI)", app->cfg.rtp_ports);
+		return SB_EINVAL;
+	}
+	uv_signal_init(app->loop, &app->sigterm);
+	uv_signal_init(app->loop, &app->sigint);
+	app->sigterm.data = app->sigint.data = app;
+	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&app->sigint, on_signal, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int cmd_serve(struct app *app)
+{
+	if (setup_common(app))
+		return 2;
+	if (app->cfg.data_dir[0] && mkdir(app->cfg.data_dir, 0755) && errno != EEXIST) {
+		SB_ERROR("app", "cannot create data directory %s: %s", app->cfg.data_dir, strerror(errno));
+		return 2;
+	}
+	if (start_sip(app, true))
+		return 2;
+	uint16_t tls = sip_ua_port(app->ua, SIP_TP_TLS);
+	char host[128];
+	uint16_t port;
+	parse_hostport(app->cfg.sip_listen, host, sizeof(host), &port);
+	SB_INFO("app", "switchboard ready: sip udp+tcp %s:%u%s%s%.0u rtp %s http %s data %s", host,
+		sip_ua_port(app->ua, SIP_TP_UDP), tls ? " tls " : "", tls ? host : "", tls, app->cfg.rtp_ports,
+		app->cfg.http_listen, app->cfg.data_dir);
+	uv_run(app->loop, UV_RUN_DEFAULT);
+	rtp_pool_free(&app->pool);
+	uv_loop_close(app->loop);
+	SB_INFO("app", "stopped");
+	return 0;
+}
+
+/* ---- dial ---- */
+
+static void dial_hangup_timer(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	if (app->out_call)
+		sip_call_hangup(app->out_call, NULL, NULL);
+}
+
+static void dial_established(struct sip_call *c, void *arg)
+{
+	(void)c;
+	struct echo_leg *leg = arg;
+	struct app *app = leg->app;
+	app->answered = true;
+	SB_INFO("app", "call answered; hanging up in %u s", app->cfg.dial_duration);
+	uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.dial_duration * 1000, 0);
+}
+
+static void dial_progress(struct sip_call *c, int status, void *arg)
+{
+	(void)c;
+	(void)arg;
+	SB_INFO("app", "progress: %d", status);
+}
+
+static void dial_ended(struct sip_call *c, int status, const char *reason, void *arg)
+{
+	struct echo_leg *leg = arg;
+	struct app *app = leg->app;
+	app->out_call = NULL;
+	app->final_status = status;
+	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status, reason ? reason : "");
+	if (leg->echo)
+		SB_INFO("app", "echoed %llu RTP packets", (unsigned long long)rtp_echo_packets(leg->echo));
+	leg_free(leg);
+	uv_timer_stop(&app->dial_timer);
+	app->exit_code = app->answered ? 0 : 1;
+	app_stop(app);
+}
+
+static const struct sip_call_handlers dial_handlers = {
+	.progress = dial_progress,
+	.established = dial_established,
+	.media = on_call_media,
+	.hold = on_call_hold,
+	.dtmf = on_call_dtmf,
+	.ended = dial_ended,
+};
+
+static int cmd_dial(struct app *app, const char *target)
+{
+	if (setup_common(app))
+		return 2;
+	if (!strstr(app->cfg.sip_listen, ":"))
+		return 2;
+	if (start_sip(app, false))
+		return 2;
+	uv_timer_init(app->loop, &app->dial_timer);
+	app->dial_timer.data = app;
+	struct echo_leg *leg;
+	if (leg_open(app, app->cfg.rtp_ip, &leg)) {
+		SB_ERROR("app", "no RTP port available");
+		return 2;
+	}
+	struct sip_dial_opts o = {
+		.target = target,
+		.from_user = "switchboard",
+		.transport = app->cfg.dial_transport,
+		.proxy = app->cfg.dial_proxy[0] ? app->cfg.dial_proxy : NULL,
+		.auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
+		.auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
+	};
+	struct sip_media_local *m = &o.media;
+	media_local_for(app, leg, m);
+	int err = sip_dial(app->ua, &o, &dial_handlers, leg, &app->out_call);
+	if (err) {
+		SB_ERROR("app", "cannot dial %s: %s", target, sb_strerror(err));
+		leg_free(leg);
+		app->exit_code = 2;
+		app_stop(app);
+	}
+	uv_run(app->loop, UV_RUN_DEFAULT);
+	rtp_pool_free(&app->pool);
+	uv_loop_close(app->loop);
+	return app->exit_code;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: switchboard serve [options]\n"
+	      "       switchboard dial URI [--duration SECONDS] [--transport udp|tcp|tls] [--proxy HOST:PORT]\n"
+	      "                            [--auth-user U --auth-password P] [options]\n"
+	      "       switchboard version\n"
+	      "options:\n"
+	      "  --config FILE          configuration file (switchboard.yaml)\n"
+	      "  --sip-listen HOST:PORT SIP over UDP and TCP (default 127.0.0.1:5060; port 0 picks one)\n"
+	      "  --sip-tls-listen HOST:PORT  SIP over TLS (default: SIP port + 1 when a certificate is set)\n"
+	      "  --tls-cert FILE --tls-key FILE  certificate and key (PEM) for SIP over TLS\n"
+	      "  --http-listen HOST:PORT HTTP API (default 127.0.0.1:7880)\n"
+	      "  --rtp-ports LO-HI      RTP port range (default 10000-20000)\n"
+	      "  --rtp-ip IP            address put in SDP (default 127.0.0.1)\n"
+	      "  --data-dir DIR         data directory (default ./data)\n"
+	      "  --log-level LEVEL      error, warn, info, debug, trace (default info)\n"
+	      "  --t1 MS --t2 MS --t4 MS  SIP timer bases (default 500, 4000, 5000)\n"
+	      "  --max-calls N          answer 503 above N concurrent calls (default unlimited)\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	sb_config_defaults(&app.cfg);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("switchboard %s\n", SB_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	const char *target = NULL;
+	int first = 2;
+	if (!strcmp(cmd, "dial")) {
+		if (argc < 3 || argv[2][0] == '-') {
+			usage(stderr);
+			return 2;
+		}
+		target = argv[2];
+		first = 3;
+		snprintf(app.cfg.sip_listen, sizeof(app.cfg.sip_listen), "127.0.0.1:0");
+	} else if (strcmp(cmd, "serve")) {
+		fprintf(stderr, "switchboard: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	char err[256];
+	if (sb_config_args(&app.cfg, argc - first, argv + first, err, sizeof(err))) {
+		fprintf(stderr, "switchboard: %s\n", err);
+		return 2;
+	}
+	sb_log_set_level(app.cfg.log_level);
+	return target ? cmd_dial(&app, target) : cmd_serve(&app);
+}

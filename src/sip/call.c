@@ -1,0 +1,1456 @@
+/* INVITE dialogs, UAS and UAC (RFC 3261 §12-15): call setup, offer/answer, 2xx retransmission,
+ * re-INVITE/UPDATE hold and resume, BYE, CANCEL, INFO DTMF, REFER with NOTIFY sipfrag. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/rand.h"
+#include "sip/build.h"
+#include "sip/digest.h"
+#include "sip/ua_int.h"
+#include "sip/uri.h"
+
+#define TAG_LEN 10
+
+struct sip_dial_opts_copy {
+	char auth_user[128];
+	char auth_password[128];
+	char auth_realm[128];
+	bool has_auth;
+	char extra[1024];
+	char ruri[512];
+	char from[512];
+	struct sip_digest_client dc;
+};
+
+static void call_end(struct sip_call *c, int status, const char *reason);
+static int send_request(struct sip_call *c, enum sip_method method, const char *extra,
+			struct sb_slice ctype, struct sb_slice body, struct sip_txn **out);
+
+/* ---- table ---- */
+
+static uint64_t dialog_hash(struct sb_slice call_id, struct sb_slice local_tag)
+{
+	return sb_hash(call_id.p, call_id.len) * 31 ^ sb_hash(local_tag.p, local_tag.len);
+}
+
+struct sip_call *sip__call_find(struct sip_ua *ua, struct sb_slice call_id, struct sb_slice local_tag)
+{
+	uint64_t h = dialog_hash(call_id, local_tag);
+	for (struct sb_hnode *n = sb_htab_chain(&ua->dialogs, h); n; n = n->next) {
+		if (n->hash != h)
+			continue;
+		struct sip_call *c = SB_CONTAINER_OF(n, struct sip_call, node);
+		if (sb_slice_eq(c->call_id, call_id) && sb_slice_eq(c->local_tag, local_tag))
+			return c;
+	}
+	return NULL;
+}
+
+static void t2xx_fire(struct sb_timer *t, sb_time_ms now);
+static void tglare_fire(struct sb_timer *t, sb_time_ms now);
+static void trefer_fire(struct sb_timer *t, sb_time_ms now);
+
+static struct sip_call *call_new(struct sip_ua *ua, bool outgoing)
+{
+	struct sip_call *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->ua = ua;
+	c->outgoing = outgoing;
+	sb_arena_init(&c->arena, 2048);
+	sb_timer_init(&c->t2xx, t2xx_fire);
+	sb_timer_init(&c->tglare, tglare_fire);
+	sb_timer_init(&c->trefer, trefer_fire);
+	sdp_local_init(&c->sdp);
+	c->next = ua->calls;
+	if (ua->calls)
+		ua->calls->prev = c;
+	ua->calls = c;
+	ua->ncalls++;
+	return c;
+}
+
+static void call_table_add(struct sip_call *c)
+{
+	sb_htab_insert(&c->ua->dialogs, &c->node, dialog_hash(c->call_id, c->local_tag));
+	c->in_table = true;
+}
+
+static void call_free(struct sip_call *c)
+{
+	struct sip_ua *ua = c->ua;
+	if (c->in_table)
+		sb_htab_remove(&ua->dialogs, &c->node);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ua->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ua->ncalls--;
+	for (struct sip__link *l = c->links; l; l = l->next)
+		l->call = NULL;
+	sb_timers_disarm(&ua->timers, &c->t2xx);
+	sb_timers_disarm(&ua->timers, &c->tglare);
+	sb_timers_disarm(&ua->timers, &c->trefer);
+	free(c->resp2xx);
+	free(c->ack);
+	free(c->dial);
+	sb_arena_free(&c->arena);
+	free(c);
+}
+
+/* Attach a transaction to the call (its link gets the call). */
+static void call_adopt(struct sip_call *c, struct sip_txn *t)
+{
+	struct sip__link *l = sip_txn_arg(t);
+	if (!l || l->call == c)
+		return;
+	l->call = c;
+	l->next = c->links;
+	c->links = l;
+}
+
+static struct sb_slice cdup(struct sip_call *c, struct sb_slice s)
+{
+	struct sb_slice out = SB_SLICE_NULL;
+	if (sb_arena_dup(&c->arena, s, &out))
+		return SB_SLICE_NULL;
+	return out;
+}
+
+static struct sb_slice dup_printf(struct sip_call *c, const char *fmt, ...) SB_PRINTF(2, 3);
+static struct sb_slice dup_printf(struct sip_call *c, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return SB_SLICE_NULL;
+	return cdup(c, sb_slice(tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
+}
+
+/* ---- media ---- */
+
+static void local_media_set(struct sip_call *c, const struct sip_media_local *m)
+{
+	snprintf(c->sdp_addr, sizeof(c->sdp_addr), "%s", m->addr);
+	c->sdp.addrtype = strchr(m->addr, ':') ? SDP_ADDR_IP6 : SDP_ADDR_IP4;
+	c->sdp.origin_addr = sb_slice_cstr(c->sdp_addr);
+	c->sdp.conn_addr = sb_slice_cstr(c->sdp_addr);
+	c->sdp.rtp_port = m->port;
+	c->sdp.username = SB_SLICE_LIT("switchboard");
+	c->sdp.session_name = SB_SLICE_LIT("switchboard");
+	if (m->n_codecs) {
+		memcpy(c->sdp.codecs, m->codecs, sizeof(c->sdp.codecs));
+		c->sdp.n_codecs = m->n_codecs;
+	}
+	c->sdp.telephone_event = m->telephone_event;
+	if (!c->sdp.sess_id) {
+		c->sdp.sess_id = sb_random_u32();
+		c->sdp.sess_version = c->sdp.sess_id;
+	}
+	c->have_local_media = true;
+}
+
+static void media_from_result(struct sip_call *c, const struct sdp_result *r)
+{
+	struct sip_media_state *m = &c->media;
+	m->codec = r->codec;
+	m->pt = r->pt;
+	m->te_pt = r->te_pt;
+	snprintf(m->remote_addr, sizeof(m->remote_addr), "%s", r->remote_addr);
+	m->remote_port = r->remote_port;
+	m->remote_dir = r->remote_dir;
+	m->local_dir = r->local_dir;
+	m->ptime = r->remote_ptime ? r->remote_ptime : 20;
+}
+
+/* Apply a new remote description: report media, and hold when the remote's receive half
+ * appears or disappears. */
+static void media_changed(struct sip_call *c, const struct sdp_result *r)
+{
+	media_from_result(c, r);
+	bool held = r->remote_hold;
+	bool changed = held != c->remote_hold;
+	c->remote_hold = held;
+	if (c->h && c->h->media)
+		c->h->media(c, &c->media, c->arg);
+	if (changed && c->h && c->h->hold)
+		c->h->hold(c, held, r->remote_dir, c->arg);
+}
+
+/* Answer an offer body; prints the answer into b. */
+static int answer_offer(struct sip_call *c, struct sb_slice offer_body, struct sb_buf *b, struct sdp_result *r)
+{
+	struct sdp_session off;
+	if (sdp_parse(&off, offer_body))
+		return SB_EMALFORMED;
+	c->sdp.dir = c->local_hold ? SDP_SENDONLY : SDP_SENDRECV;
+	int err = sdp_negotiate_answer(&off, &c->sdp, r);
+	if (err)
+		return err;
+	return sdp_make_answer(b, &c->sdp, &off, r);
+}
+
+/* ---- building requests ---- */
+
+static void print_via(struct sip_call *c, struct sb_buf *b, const char *branch)
+{
+	bool v6 = strchr(c->local_ip, ':') != NULL;
+	sb_buf_printf(b, "Via: SIP/2.0/%s %s%s%s:%u;branch=%s;rport\r\n", sip_tp_name(c->dest.type),
+		      v6 ? "[" : "", c->local_ip, v6 ? "]" : "", c->local_port, branch);
+}
+
+static void print_contact(struct sip_call *c, struct sb_buf *b)
+{
+	bool v6 = strchr(c->local_ip, ':') != NULL;
+	sb_buf_printf(b, "Contact: <sip:%.*s@%s%s%s:%u%s>\r\n", SB_SLICE_ARG(c->contact_user), v6 ? "[" : "",
+		      c->local_ip, v6 ? "]" : "", c->local_port,
+		      c->dest.type == SIP_TP_TCP ? ";transport=tcp"
+		      : c->dest.type == SIP_TP_TLS ? ";transport=tls"
+						   : "");
+}
+
+/* Build an in-dialog (or initial) request into b. cseq 0 = next local CSeq. */
+static void build_request(struct sip_call *c, struct sb_buf *b, enum sip_method method, uint32_t cseq,
+			  const char *branch, const char *extra, struct sb_slice ctype, struct sb_slice body)
+{
+	const char *name = sip_method_name(method);
+	sb_buf_printf(b, "%s %.*s SIP/2.0\r\n", name, SB_SLICE_ARG(c->remote_target));
+	print_via(c, b, branch);
+	sb_buf_append_cstr(b, "Max-Forwards: 70\r\n");
+	for (size_t i = 0; i < c->nroutes; i++)
+		sb_buf_printf(b, "Route: %.*s\r\n", SB_SLICE_ARG(c->routes[i]));
+	sb_buf_printf(b, "From: %.*s\r\n", SB_SLICE_ARG(c->local_uri));
+	sb_buf_printf(b, "To: %.*s\r\n", SB_SLICE_ARG(c->remote_uri));
+	sb_buf_printf(b, "Call-ID: %.*s\r\n", SB_SLICE_ARG(c->call_id));
+	sb_buf_printf(b, "CSeq: %u %s\r\n", cseq, method == SIP_METHOD_ACK ? "ACK" : name);
+	if (method == SIP_METHOD_INVITE || method == SIP_METHOD_UPDATE || method == SIP_METHOD_REFER ||
+	    method == SIP_METHOD_NOTIFY)
+		print_contact(c, b);
+	if (method == SIP_METHOD_INVITE)
+		sb_buf_printf(b, "Allow: %s\r\nSupported: replaces, norefersub\r\n", sip__allow());
+	sb_buf_printf(b, "User-Agent: %s\r\n", c->ua->user_agent);
+	if (extra)
+		sb_buf_append_cstr(b, extra);
+	if (body.len)
+		sb_buf_printf(b, "Content-Type: %.*s\r\n", SB_SLICE_ARG(ctype));
+	sb_buf_printf(b, "Content-Length: %zu\r\n\r\n", body.len);
+	sb_buf_append_slice(b, body);
+}
+
+static int start_client_txn(struct sip_call *c, struct sb_buf *b, enum sip_method method, uint32_t cseq,
+			    struct sip_txn **out)
+{
+	if (b->err)
+		return b->err;
+	struct sip_msg *m = malloc(sizeof(*m));
+	if (!m)
+		return SB_ENOMEM;
+	int err = sip_msg_parse(m, b->p, b->len, SIP_PARSE_DATAGRAM);
+	if (err < 0) {
+		SB_ERROR("sip", "built an unparsable %s request", sip_method_name(method));
+		free(m);
+		return SB_EINVAL;
+	}
+	struct sip__link *l = sip__link_new(c->ua, c, &c->dest);
+	if (!l) {
+		free(m);
+		return SB_ENOMEM;
+	}
+	l->method = method;
+	l->cseq = cseq;
+	struct sip_txn *t = NULL;
+	err = sip_txn_client_new(c->ua->txl, sb_buf_slice(b), m, c->dest.type != SIP_TP_UDP,
+				 &sip__txn_handlers, l, sip__now(c->ua), &t);
+	free(m);
+	if (err) {
+		c->links = l->next;
+		free(l);
+		return err;
+	}
+	if (out)
+		*out = t;
+	return 0;
+}
+
+static int send_request(struct sip_call *c, enum sip_method method, const char *extra,
+			struct sb_slice ctype, struct sb_slice body, struct sip_txn **out)
+{
+	char branch[SIP_TXN_BRANCH_SIZE];
+	sip_txn_new_branch(branch);
+	uint32_t cseq = ++c->local_cseq;
+	char stack[2048];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	build_request(c, &b, method, cseq, branch, extra, ctype, body);
+	int err = start_client_txn(c, &b, method, cseq, out);
+	sb_buf_free(&b);
+	return err;
+}
+
+/* ---- responses to the INVITE we received ---- */
+
+static int respond_invite(struct sip_call *c, struct sip_txn *st, int status, const char *reason,
+			  struct sb_slice hdrs, const char *extra, struct sb_slice body, bool keep_2xx)
+{
+	char stack[2048];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	sb_buf_printf(&b, "SIP/2.0 %d %s\r\n", status, reason ? reason : sip_reason_phrase(status));
+	sb_buf_append_slice(&b, hdrs);
+	if (status > 100 && status < 300) {
+		print_contact(c, &b);
+		sb_buf_printf(&b, "Allow: %s\r\nSupported: replaces, norefersub\r\n", sip__allow());
+	}
+	sb_buf_printf(&b, "Server: %s\r\n", c->ua->user_agent);
+	if (extra)
+		sb_buf_append_cstr(&b, extra);
+	if (body.len)
+		sb_buf_append_cstr(&b, "Content-Type: application/sdp\r\n");
+	sb_buf_printf(&b, "Content-Length: %zu\r\n\r\n", body.len);
+	sb_buf_append_slice(&b, body);
+	int err = b.err;
+	if (!err && st)
+		err = sip_txn_respond(st, status, sb_buf_slice(&b), sip__now(c->ua));
+	else if (!err)
+		err = sip_transport_send(c->ua->tp, &c->reply_dest, sb_buf_slice(&b));
+	if (!err && keep_2xx) {
+		free(c->resp2xx);
+		c->resp2xx = malloc(b.len);
+		if (c->resp2xx) {
+			memcpy(c->resp2xx, b.p, b.len);
+			c->resp2xx_len = b.len;
+			sb_time_ms now = sip__now(c->ua);
+			const struct sip_txn_cfg *cfg = sip_txn_layer_cfg(c->ua->txl);
+			c->t2xx_interval = cfg->t1;
+			c->t2xx_give_up = now + 64 * cfg->t1;
+			if (c->reply_dest.type == SIP_TP_UDP)
+				sb_timers_arm(&c->ua->timers, &c->t2xx, now + c->t2xx_interval);
+			else
+				sb_timers_arm(&c->ua->timers, &c->t2xx, c->t2xx_give_up);
+		}
+	}
+	sb_buf_free(&b);
+	return err;
+}
+
+static void t2xx_fire(struct sb_timer *t, sb_time_ms now)
+{
+	struct sip_call *c = SB_CONTAINER_OF(t, struct sip_call, t2xx);
+	if (!c->resp2xx)
+		return;
+	if (now >= c->t2xx_give_up) {
+		/* RFC 3261 §13.3.1.4: no ACK in 64*T1, end the session with BYE. */
+		SB_WARN("sip", "no ACK for 2xx, ending call");
+		free(c->resp2xx);
+		c->resp2xx = NULL;
+		c->state = SIP__CALL_CONFIRMED;
+		if (send_request(c, SIP_METHOD_BYE, "Reason: SIP;cause=408;text=\"ACK timeout\"\r\n",
+				 SB_SLICE_NULL, SB_SLICE_NULL, NULL) == 0) {
+			c->state = SIP__CALL_ENDING;
+			c->end_status = 408;
+			c->end_reason = "no ACK";
+		} else {
+			call_end(c, 408, "no ACK");
+		}
+		return;
+	}
+	sip_transport_send(c->ua->tp, &c->reply_dest, sb_slice(c->resp2xx, c->resp2xx_len));
+	const struct sip_txn_cfg *cfg = sip_txn_layer_cfg(c->ua->txl);
+	c->t2xx_interval = c->t2xx_interval * 2 < cfg->t2 ? c->t2xx_interval * 2 : cfg->t2;
+	sb_time_ms next = now + c->t2xx_interval;
+	sb_timers_arm(&c->ua->timers, &c->t2xx, next < c->t2xx_give_up ? next : c->t2xx_give_up);
+}
+
+/* ---- incoming call ---- */
+
+static struct sb_slice unescape_dup(struct sip_call *c, struct sb_slice s)
+{
+	char tmp[256];
+	int n = sip_unescape(s, tmp, sizeof(tmp));
+	if (n < 0)
+		return cdup(c, s);
+	return cdup(c, sb_slice(tmp, (size_t)n));
+}
+
+void sip__call_incoming(struct sip_ua *ua, const struct sip_msg *m, const struct sip_dest *src,
+			struct sip_txn *st)
+{
+	struct sip_call *c = call_new(ua, false);
+	if (!c) {
+		sip__respond(ua, st, m, src, 500, NULL, SB_SLICE_NULL, "Retry-After: 5\r\n", SB_SLICE_NULL,
+			     SB_SLICE_NULL);
+		return;
+	}
+	call_adopt(c, st);
+	c->inv_st = st;
+	c->state = SIP__CALL_INCOMING;
+	struct sip__link *l = sip_txn_arg(st);
+	c->reply_dest = l->dest;
+	c->dest = *src;
+	char tag[TAG_LEN];
+	sb_random_token(tag, TAG_LEN);
+	c->call_id = cdup(c, m->call_id);
+	c->local_tag = cdup(c, sb_slice(tag, TAG_LEN));
+	c->remote_tag = cdup(c, m->from.tag);
+	c->remote_uri = cdup(c, sip_msg_hdr(m, SIP_HDR_FROM)->value);
+	c->local_uri = dup_printf(c, "%.*s;tag=%.*s", SB_SLICE_ARG(sip_msg_hdr(m, SIP_HDR_TO)->value),
+				  TAG_LEN, tag);
+	c->remote_cseq = m->cseq.num;
+	c->remote_cseq_set = true;
+	c->inv_cseq = m->cseq.num;
+	c->contact_user = m->ruri.user.len ? unescape_dup(c, m->ruri.user) : SB_SLICE_LIT("switchboard");
+	/* Remote target from Contact; route set from Record-Route in order (UAS side). */
+	struct sip_hdr_iter it;
+	struct sb_slice v;
+	sip_hdr_iter_init(&it);
+	if (sip_hdr_next_value(m, SIP_HDR_CONTACT, &it, &v)) {
+		struct sip_name_addr na;
+		if (sip_name_addr_parse(v, &na) == 0 && !na.star)
+			c->remote_target = cdup(c, na.uri.raw);
+	}
+	if (!c->remote_target.len)
+		c->remote_target = cdup(c, m->from.uri.raw);
+	sip_hdr_iter_init(&it);
+	while (c->nroutes < SIP__MAX_ROUTES && sip_hdr_next_value(m, SIP_HDR_RECORD_ROUTE, &it, &v))
+		c->routes[c->nroutes++] = cdup(c, v);
+	struct sip_dest next;
+	if (sip__resolve(c->nroutes ? c->routes[0] : c->remote_target, src->type, &next) == 0) {
+		if (next.type == src->type && sip_sockaddr_equal(&next.addr, &src->addr))
+			next.conn = src->conn;
+		c->dest = next;
+	}
+	sip__local_addr(ua, src, c->local_ip, sizeof(c->local_ip), &c->local_port);
+	char stack[2048];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	sip__render_resp_headers(&b, m, src, c->local_tag, true);
+	c->resp_hdrs = b.err ? SB_SLICE_NULL : cdup(c, sb_buf_slice(&b));
+	sb_buf_free(&b);
+	if (m->body.len && (!m->content_type.len || sb_slice_starts_with_nocase(m->content_type, "application/sdp"))) {
+		c->inv_has_offer = true;
+		c->inv_offer = cdup(c, m->body);
+	}
+	call_table_add(c);
+	if (!ua->h.incoming) {
+		sip_call_reject(c, 480, NULL);
+		return;
+	}
+	struct sip_incoming in = {.invite = m, .src = *src};
+	in.from_user = m->from.uri.user;
+	in.to_user = c->contact_user;
+	ua->h.incoming(ua, c, &in, ua->arg);
+}
+
+void sip_call_set_handlers(struct sip_call *c, const struct sip_call_handlers *h, void *arg)
+{
+	c->h = h;
+	c->arg = arg;
+}
+
+void *sip_call_arg(const struct sip_call *c)
+{
+	return c->arg;
+}
+
+struct sb_slice sip_call_id(const struct sip_call *c)
+{
+	return c->call_id;
+}
+
+bool sip_call_is_outgoing(const struct sip_call *c)
+{
+	return c->outgoing;
+}
+
+bool sip_call_on_hold(const struct sip_call *c)
+{
+	return c->local_hold;
+}
+
+bool sip_call_remote_hold(const struct sip_call *c)
+{
+	return c->remote_hold;
+}
+
+int sip_call_ringing(struct sip_call *c, const struct sip_media_local *early)
+{
+	if (c->outgoing || c->state != SIP__CALL_INCOMING || !c->inv_st)
+		return SB_ESTATE;
+	if (early && c->inv_has_offer) {
+		local_media_set(c, early);
+		char stack[1024];
+		struct sb_buf b;
+		sb_buf_init(&b, stack, sizeof(stack));
+		struct sdp_result r;
+		int err = answer_offer(c, c->inv_offer, &b, &r);
+		if (!err)
+			err = respond_invite(c, c->inv_st, 183, NULL, c->resp_hdrs, NULL, sb_buf_slice(&b), false);
+		sb_buf_free(&b);
+		if (!err)
+			media_changed(c, &r);
+		return err;
+	}
+	return respond_invite(c, c->inv_st, 180, NULL, c->resp_hdrs, NULL, SB_SLICE_NULL, false);
+}
+
+int sip_call_answer(struct sip_call *c, const struct sip_media_local *local)
+{
+	if (c->outgoing || c->state != SIP__CALL_INCOMING || !c->inv_st)
+		return SB_ESTATE;
+	local_media_set(c, local);
+	char stack[1024];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	struct sdp_result r;
+	int err;
+	if (c->inv_has_offer) {
+		err = answer_offer(c, c->inv_offer, &b, &r);
+	} else {
+		c->sdp.dir = SDP_SENDRECV;
+		err = sdp_make_offer(&b, &c->sdp); /* the answer comes in the ACK */
+	}
+	if (!err)
+		err = respond_invite(c, c->inv_st, 200, NULL, c->resp_hdrs, NULL, sb_buf_slice(&b), true);
+	sb_buf_free(&b);
+	if (err)
+		return err;
+	c->state = SIP__CALL_ANSWERED;
+	if (c->inv_has_offer)
+		media_changed(c, &r);
+	return 0;
+}
+
+int sip_call_reject(struct sip_call *c, int status, const char *reason)
+{
+	if (c->outgoing || c->state != SIP__CALL_INCOMING || status < 300 || status > 699)
+		return SB_ESTATE;
+	if (c->inv_st)
+		respond_invite(c, c->inv_st, status, reason, c->resp_hdrs,
+			       status == 503 || status == 480 ? "Retry-After: 5\r\n" : NULL, SB_SLICE_NULL, false);
+	call_end(c, status, reason ? reason : "rejected");
+	return 0;
+}
+
+void sip__call_cancel(struct sip_call *c)
+{
+	if (c->state != SIP__CALL_INCOMING)
+		return;
+	if (c->inv_st)
+		respond_invite(c, c->inv_st, 487, NULL, c->resp_hdrs, NULL, SB_SLICE_NULL, false);
+	call_end(c, 487, "cancelled");
+}
+
+void sip__call_ack(struct sip_call *c, const struct sip_msg *m)
+{
+	if (!c->resp2xx)
+		return; /* a retransmitted ACK */
+	if (m->cseq.num != c->inv_cseq)
+		return;
+	free(c->resp2xx);
+	c->resp2xx = NULL;
+	sb_timers_disarm(&c->ua->timers, &c->t2xx);
+	bool initial = c->state == SIP__CALL_ANSWERED;
+	if (initial)
+		c->state = SIP__CALL_CONFIRMED;
+	if (!c->inv_has_offer && m->body.len) {
+		/* Our 2xx carried the offer; the ACK carries the answer. */
+		struct sdp_session ans;
+		struct sdp_result r;
+		if (sdp_parse(&ans, m->body) == 0 && sdp_process_answer(&ans, &c->sdp, &r) == 0)
+			media_changed(c, &r);
+	}
+	if (initial && c->h && c->h->established)
+		c->h->established(c, c->arg);
+	if (c->state == SIP__CALL_ENDING && c->end_status == -1) {
+		/* hangup() came while waiting for the ACK */
+		send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL, SB_SLICE_NULL, NULL);
+	}
+}
+
+/* ---- in-dialog requests ---- */
+
+static void respond_in_dialog(struct sip_call *c, struct sip_txn *st, const struct sip_msg *m,
+			      const struct sip_dest *src, int status, const char *extra,
+			      struct sb_slice ctype, struct sb_slice body)
+{
+	(void)c;
+	sip__respond(c->ua, st, m, src, status, NULL, SB_SLICE_NULL, extra, ctype, body);
+}
+
+static int parse_dtmf_info(const struct sip_msg *m, char *digit, uint32_t *dur)
+{
+	struct sb_slice body = m->body;
+	*dur = 250;
+	if (sb_slice_starts_with_nocase(m->content_type, "application/dtmf-relay")) {
+		ptrdiff_t i = sb_slice_find_str(body, SB_SLICE_LIT("Signal"));
+		if (i < 0)
+			i = sb_slice_find_str(body, SB_SLICE_LIT("signal"));
+		if (i < 0)
+			return SB_EMALFORMED;
+		struct sb_slice rest = sb_slice(body.p + i + 6, body.len - (size_t)i - 6);
+		ptrdiff_t eq = sb_slice_find(rest, '=');
+		if (eq < 0)
+			return SB_EMALFORMED;
+		rest = sb_slice_trim(sb_slice(rest.p + eq + 1, rest.len - (size_t)eq - 1));
+		if (!rest.len)
+			return SB_EMALFORMED;
+		*digit = rest.p[0];
+		ptrdiff_t d = sb_slice_find_str(body, SB_SLICE_LIT("Duration"));
+		if (d >= 0) {
+			struct sb_slice dv = sb_slice(body.p + d + 8, body.len - (size_t)d - 8);
+			ptrdiff_t e = sb_slice_find(dv, '=');
+			if (e >= 0) {
+				dv = sb_slice(dv.p + e + 1, dv.len - (size_t)e - 1);
+				size_t n = 0;
+				while (n < dv.len && (dv.p[n] == ' ' || dv.p[n] == '\t'))
+					n++;
+				size_t k = n;
+				while (k < dv.len && dv.p[k] >= '0' && dv.p[k] <= '9')
+					k++;
+				uint32_t v;
+				if (sb_slice_to_u32(sb_slice(dv.p + n, k - n), 60000, &v) == 0)
+					*dur = v;
+			}
+		}
+	} else if (sb_slice_starts_with_nocase(m->content_type, "application/dtmf")) {
+		struct sb_slice t = sb_slice_trim(body);
+		if (!t.len)
+			return SB_EMALFORMED;
+		*digit = t.p[0];
+	} else {
+		return SB_EUNSUPPORTED;
+	}
+	char d = *digit;
+	if (d >= 'a' && d <= 'd')
+		d = (char)(d - 32);
+	if (d == '1' + 9)
+		d = '*';
+	if (!((d >= '0' && d <= '9') || d == '*' || d == '#' || (d >= 'A' && d <= 'D')))
+		return SB_EMALFORMED;
+	*digit = d;
+	return 0;
+}
+
+static void on_refer_notify(struct sip_call *c, const struct sip_msg *m)
+{
+	/* message/sipfrag: "SIP/2.0 200 OK" */
+	struct sb_slice b = sb_slice_trim(m->body);
+	int status = 0;
+	const char *reason = "";
+	char rbuf[64] = "";
+	if (b.len >= 12 && sb_slice_starts_with_nocase(b, "SIP/2.0 ")) {
+		uint32_t v;
+		if (sb_slice_to_u32(sb_slice(b.p + 8, 3), 699, &v) == 0)
+			status = (int)v;
+		size_t e = 12;
+		while (e < b.len && b.p[e] != '\r' && b.p[e] != '\n')
+			e++;
+		if (e > 12)
+			sb_slice_copy(sb_slice(b.p + 12, e - 12), rbuf, sizeof(rbuf));
+		reason = rbuf;
+	}
+	bool terminated = false;
+	const struct sip_hdr *ss = sip_msg_hdr(m, SIP_HDR_SUBSCRIPTION_STATE);
+	if (ss && sb_slice_starts_with_nocase(ss->value, "terminated"))
+		terminated = true;
+	if (status >= 200 || (terminated && status == 0)) {
+		if (!status)
+			status = 408;
+		c->refer_active = false;
+		sb_timers_disarm(&c->ua->timers, &c->trefer);
+		void (*done)(void *, int, const char *) = c->refer_done;
+		c->refer_done = NULL;
+		if (done)
+			done(c->refer_arg, status, reason);
+	}
+}
+
+static void handle_reinvite(struct sip_call *c, struct sip_txn *st, const struct sip_msg *m,
+			    const struct sip_dest *src, bool update)
+{
+	if (c->inv_ct || (c->resp2xx && !update)) {
+		/* Glare (RFC 3261 §14.2): our own INVITE is pending. */
+		respond_in_dialog(c, st, m, src, 491, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+		return;
+	}
+	char stack[1024];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	struct sdp_result r;
+	int err = 0;
+	bool offer = m->body.len > 0;
+	if (offer) {
+		err = answer_offer(c, m->body, &b, &r);
+		if (err == SB_ENOTFOUND || err == SB_EMALFORMED) {
+			respond_in_dialog(c, st, m, src, 488, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+			sb_buf_free(&b);
+			return;
+		}
+	} else {
+		sdp_local_next_version(&c->sdp);
+		c->sdp.dir = c->local_hold ? SDP_SENDONLY : SDP_SENDRECV;
+		err = sdp_make_offer(&b, &c->sdp);
+	}
+	if (err) {
+		respond_in_dialog(c, st, m, src, 500, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+		sb_buf_free(&b);
+		return;
+	}
+	if (update) {
+		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_LIT("application/sdp"), sb_buf_slice(&b));
+	} else {
+		c->inv_cseq = m->cseq.num;
+		c->inv_has_offer = offer;
+		char hstack[1024];
+		struct sb_buf hb;
+		sb_buf_init(&hb, hstack, sizeof(hstack));
+		sip__render_resp_headers(&hb, m, src, SB_SLICE_NULL, false);
+		if (!hb.err)
+			respond_invite(c, st, 200, NULL, sb_buf_slice(&hb), NULL, sb_buf_slice(&b), true);
+		sb_buf_free(&hb);
+	}
+	sb_buf_free(&b);
+	if (offer)
+		media_changed(c, &r);
+}
+
+void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip_msg *m,
+			 const struct sip_dest *src)
+{
+	if (c->remote_cseq_set && m->cseq.num < c->remote_cseq) {
+		sip__respond(ua, NULL, m, src, 500, "CSeq Out Of Order", SB_SLICE_NULL, NULL, SB_SLICE_NULL,
+			     SB_SLICE_NULL);
+		return;
+	}
+	c->remote_cseq = m->cseq.num;
+	c->remote_cseq_set = true;
+	struct sip__link *l = sip__link_new(ua, c, src);
+	struct sip_txn *st = NULL;
+	if (!l || sip_txn_server_new(ua->txl, m, src->type != SIP_TP_UDP, &sip__txn_handlers, l,
+				     sip__now(ua), &st)) {
+		if (l) {
+			c->links = l->next;
+			free(l);
+		}
+		sip__respond(ua, NULL, m, src, 500, NULL, SB_SLICE_NULL, "Retry-After: 1\r\n", SB_SLICE_NULL,
+			     SB_SLICE_NULL);
+		return;
+	}
+	switch (m->method) {
+	case SIP_METHOD_BYE:
+		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+		if (c->state == SIP__CALL_INCOMING && c->inv_st)
+			respond_invite(c, c->inv_st, 487, NULL, c->resp_hdrs, NULL, SB_SLICE_NULL, false);
+		call_end(c, 200, "remote bye");
+		return;
+	case SIP_METHOD_INVITE:
+		if (c->state == SIP__CALL_INCOMING || c->state == SIP__CALL_CALLING) {
+			respond_in_dialog(c, st, m, src, 500, "Retry-After: 2\r\n", SB_SLICE_NULL, SB_SLICE_NULL);
+			return;
+		}
+		handle_reinvite(c, st, m, src, false);
+		return;
+	case SIP_METHOD_UPDATE:
+		handle_reinvite(c, st, m, src, true);
+		return;
+	case SIP_METHOD_INFO: {
+		char digit;
+		uint32_t dur;
+		int err = parse_dtmf_info(m, &digit, &dur);
+		if (err == SB_EUNSUPPORTED && !m->body.len)
+			err = 0, digit = 0; /* empty INFO: keep-alive */
+		if (err) {
+			respond_in_dialog(c, st, m, src, err == SB_EUNSUPPORTED ? 415 : 400,
+					  "Accept: application/dtmf-relay, application/dtmf\r\n", SB_SLICE_NULL,
+					  SB_SLICE_NULL);
+			return;
+		}
+		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+		if (digit) {
+			SB_INFO("sip", "DTMF %c (%u ms) by INFO", digit, dur);
+			if (c->h && c->h->dtmf)
+				c->h->dtmf(c, digit, dur, c->arg);
+		}
+		return;
+	}
+	case SIP_METHOD_REFER: {
+		const struct sip_hdr *rt = sip_msg_hdr(m, SIP_HDR_REFER_TO);
+		if (!rt) {
+			respond_in_dialog(c, st, m, src, 400, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+			return;
+		}
+		if (!c->h || !c->h->refer || c->refer_in_active) {
+			respond_in_dialog(c, st, m, src, c->refer_in_active ? 491 : 603, NULL, SB_SLICE_NULL,
+					  SB_SLICE_NULL);
+			return;
+		}
+		/* Answer at once (202) so the referrer's transaction completes; the outcome
+		 * follows by NOTIFY from sip_call_refer_notify. Rejection by the application
+		 * becomes a final NOTIFY. */
+		respond_in_dialog(c, st, m, src, 202, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+		c->refer_in_active = true;
+		c->refer_in_cseq = m->cseq.num;
+		sip_call_refer_notify(c, 100, "Trying");
+		struct sip_refer_request r = {.refer_to = rt->value};
+		const struct sip_hdr *rb = sip_msg_hdr(m, SIP_HDR_REFERRED_BY);
+		if (rb)
+			r.referred_by = rb->value;
+		struct sip_name_addr na;
+		if (sip_name_addr_parse(rt->value, &na) == 0 && na.uri.headers.len)
+			r.replaces = na.uri.headers;
+		c->h->refer(c, &r, c->arg);
+		return;
+	}
+	case SIP_METHOD_NOTIFY: {
+		const struct sip_hdr *ev = sip_msg_hdr(m, SIP_HDR_EVENT);
+		bool refer = ev && sb_slice_starts_with_nocase(ev->value, "refer");
+		if (!refer || !c->refer_active) {
+			respond_in_dialog(c, st, m, src, 481, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+			return;
+		}
+		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+		on_refer_notify(c, m);
+		return;
+	}
+	case SIP_METHOD_OPTIONS: {
+		char extra[160];
+		snprintf(extra, sizeof(extra), "Allow: %s\r\nAccept: application/sdp\r\n", sip__allow());
+		respond_in_dialog(c, st, m, src, 200, extra, SB_SLICE_NULL, SB_SLICE_NULL);
+		return;
+	}
+	case SIP_METHOD_PRACK:
+		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+		return;
+	default: {
+		char extra[160];
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", sip__allow());
+		respond_in_dialog(c, st, m, src, 405, extra, SB_SLICE_NULL, SB_SLICE_NULL);
+		return;
+	}
+	}
+}
+
+int sip_call_refer_accept(struct sip_call *c)
+{
+	return c->refer_in_active ? 0 : SB_ESTATE;
+}
+
+int sip_call_refer_reject(struct sip_call *c, int status)
+{
+	if (!c->refer_in_active)
+		return SB_ESTATE;
+	return sip_call_refer_notify(c, status >= 300 ? status : 603, NULL);
+}
+
+int sip_call_refer_notify(struct sip_call *c, int status, const char *reason)
+{
+	if (!c->refer_in_active || c->state != SIP__CALL_CONFIRMED)
+		return SB_ESTATE;
+	bool final = status >= 200;
+	char extra[128], body[128];
+	snprintf(extra, sizeof(extra), "Event: refer;id=%u\r\nSubscription-State: %s\r\n", c->refer_in_cseq,
+		 final ? "terminated;reason=noresource" : "active;expires=60");
+	int n = snprintf(body, sizeof(body), "SIP/2.0 %d %s\r\n", status,
+			 reason ? reason : sip_reason_phrase(status));
+	if (final)
+		c->refer_in_active = false;
+	return send_request(c, SIP_METHOD_NOTIFY, extra, SB_SLICE_LIT("message/sipfrag;version=2.0"),
+			    sb_slice(body, (size_t)n), NULL);
+}
+
+/* ---- responses to our requests ---- */
+
+static void send_ack(struct sip_call *c, uint32_t cseq, struct sb_slice body)
+{
+	char branch[SIP_TXN_BRANCH_SIZE];
+	sip_txn_new_branch(branch);
+	char stack[2048];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	build_request(c, &b, SIP_METHOD_ACK, cseq, branch, NULL,
+		      body.len ? SB_SLICE_LIT("application/sdp") : SB_SLICE_NULL, body);
+	if (!b.err) {
+		free(c->ack);
+		c->ack = malloc(b.len);
+		if (c->ack) {
+			memcpy(c->ack, b.p, b.len);
+			c->ack_len = b.len;
+		}
+		sip_transport_send(c->ua->tp, &c->dest, sb_buf_slice(&b));
+	}
+	sb_buf_free(&b);
+}
+
+static void op_done(struct sip__op *op, int status)
+{
+	void (*done)(void *, int) = op->done;
+	op->done = NULL;
+	if (done)
+		done(op->arg, status);
+}
+
+/* The dialog is established by a 2xx to our initial INVITE. */
+static void uac_establish(struct sip_call *c, const struct sip_msg *rsp)
+{
+	c->remote_tag = cdup(c, rsp->to.tag);
+	c->remote_uri = cdup(c, sip_msg_hdr(rsp, SIP_HDR_TO)->value);
+	struct sip_hdr_iter it;
+	struct sb_slice v;
+	sip_hdr_iter_init(&it);
+	if (sip_hdr_next_value(rsp, SIP_HDR_CONTACT, &it, &v)) {
+		struct sip_name_addr na;
+		if (sip_name_addr_parse(v, &na) == 0 && !na.star)
+			c->remote_target = cdup(c, na.uri.raw);
+	}
+	/* Route set: Record-Route in reverse order (UAC side, §12.1.2). */
+	struct sb_slice rr[SIP__MAX_ROUTES];
+	size_t n = 0;
+	sip_hdr_iter_init(&it);
+	while (n < SIP__MAX_ROUTES && sip_hdr_next_value(rsp, SIP_HDR_RECORD_ROUTE, &it, &v))
+		rr[n++] = v;
+	c->nroutes = 0;
+	for (size_t i = n; i > 0; i--)
+		c->routes[c->nroutes++] = cdup(c, rr[i - 1]);
+	struct sip_dest next;
+	if (sip__resolve(c->nroutes ? c->routes[0] : c->remote_target, c->dest.type, &next) == 0)
+		c->dest = next;
+}
+
+static int auth_retry(struct sip_call *c, const struct sip_msg *rsp)
+{
+	struct sip_dial_opts_copy *d = c->dial;
+	if (!d || !d->has_auth || c->auth_tried)
+		return SB_EAUTH;
+	enum sip_hdr_id hid = rsp->status == 401 ? SIP_HDR_WWW_AUTHENTICATE : SIP_HDR_PROXY_AUTHENTICATE;
+	int err = sip_digest_client_take_msg(&d->dc, rsp, hid, sb_slice_cstr(d->auth_realm));
+	if (err)
+		return err;
+	char astack[512];
+	struct sb_buf ab;
+	sb_buf_init(&ab, astack, sizeof(astack));
+	err = sip_digest_client_authorize(&d->dc, sb_slice_cstr(d->auth_user), sb_slice_cstr(d->auth_password),
+					  SB_SLICE_LIT("INVITE"), sb_slice_cstr(d->ruri), SB_SLICE_NULL, &ab);
+	char authz[1024];
+	sb_slice_copy(sb_buf_slice(&ab), authz, sizeof(authz));
+	sb_buf_free(&ab);
+	if (err)
+		return err;
+	c->auth_tried = true;
+	char extra[2200];
+	int n = snprintf(extra, sizeof(extra), "%s: %s\r\n%s",
+			 rsp->status == 401 ? "Authorization" : "Proxy-Authorization", authz, d->extra);
+	if (n < 0 || (size_t)n >= sizeof(extra))
+		return SB_ETOOBIG;
+	/* Same dialog identifiers, CSeq + 1, new branch (RFC 3261 §22.2). */
+	char body_stack[1024];
+	struct sb_buf body;
+	sb_buf_init(&body, body_stack, sizeof(body_stack));
+	sdp_make_offer(&body, &c->sdp);
+	err = send_request(c, SIP_METHOD_INVITE, extra, SB_SLICE_LIT("application/sdp"), sb_buf_slice(&body),
+			   &c->inv_ct);
+	sb_buf_free(&body);
+	if (!err)
+		c->initial_cseq = c->local_cseq;
+	return err;
+}
+
+static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
+{
+	int st = rsp->status;
+	if (st < 200) {
+		if (c->state != SIP__CALL_CALLING)
+			return;
+		if (c->cancel_wanted && c->inv_ct == t) {
+			struct sip_txn *ct = NULL;
+			struct sip__link *l = sip__link_new(c->ua, c, &c->dest);
+			if (l) {
+				l->method = SIP_METHOD_CANCEL;
+				if (sip_txn_client_cancel(t, SB_SLICE_NULL, &sip__txn_handlers, l, sip__now(c->ua),
+							  &ct)) {
+					c->links = l->next;
+					free(l);
+				}
+			}
+			return;
+		}
+		if (st > 100 && c->h && c->h->progress)
+			c->h->progress(c, st, c->arg);
+		if (st == 183 && rsp->body.len && !c->media.remote_port) {
+			struct sdp_session ans;
+			struct sdp_result r;
+			if (sdp_parse(&ans, rsp->body) == 0 && sdp_process_answer(&ans, &c->sdp, &r) == 0)
+				media_changed(c, &r);
+		}
+		return;
+	}
+	if (st < 300) {
+		if (c->state == SIP__CALL_CALLING) {
+			uac_establish(c, rsp);
+			send_ack(c, rsp->cseq.num, SB_SLICE_NULL);
+			if (c->cancel_wanted || c->ua->shutting_down) {
+				c->state = SIP__CALL_CONFIRMED;
+				c->end_status = 200;
+				c->end_reason = "cancelled after answer";
+				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL, SB_SLICE_NULL, NULL))
+					call_end(c, 487, "cancelled");
+				else
+					c->state = SIP__CALL_ENDING;
+				return;
+			}
+			c->state = SIP__CALL_CONFIRMED;
+			struct sdp_session ans;
+			struct sdp_result r;
+			if (rsp->body.len && sdp_parse(&ans, rsp->body) == 0 &&
+			    sdp_process_answer(&ans, &c->sdp, &r) == 0) {
+				media_changed(c, &r);
+			} else {
+				SB_WARN("sip", "2xx without a usable SDP answer, hanging up");
+				c->end_status = 488;
+				c->end_reason = "no usable answer";
+				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL, SB_SLICE_NULL, NULL))
+					call_end(c, 488, "no usable answer");
+				else
+					c->state = SIP__CALL_ENDING;
+				return;
+			}
+			if (c->h && c->h->established)
+				c->h->established(c, c->arg);
+		} else if (c->ack && sb_slice_eq(rsp->to.tag, c->remote_tag)) {
+			sip_transport_send(c->ua->tp, &c->dest, sb_slice(c->ack, c->ack_len));
+		}
+		return;
+	}
+	if (c->state != SIP__CALL_CALLING)
+		return;
+	if ((st == 401 || st == 407) && auth_retry(c, rsp) == 0)
+		return;
+	char reason[64];
+	sb_slice_copy(rsp->reason, reason, sizeof(reason));
+	c->end_reason = NULL;
+	call_end(c, st, st == 487 ? "cancelled" : "rejected");
+}
+
+static void reinvite_response(struct sip_call *c, const struct sip_msg *rsp)
+{
+	int st = rsp->status;
+	if (st < 200)
+		return;
+	if (st < 300) {
+		send_ack(c, rsp->cseq.num, SB_SLICE_NULL);
+		struct sdp_session ans;
+		struct sdp_result r;
+		if (rsp->body.len && sdp_parse(&ans, rsp->body) == 0 && sdp_process_answer(&ans, &c->sdp, &r) == 0)
+			media_changed(c, &r);
+		c->local_hold = c->reinvite_hold;
+		op_done(&c->reinvite_op, st);
+		return;
+	}
+	if (st == 491) {
+		/* Glare: retry after 2.1-4 s if we own the Call-ID, else 0-2 s (RFC 3261 §14.1). */
+		uint32_t r = sb_random_u32() % 200;
+		sb_time_ms delay = c->outgoing ? 2100 + r * 10 % 1900 : r * 10;
+		sb_timers_arm(&c->ua->timers, &c->tglare, sip__now(c->ua) + delay);
+		return;
+	}
+	op_done(&c->reinvite_op, st);
+	if (st == 481 || st == 408)
+		call_end(c, st, "dialog gone");
+}
+
+void sip__call_txn_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
+{
+	struct sip__link *l = sip_txn_arg(t);
+	switch (l->method) {
+	case SIP_METHOD_INVITE:
+		if (c->state == SIP__CALL_CALLING || (c->outgoing && l->cseq == c->initial_cseq))
+			initial_invite_response(c, t, rsp);
+		else
+			reinvite_response(c, rsp);
+		return;
+	case SIP_METHOD_BYE:
+		if (rsp->status >= 200) {
+			op_done(&c->bye_op, rsp->status);
+			call_end(c, c->end_status > 0 ? c->end_status : 200, c->end_reason ? c->end_reason : "bye");
+		}
+		return;
+	case SIP_METHOD_INFO:
+		if (rsp->status >= 200)
+			op_done(&c->info_op, rsp->status);
+		return;
+	case SIP_METHOD_REFER:
+		if (rsp->status >= 300 && c->refer_active) {
+			c->refer_active = false;
+			sb_timers_disarm(&c->ua->timers, &c->trefer);
+			char reason[64];
+			sb_slice_copy(rsp->reason, reason, sizeof(reason));
+			void (*done)(void *, int, const char *) = c->refer_done;
+			c->refer_done = NULL;
+			if (done)
+				done(c->refer_arg, rsp->status, reason);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+void sip__call_txn_timeout(struct sip_call *c, struct sip_txn *t, int err)
+{
+	struct sip__link *l = sip_txn_arg(t);
+	int status = err == SB_ETIMEDOUT ? 408 : 503;
+	switch (l->method) {
+	case SIP_METHOD_INVITE:
+		if (c->state == SIP__CALL_CALLING) {
+			call_end(c, c->cancel_wanted ? 487 : status, c->cancel_wanted ? "cancelled" : "timeout");
+		} else if (sip_txn_kind(t) == SIP_TXN_SERVER_INVITE) {
+			return; /* Timer H: no ACK for our failure response; nothing to do */
+		} else {
+			op_done(&c->reinvite_op, status);
+		}
+		return;
+	case SIP_METHOD_BYE:
+		op_done(&c->bye_op, status);
+		call_end(c, c->end_status > 0 ? c->end_status : 200, c->end_reason ? c->end_reason : "bye timeout");
+		return;
+	case SIP_METHOD_INFO:
+		op_done(&c->info_op, status);
+		return;
+	case SIP_METHOD_REFER:
+		if (c->refer_active) {
+			c->refer_active = false;
+			sb_timers_disarm(&c->ua->timers, &c->trefer);
+			void (*done)(void *, int, const char *) = c->refer_done;
+			c->refer_done = NULL;
+			if (done)
+				done(c->refer_arg, status, "REFER timed out");
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+void sip__call_txn_gone(struct sip_call *c, struct sip_txn *t)
+{
+	if (c->inv_st == t)
+		c->inv_st = NULL;
+	if (c->inv_ct == t)
+		c->inv_ct = NULL;
+}
+
+void sip__call_stray_2xx(struct sip_ua *ua, const struct sip_msg *m, const struct sip_dest *src)
+{
+	(void)src;
+	struct sip_call *c = sip__call_find(ua, m->call_id, m->from.tag);
+	if (c && c->ack && sb_slice_eq(m->to.tag, c->remote_tag))
+		sip_transport_send(ua->tp, &c->dest, sb_slice(c->ack, c->ack_len));
+}
+
+/* ---- ending ---- */
+
+static void call_end(struct sip_call *c, int status, const char *reason)
+{
+	if (c->ended_reported)
+		return;
+	c->ended_reported = true;
+	c->state = SIP__CALL_ENDED;
+	SB_INFO("sip", "call ended: %d %s", status, reason ? reason : "");
+	op_done(&c->reinvite_op, 487);
+	op_done(&c->bye_op, status);
+	op_done(&c->info_op, 487);
+	if (c->refer_done) {
+		void (*done)(void *, int, const char *) = c->refer_done;
+		c->refer_done = NULL;
+		done(c->refer_arg, 487, "call ended before the transfer completed");
+	}
+	if (c->h && c->h->ended)
+		c->h->ended(c, status, reason, c->arg);
+	call_free(c);
+}
+
+void sip__call_shutdown(struct sip_call *c)
+{
+	call_end(c, 0, "shutdown");
+}
+
+int sip_call_hangup(struct sip_call *c, void (*done)(void *arg, int status), void *arg)
+{
+	switch (c->state) {
+	case SIP__CALL_INCOMING:
+		if (done)
+			return SB_ESTATE;
+		return sip_call_reject(c, 480, NULL);
+	case SIP__CALL_CALLING:
+		c->cancel_wanted = true;
+		if (c->inv_ct && sip_txn_state(c->inv_ct) == SIP_TXN_PROCEEDING) {
+			struct sip__link *l = sip__link_new(c->ua, c, &c->dest);
+			struct sip_txn *ct = NULL;
+			if (l) {
+				l->method = SIP_METHOD_CANCEL;
+				if (sip_txn_client_cancel(c->inv_ct, SB_SLICE_NULL, &sip__txn_handlers, l,
+							  sip__now(c->ua), &ct)) {
+					c->links = l->next;
+					free(l);
+				}
+			}
+		}
+		c->bye_op.done = done;
+		c->bye_op.arg = arg;
+		return 0;
+	case SIP__CALL_ANSWERED:
+	case SIP__CALL_CONFIRMED: {
+		sb_timers_disarm(&c->ua->timers, &c->t2xx);
+		free(c->resp2xx);
+		c->resp2xx = NULL;
+		int err = send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL, SB_SLICE_NULL, NULL);
+		if (err) {
+			call_end(c, 200, "bye not sent");
+			return 0;
+		}
+		c->state = SIP__CALL_ENDING;
+		c->bye_op.done = done;
+		c->bye_op.arg = arg;
+		return 0;
+	}
+	default:
+		return SB_ESTATE;
+	}
+}
+
+/* ---- re-INVITE hold/resume ---- */
+
+static int send_reinvite(struct sip_call *c)
+{
+	sdp_local_next_version(&c->sdp);
+	c->sdp.dir = c->reinvite_hold ? SDP_SENDONLY : SDP_SENDRECV;
+	char stack[1024];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	int err = sdp_make_offer(&b, &c->sdp);
+	if (!err)
+		err = send_request(c, SIP_METHOD_INVITE, NULL, SB_SLICE_LIT("application/sdp"), sb_buf_slice(&b),
+				   &c->inv_ct);
+	sb_buf_free(&b);
+	return err;
+}
+
+static void tglare_fire(struct sb_timer *t, sb_time_ms now)
+{
+	(void)now;
+	struct sip_call *c = SB_CONTAINER_OF(t, struct sip_call, tglare);
+	if (c->state != SIP__CALL_CONFIRMED)
+		return;
+	if (c->inv_ct || c->resp2xx) {
+		sb_timers_arm(&c->ua->timers, &c->tglare, now + 500);
+		return;
+	}
+	if (send_reinvite(c))
+		op_done(&c->reinvite_op, 500);
+}
+
+static int hold_or_resume(struct sip_call *c, bool hold, void (*done)(void *, int), void *arg)
+{
+	if (c->state != SIP__CALL_CONFIRMED || !c->have_local_media)
+		return SB_ESTATE;
+	if (c->inv_ct || c->resp2xx || c->reinvite_op.done || sb_timer_armed(&c->tglare))
+		return SB_EBUSY;
+	c->reinvite_hold = hold;
+	int err = send_reinvite(c);
+	if (err)
+		return err;
+	c->reinvite_op.done = done;
+	c->reinvite_op.arg = arg;
+	return 0;
+}
+
+int sip_call_hold(struct sip_call *c, void (*done)(void *arg, int status), void *arg)
+{
+	return hold_or_resume(c, true, done, arg);
+}
+
+int sip_call_resume(struct sip_call *c, void (*done)(void *arg, int status), void *arg)
+{
+	return hold_or_resume(c, false, done, arg);
+}
+
+/* ---- REFER and INFO ---- */
+
+static void trefer_fire(struct sb_timer *t, sb_time_ms now)
+{
+	(void)now;
+	struct sip_call *c = SB_CONTAINER_OF(t, struct sip_call, trefer);
+	if (!c->refer_active)
+		return;
+	c->refer_active = false;
+	void (*done)(void *, int, const char *) = c->refer_done;
+	c->refer_done = NULL;
+	if (done)
+		done(c->refer_arg, 408, "no final NOTIFY");
+}
+
+int sip_call_refer(struct sip_call *c, const char *target, const char *referred_by, uint32_t timeout_ms,
+		   void (*done)(void *arg, int status, const char *reason), void *arg)
+{
+	if (c->state != SIP__CALL_CONFIRMED)
+		return SB_ESTATE;
+	if (c->refer_active)
+		return SB_EBUSY;
+	char extra[1200];
+	int n = snprintf(extra, sizeof(extra), "Refer-To: <%s>\r\n", target);
+	if (referred_by && n > 0 && (size_t)n < sizeof(extra))
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, "Referred-By: <%s>\r\n", referred_by);
+	if (n < 0 || (size_t)n >= sizeof(extra))
+		return SB_ETOOBIG;
+	int err = send_request(c, SIP_METHOD_REFER, extra, SB_SLICE_NULL, SB_SLICE_NULL, NULL);
+	if (err)
+		return err;
+	c->refer_active = true;
+	c->refer_done = done;
+	c->refer_arg = arg;
+	sb_timers_arm(&c->ua->timers, &c->trefer, sip__now(c->ua) + (timeout_ms ? timeout_ms : 30000));
+	return 0;
+}
+
+int sip_call_send_info_dtmf(struct sip_call *c, char digit, uint32_t duration_ms,
+			    void (*done)(void *arg, int status), void *arg)
+{
+	if (c->state != SIP__CALL_CONFIRMED)
+		return SB_ESTATE;
+	if (c->info_op.done)
+		return SB_EBUSY;
+	char body[64];
+	int n = snprintf(body, sizeof(body), "Signal=%c\r\nDuration=%u\r\n", digit, duration_ms);
+	int err = send_request(c, SIP_METHOD_INFO, NULL, SB_SLICE_LIT("application/dtmf-relay"),
+			       sb_slice(body, (size_t)n), NULL);
+	if (err)
+		return err;
+	c->info_op.done = done;
+	c->info_op.arg = arg;
+	return 0;
+}
+
+/* ---- dialing ---- */
+
+int sip_dial(struct sip_ua *ua, const struct sip_dial_opts *o, const struct sip_call_handlers *h, void *arg,
+	     struct sip_call **out)
+{
+	if (ua->shutting_down)
+		return SB_ESTATE;
+	struct sip_uri tu;
+	if (!o->target || sip_uri_parse(sb_slice_cstr(o->target), &tu))
+		return SB_EINVAL;
+	struct sip_dial_opts_copy *d = calloc(1, sizeof(*d));
+	if (!d)
+		return SB_ENOMEM;
+	struct sip_dest dest;
+	int err = 0;
+	if (tu.scheme == SIP_URI_TEL) {
+		if (!o->proxy) {
+			free(d);
+			return SB_EINVAL; /* a tel: URI needs a gateway to go to */
+		}
+		struct sb_buf b;
+		sb_buf_init(&b, d->ruri, sizeof(d->ruri));
+		struct sb_slice host = sb_slice_cstr(o->proxy);
+		uint16_t port = 0;
+		ptrdiff_t colon = sb_slice_find(host, ':');
+		if (colon > 0 && host.p[0] != '[') {
+			uint32_t p;
+			if (sb_slice_to_u32(sb_slice(host.p + colon + 1, host.len - (size_t)colon - 1), 65535, &p) == 0)
+				port = (uint16_t)p;
+			host.len = (size_t)colon;
+		}
+		sip_uri_tel_to_sip(&b, &tu, host, port);
+		if (b.err || b.p != d->ruri) {
+			sb_buf_free(&b);
+			free(d);
+			return SB_ETOOBIG;
+		}
+	} else if (tu.scheme == SIP_URI_SIP || tu.scheme == SIP_URI_SIPS) {
+		snprintf(d->ruri, sizeof(d->ruri), "%s", o->target);
+	} else {
+		free(d);
+		return SB_EUNSUPPORTED;
+	}
+	if (o->proxy) {
+		char px[300];
+		snprintf(px, sizeof(px), "sip:%s", o->proxy);
+		err = sip__resolve(sb_slice_cstr(px), o->transport, &dest);
+	} else {
+		err = sip__resolve(sb_slice_cstr(d->ruri), o->transport, &dest);
+	}
+	if (err) {
+		free(d);
+		return err;
+	}
+	if (o->transport != SIP_TP_UDP && dest.type == SIP_TP_UDP)
+		dest.type = o->transport;
+	if (o->auth_user && o->auth_password) {
+		d->has_auth = true;
+		snprintf(d->auth_user, sizeof(d->auth_user), "%s", o->auth_user);
+		snprintf(d->auth_password, sizeof(d->auth_password), "%s", o->auth_password);
+		if (o->auth_realm)
+			snprintf(d->auth_realm, sizeof(d->auth_realm), "%s", o->auth_realm);
+		sip_digest_client_init(&d->dc);
+	}
+	if (o->extra_headers)
+		snprintf(d->extra, sizeof(d->extra), "%s", o->extra_headers);
+
+	struct sip_call *c = call_new(ua, true);
+	if (!c) {
+		free(d);
+		return SB_ENOMEM;
+	}
+	c->dial = d;
+	c->h = h;
+	c->arg = arg;
+	c->dest = dest;
+	c->state = SIP__CALL_CALLING;
+	sip__local_addr(ua, &dest, c->local_ip, sizeof(c->local_ip), &c->local_port);
+	char tag[TAG_LEN], cid[24];
+	sb_random_token(tag, TAG_LEN);
+	sb_random_token(cid, sizeof(cid));
+	c->local_tag = cdup(c, sb_slice(tag, TAG_LEN));
+	c->call_id = dup_printf(c, "%.*s@%s", (int)sizeof(cid), cid, c->local_ip);
+	const char *fu = o->from_user ? o->from_user : "switchboard";
+	bool v6 = strchr(c->local_ip, ':') != NULL;
+	if (o->from_display)
+		c->local_uri = dup_printf(c, "\"%s\" <sip:%s@%s%s%s>;tag=%.*s", o->from_display, fu, v6 ? "[" : "",
+					  c->local_ip, v6 ? "]" : "", TAG_LEN, tag);
+	else
+		c->local_uri = dup_printf(c, "<sip:%s@%s%s%s>;tag=%.*s", fu, v6 ? "[" : "", c->local_ip,
+					  v6 ? "]" : "", TAG_LEN, tag);
+	c->remote_uri = dup_printf(c, "<%s>", d->ruri);
+	c->remote_target = cdup(c, sb_slice_cstr(d->ruri));
+	c->contact_user = cdup(c, sb_slice_cstr(fu));
+	c->local_cseq = sb_random_u32() % 10000;
+	local_media_set(c, &o->media);
+	c->sdp.dir = SDP_SENDRECV;
+	call_table_add(c);
+
+	char body_stack[1024];
+	struct sb_buf body;
+	sb_buf_init(&body, body_stack, sizeof(body_stack));
+	err = sdp_make_offer(&body, &c->sdp);
+	if (!err)
+		err = send_request(c, SIP_METHOD_INVITE, d->extra[0] ? d->extra : NULL,
+				   SB_SLICE_LIT("application/sdp"), sb_buf_slice(&body), &c->inv_ct);
+	sb_buf_free(&body);
+	if (err) {
+		c->h = NULL;
+		call_free(c);
+		return err;
+	}
+	c->initial_cseq = c->local_cseq;
+	if (out)
+		*out = c;
+	return 0;
+}

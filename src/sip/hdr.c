@@ -1,0 +1,180 @@
+/* Header-name and method tables generated from SIP_HDR_MAP / SIP_METHOD_MAP, the case-insensitive
+ * header lookup (compact forms included) and the RFC 3261 character-class table used by the parser. */
+#include <pthread.h>
+
+#include "sip/msg.h"
+#include "sip/msg_int.h"
+
+/* ---- character classes, computed by the compiler from the RFC 3261 §25.1 sets ---- */
+
+#define CC_IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define CC_IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define CC_IS_ALNUM(c) (CC_IS_ALPHA(c) || CC_IS_DIGIT(c))
+#define CC_IS_HEX(c) (CC_IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define CC_IN(c, a) ((c) == (a))
+#define CC_MARK(c)                                                                        \
+	(CC_IN(c, '-') || CC_IN(c, '_') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '~') || \
+	 CC_IN(c, '*') || CC_IN(c, '\'') || CC_IN(c, '(') || CC_IN(c, ')'))
+#define CC_TOKEN(c)                                                                       \
+	(CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '%') || \
+	 CC_IN(c, '*') || CC_IN(c, '_') || CC_IN(c, '+') || CC_IN(c, '`') || CC_IN(c, '\'') || \
+	 CC_IN(c, '~'))
+#define CC_USER(c)                                                                        \
+	(CC_IN(c, '&') || CC_IN(c, '=') || CC_IN(c, '+') || CC_IN(c, '$') || CC_IN(c, ',') || \
+	 CC_IN(c, ';') || CC_IN(c, '?') || CC_IN(c, '/'))
+#define CC_PASS(c) (CC_IN(c, '&') || CC_IN(c, '=') || CC_IN(c, '+') || CC_IN(c, '$') || CC_IN(c, ','))
+#define CC_PARAM(c)                                                                       \
+	(CC_IN(c, '[') || CC_IN(c, ']') || CC_IN(c, '/') || CC_IN(c, ':') || CC_IN(c, '&') || \
+	 CC_IN(c, '+') || CC_IN(c, '$'))
+#define CC_HNV(c)                                                                         \
+	(CC_IN(c, '[') || CC_IN(c, ']') || CC_IN(c, '/') || CC_IN(c, '?') || CC_IN(c, ':') || \
+	 CC_IN(c, '+') || CC_IN(c, '$'))
+#define CC_WORD(c)                                                                        \
+	(CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '%') || \
+	 CC_IN(c, '*') || CC_IN(c, '_') || CC_IN(c, '+') || CC_IN(c, '`') || CC_IN(c, '\'') || \
+	 CC_IN(c, '~') || CC_IN(c, '(') || CC_IN(c, ')') || CC_IN(c, '<') || CC_IN(c, '>') ||  \
+	 CC_IN(c, ':') || CC_IN(c, '\\') || CC_IN(c, '"') || CC_IN(c, '/') || CC_IN(c, '[') || \
+	 CC_IN(c, ']') || CC_IN(c, '?') || CC_IN(c, '{') || CC_IN(c, '}') || CC_IN(c, '@'))
+#define CC_HOST(c) (CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '_'))
+#define CC_SCHEME(c) (CC_IS_ALNUM(c) || CC_IN(c, '+') || CC_IN(c, '-') || CC_IN(c, '.'))
+#define CC_TEL(c)                                                                         \
+	(CC_IS_HEX(c) || CC_IN(c, '*') || CC_IN(c, '#') || CC_IN(c, '-') || CC_IN(c, '.') ||  \
+	 CC_IN(c, '(') || CC_IN(c, ')') || CC_IN(c, '+'))
+
+#define CC(c)                                                                              \
+	(uint16_t)((CC_TOKEN(c) ? SIP__CC_TOKEN : 0) |                                     \
+		   ((CC_IN(c, ' ') || CC_IN(c, '\t') || CC_IN(c, '\r') || CC_IN(c, '\n'))  \
+			    ? SIP__CC_WS                                                   \
+			    : 0) |                                                         \
+		   (CC_IS_DIGIT(c) ? SIP__CC_DIGIT : 0) | (CC_IS_HEX(c) ? SIP__CC_HEX : 0) | \
+		   (CC_IS_ALPHA(c) ? SIP__CC_ALPHA : 0) |                                  \
+		   ((CC_IS_ALNUM(c) || CC_MARK(c)) ? SIP__CC_UNRES : 0) |                  \
+		   (CC_USER(c) ? SIP__CC_USER : 0) | (CC_PASS(c) ? SIP__CC_PASS : 0) |     \
+		   (CC_PARAM(c) ? SIP__CC_PARAM : 0) | (CC_HNV(c) ? SIP__CC_HNV : 0) |     \
+		   (CC_WORD(c) ? SIP__CC_WORD : 0) | (CC_HOST(c) ? SIP__CC_HOST : 0) |     \
+		   (CC_SCHEME(c) ? SIP__CC_SCHEME : 0) | (CC_TEL(c) ? SIP__CC_TEL : 0))
+
+#define CC4(b) CC(b), CC((b) + 1), CC((b) + 2), CC((b) + 3)
+#define CC16(b) CC4(b), CC4((b) + 4), CC4((b) + 8), CC4((b) + 12)
+#define CC64(b) CC16(b), CC16((b) + 16), CC16((b) + 32), CC16((b) + 48)
+
+const uint16_t sip__cc[256] = {CC64(0), CC64(64)}; /* bytes >= 128 have no class */
+
+#define LW(c) (unsigned char)(((c) >= 'A' && (c) <= 'Z') ? (c) + 32 : (c))
+#define LW4(b) LW(b), LW((b) + 1), LW((b) + 2), LW((b) + 3)
+#define LW16(b) LW4(b), LW4((b) + 4), LW4((b) + 8), LW4((b) + 12)
+#define LW64(b) LW16(b), LW16((b) + 16), LW16((b) + 32), LW16((b) + 48)
+
+const unsigned char sip__lower[256] = {LW64(0), LW64(64), LW64(128), LW64(192)};
+
+/* ---- header names ---- */
+
+struct hdr_def {
+	const char *name;
+	unsigned char len;
+	char compact;
+};
+
+static const struct hdr_def hdr_defs[SIP_HDR__COUNT] = {
+	[SIP_HDR_OTHER] = {"", 0, 0},
+#define HDR_DEF(id, name, compact) [SIP_HDR_##id] = {name, sizeof(name) - 1, compact},
+	SIP_HDR_MAP(HDR_DEF)
+#undef HDR_DEF
+};
+
+/* Open addressing on (length, first and last letter); built once from hdr_defs. */
+#define HTAB_SIZE 256
+static unsigned char hdr_htab[HTAB_SIZE];    /* id, 0 = empty */
+static unsigned char hdr_compact[256];       /* compact letter (lowercase) -> id */
+static pthread_once_t hdr_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned hdr_hash(const char *p, size_t len)
+{
+	unsigned f = sip__lower[(unsigned char)p[0]];
+	unsigned l = sip__lower[(unsigned char)p[len - 1]];
+	return (f * 7u + l * 31u + (unsigned)len * 13u) & (HTAB_SIZE - 1);
+}
+
+static void hdr_build(void)
+{
+	for (int id = 1; id < SIP_HDR__COUNT; id++) {
+		const struct hdr_def *d = &hdr_defs[id];
+		unsigned h = hdr_hash(d->name, d->len);
+		while (hdr_htab[h])
+			h = (h + 1) & (HTAB_SIZE - 1);
+		hdr_htab[h] = (unsigned char)id;
+		if (d->compact)
+			hdr_compact[sip__lower[(unsigned char)d->compact]] = (unsigned char)id;
+	}
+}
+
+void sip__hdr_init(void)
+{
+	pthread_once(&hdr_once, hdr_build);
+}
+
+enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len)
+{
+	if (len == 1)
+		return (enum sip_hdr_id)hdr_compact[sip__lower[(unsigned char)p[0]]];
+	unsigned h = hdr_hash(p, len);
+	for (;;) {
+		unsigned id = hdr_htab[h];
+		if (!id)
+			return SIP_HDR_OTHER;
+		const struct hdr_def *d = &hdr_defs[id];
+		if (d->len == len) {
+			size_t i = 0;
+			while (i < len && sip__lower[(unsigned char)p[i]] ==
+						  sip__lower[(unsigned char)d->name[i]])
+				i++;
+			if (i == len)
+				return (enum sip_hdr_id)id;
+		}
+		h = (h + 1) & (HTAB_SIZE - 1);
+	}
+}
+
+enum sip_hdr_id sip_hdr_lookup(struct sb_slice name)
+{
+	if (name.len == 0 || name.len > 255)
+		return SIP_HDR_OTHER;
+	sip__hdr_init();
+	return sip__hdr_lookup(name.p, name.len);
+}
+
+const char *sip_hdr_name(enum sip_hdr_id id)
+{
+	if ((int)id <= 0 || id >= SIP_HDR__COUNT)
+		return "";
+	return hdr_defs[id].name;
+}
+
+/* ---- methods ---- */
+
+static const char *const method_names[SIP_METHOD__COUNT] = {
+	[SIP_METHOD_OTHER] = "",
+#define METHOD_NAME(m) [SIP_METHOD_##m] = #m,
+	SIP_METHOD_MAP(METHOD_NAME)
+#undef METHOD_NAME
+};
+
+const char *sip_method_name(enum sip_method m)
+{
+	if ((int)m <= 0 || m >= SIP_METHOD__COUNT)
+		return "";
+	return method_names[m];
+}
+
+/* Methods are case-sensitive (RFC 3261 §7.1). Dispatch on length and first letter. */
+enum sip_method sip_method_from(struct sb_slice n)
+{
+	if (n.len < 3 || n.len > 9)
+		return SIP_METHOD_OTHER;
+	for (int m = 1; m < SIP_METHOD__COUNT; m++) {
+		const char *s = method_names[m];
+		if (s[0] == n.p[0] && strlen(s) == n.len && memcmp(s, n.p, n.len) == 0)
+			return (enum sip_method)m;
+	}
+	return SIP_METHOD_OTHER;
+}

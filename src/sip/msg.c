@@ -1,0 +1,831 @@
+/* The zero-copy SIP message parser: framing, start line, one tokenising pass over the header
+ * lines, eager parse of the transaction key (top Via, From, To, Call-ID, CSeq) and of the framing. */
+#include "sip/msg.h"
+
+#include <string.h>
+
+#include "base/err.h"
+#include "sip/msg_int.h"
+
+/* ---- small scanners shared by the header-body parsers ---- */
+
+size_t sip__quoted_end(struct sb_slice s, size_t i)
+{
+	size_t j = i + 1;
+	while (j < s.len) {
+		char c = s.p[j];
+		if (c == '\\') {
+			if (j + 1 >= s.len)
+				return 0;
+			j += 2;
+			continue;
+		}
+		if (c == '"')
+			return j + 1;
+		j++;
+	}
+	return 0;
+}
+
+static inline size_t skip_ws(struct sb_slice s, size_t i)
+{
+	while (i < s.len && sip__ws(s.p[i]))
+		i++;
+	return i;
+}
+
+/* End of the comma-separated element starting at i: quotes (with \ escapes) and <> respected. */
+static size_t elem_end(struct sb_slice v, size_t i)
+{
+	while (i < v.len) {
+		char c = v.p[i];
+		if (c == ',')
+			return i;
+		if (c == '"') {
+			size_t q = sip__quoted_end(v, i);
+			if (!q)
+				return v.len;
+			i = q;
+			continue;
+		}
+		if (c == '<') {
+			const char *g = memchr(v.p + i + 1, '>', v.len - i - 1);
+			if (!g)
+				return v.len;
+			i = (size_t)(g - v.p) + 1;
+			continue;
+		}
+		i++;
+	}
+	return v.len;
+}
+
+static inline bool is_param_stop(char c)
+{
+	return c == ';' || c == ',' || c == '=' || sip__ws(c);
+}
+
+bool sip__param_next(struct sb_slice s, size_t *pos, struct sb_slice *name, struct sb_slice *value)
+{
+	size_t i = skip_ws(s, *pos);
+	if (i >= s.len || s.p[i] != ';')
+		return false;
+	i = skip_ws(s, i + 1);
+	size_t n0 = i;
+	while (i < s.len && !is_param_stop(s.p[i]) && s.p[i] != '"')
+		i++;
+	*name = sb_slice(s.p + n0, i - n0);
+	*value = sb_slice(s.p + i, 0);
+	size_t j = skip_ws(s, i);
+	if (j < s.len && s.p[j] == '=') {
+		j = skip_ws(s, j + 1);
+		size_t v0 = j;
+		if (j < s.len && s.p[j] == '"') {
+			size_t q = sip__quoted_end(s, j);
+			j = q ? q : s.len;
+		} else {
+			while (j < s.len && !is_param_stop(s.p[j]) && s.p[j] != '"')
+				j++;
+		}
+		*value = sb_slice(s.p + v0, j - v0);
+		i = j;
+	}
+	*pos = i;
+	return true;
+}
+
+static inline bool gen_value_char(unsigned char c)
+{
+	/* token / host (incl. IPv6 reference, and bare IPv6 in received=) */
+	return sip__is(c, SIP__CC_TOKEN) || c == ':' || c == '[' || c == ']';
+}
+
+int sip__params_check(struct sb_slice s)
+{
+	size_t pos = 0;
+	while (skip_ws(s, pos) < s.len) {
+		struct sb_slice n, v;
+		size_t before = pos;
+		if (!sip__param_next(s, &pos, &n, &v) || pos == before)
+			return SB_EMALFORMED;
+		if (n.len == 0)
+			return SB_EMALFORMED;
+		for (size_t k = 0; k < n.len; k++)
+			if (!sip__is((unsigned char)n.p[k], SIP__CC_TOKEN))
+				return SB_EMALFORMED;
+		if (v.p != n.p + n.len || v.len) {
+			/* '=' was present: a value is required */
+			if (v.len == 0)
+				return SB_EMALFORMED;
+			if (v.p[0] == '"') {
+				if (v.len < 2 || v.p[v.len - 1] != '"' || !sip__quoted_end(v, 0))
+					return SB_EMALFORMED;
+			} else {
+				for (size_t k = 0; k < v.len; k++)
+					if (!gen_value_char((unsigned char)v.p[k]))
+						return SB_EMALFORMED;
+			}
+		}
+	}
+	return 0;
+}
+
+bool sip_param_get(struct sb_slice params, const char *name, struct sb_slice *value)
+{
+	size_t nl = strlen(name);
+	size_t pos = 0;
+	struct sb_slice n, v;
+	while (sip__param_next(params, &pos, &n, &v)) {
+		if (n.len == nl) {
+			size_t k = 0;
+			while (k < nl && sip__lower[(unsigned char)n.p[k]] ==
+						 sip__lower[(unsigned char)name[k]])
+				k++;
+			if (k == nl) {
+				if (value)
+					*value = v;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* ---- header-body parsers ---- */
+
+static int parse_port(struct sb_slice s, uint16_t *out)
+{
+	uint32_t v;
+	if (s.len == 0 || s.len > 5 || sb_slice_to_u32(s, 65535, &v))
+		return SB_EMALFORMED;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static size_t scan_token(struct sb_slice s, size_t i)
+{
+	while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_TOKEN))
+		i++;
+	return i;
+}
+
+int sip_via_parse(struct sb_slice in, struct sip_via *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct sb_slice s = sip__trim(in);
+	out->raw = s;
+	size_t i = 0, t;
+
+	/* sent-protocol = name SLASH version SLASH transport, SLASH = SWS "/" SWS */
+	t = scan_token(s, i);
+	if (t == i)
+		return SB_EMALFORMED;
+	i = skip_ws(s, t);
+	if (i >= s.len || s.p[i] != '/')
+		return SB_EMALFORMED;
+	i = skip_ws(s, i + 1);
+	t = scan_token(s, i);
+	if (t == i)
+		return SB_EMALFORMED;
+	out->protocol = sb_slice(s.p, t);
+	i = skip_ws(s, t);
+	if (i >= s.len || s.p[i] != '/')
+		return SB_EMALFORMED;
+	i = skip_ws(s, i + 1);
+	t = scan_token(s, i);
+	if (t == i)
+		return SB_EMALFORMED;
+	out->transport = sb_slice(s.p + i, t - i);
+	i = t;
+	if (i >= s.len || !sip__ws(s.p[i]))
+		return SB_EMALFORMED;
+	i = skip_ws(s, i);
+
+	/* sent-by = host [ COLON port ] */
+	if (i < s.len && s.p[i] == '[') {
+		const char *e = memchr(s.p + i, ']', s.len - i);
+		if (!e)
+			return SB_EMALFORMED;
+		out->host = sb_slice(s.p + i + 1, (size_t)(e - s.p) - i - 1);
+		if (!sip__ipv6_valid(out->host))
+			return SB_EMALFORMED;
+		i = (size_t)(e - s.p) + 1;
+	} else {
+		t = i;
+		while (t < s.len && sip__is((unsigned char)s.p[t], SIP__CC_HOST))
+			t++;
+		if (t == i)
+			return SB_EMALFORMED;
+		out->host = sb_slice(s.p + i, t - i);
+		i = t;
+	}
+	size_t j = skip_ws(s, i);
+	if (j < s.len && s.p[j] == ':') {
+		j = skip_ws(s, j + 1);
+		t = j;
+		while (t < s.len && sip__is((unsigned char)s.p[t], SIP__CC_DIGIT))
+			t++;
+		if (parse_port(sb_slice(s.p + j, t - j), &out->port) || out->port == 0)
+			return SB_EMALFORMED;
+		j = skip_ws(s, t);
+	}
+	out->params = sb_slice(s.p + j, s.len - j);
+	if (out->params.len && out->params.p[0] != ';')
+		return SB_EMALFORMED;
+	if (sip__params_check(out->params))
+		return SB_EMALFORMED;
+
+	size_t pos = 0;
+	struct sb_slice n, v;
+	while (sip__param_next(out->params, &pos, &n, &v)) {
+		if (SIP__EQ(n, "branch")) {
+			out->branch = v;
+		} else if (SIP__EQ(n, "received")) {
+			out->received = v;
+		} else if (SIP__EQ(n, "rport")) {
+			out->rport = true;
+			if (v.len && (parse_port(v, &out->rport_value) || out->rport_value == 0))
+				return SB_EMALFORMED;
+		}
+	}
+	return 0;
+}
+
+static bool display_tokens_ok(struct sb_slice d)
+{
+	for (size_t k = 0; k < d.len; k++) {
+		unsigned char c = (unsigned char)d.p[k];
+		if (!sip__is(c, SIP__CC_TOKEN | SIP__CC_WS))
+			return false;
+	}
+	return true;
+}
+
+int sip_name_addr_parse(struct sb_slice in, struct sip_name_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct sb_slice s = sip__trim(in);
+	out->raw = s;
+	if (s.len == 0)
+		return SB_EMALFORMED;
+	if (s.len == 1 && s.p[0] == '*') {
+		out->star = true;
+		return 0;
+	}
+	size_t i = 0;
+	const char *lt = NULL;
+	if (s.p[0] == '"') {
+		size_t q = sip__quoted_end(s, 0);
+		if (!q)
+			return SB_EMALFORMED;
+		out->display = sb_slice(s.p, q);
+		i = skip_ws(s, q);
+		if (i >= s.len || s.p[i] != '<')
+			return SB_EMALFORMED;
+		lt = s.p + i;
+	} else {
+		lt = memchr(s.p, '<', s.len);
+		if (lt) {
+			out->display = sip__trim(sb_slice(s.p, (size_t)(lt - s.p)));
+			if (!display_tokens_ok(out->display))
+				return SB_EMALFORMED;
+		}
+	}
+	size_t rest;
+	if (lt) {
+		size_t o = (size_t)(lt - s.p) + 1;
+		const char *gt = memchr(s.p + o, '>', s.len - o);
+		if (!gt)
+			return SB_EMALFORMED;
+		out->angle = true;
+		if (sip_uri_parse(sb_slice(s.p + o, (size_t)(gt - s.p) - o), &out->uri))
+			return SB_EMALFORMED;
+		rest = (size_t)(gt - s.p) + 1;
+	} else {
+		/* addr-spec: the URI cannot contain ',', '?' or ';' (RFC 3261 §20.10), so the
+		 * first ';' starts header parameters */
+		size_t e = 0;
+		while (e < s.len && s.p[e] != ';' && !sip__ws(s.p[e]))
+			e++;
+		struct sb_slice u = sb_slice(s.p, e);
+		if (memchr(u.p, ',', u.len) || memchr(u.p, '?', u.len))
+			return SB_EMALFORMED;
+		if (sip_uri_parse(u, &out->uri))
+			return SB_EMALFORMED;
+		rest = e;
+	}
+	rest = skip_ws(s, rest);
+	out->params = sb_slice(s.p + rest, s.len - rest);
+	if (out->params.len && out->params.p[0] != ';')
+		return SB_EMALFORMED;
+	if (sip__params_check(out->params))
+		return SB_EMALFORMED;
+	struct sb_slice tag;
+	if (sip_param_get(out->params, "tag", &tag))
+		out->tag = tag;
+	return 0;
+}
+
+int sip_cseq_parse(struct sb_slice in, struct sip_cseq *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct sb_slice s = sip__trim(in);
+	size_t i = 0;
+	while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_DIGIT))
+		i++;
+	uint32_t num;
+	if (i == 0 || sb_slice_to_u32(sb_slice(s.p, i), 0x7fffffffu, &num))
+		return SB_EMALFORMED;
+	if (i >= s.len || !sip__ws(s.p[i]))
+		return SB_EMALFORMED;
+	size_t m0 = skip_ws(s, i);
+	size_t m1 = scan_token(s, m0);
+	if (m1 == m0 || m1 != s.len)
+		return SB_EMALFORMED;
+	out->num = num;
+	out->method_name = sb_slice(s.p + m0, m1 - m0);
+	out->method = sip_method_from(out->method_name);
+	return 0;
+}
+
+/* ---- header access ---- */
+
+const struct sip_hdr *sip_msg_hdr(const struct sip_msg *m, enum sip_hdr_id id)
+{
+	if ((int)id <= 0 || id >= SIP_HDR__COUNT || m->first[id] == UINT16_MAX)
+		return NULL;
+	return &m->hdrs[m->first[id]];
+}
+
+const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *m, const char *name)
+{
+	struct sb_slice n = sb_slice_cstr(name);
+	enum sip_hdr_id id = sip_hdr_lookup(n);
+	if (id != SIP_HDR_OTHER)
+		return sip_msg_hdr(m, id);
+	for (size_t i = 0; i < m->nhdrs; i++)
+		if (m->hdrs[i].id == SIP_HDR_OTHER && sb_slice_eq_nocase(m->hdrs[i].name, n))
+			return &m->hdrs[i];
+	return NULL;
+}
+
+void sip_hdr_iter_init(struct sip_hdr_iter *it)
+{
+	it->hdr = 0;
+	it->off = 0;
+	it->in_hdr = false;
+}
+
+bool sip_hdr_next_value(const struct sip_msg *m, enum sip_hdr_id id, struct sip_hdr_iter *it,
+			struct sb_slice *value)
+{
+	for (;;) {
+		if (!it->in_hdr) {
+			size_t i = it->hdr;
+			if (i == 0 && (int)id > 0 && id < SIP_HDR__COUNT) {
+				if (m->first[id] == UINT16_MAX)
+					return false;
+				i = m->first[id];
+			}
+			while (i < m->nhdrs && m->hdrs[i].id != id)
+				i++;
+			if (i >= m->nhdrs) {
+				it->hdr = m->nhdrs;
+				return false;
+			}
+			it->hdr = i;
+			it->off = 0;
+			it->in_hdr = true;
+		}
+		struct sb_slice v = m->hdrs[it->hdr].value;
+		if (it->off >= v.len) {
+			it->in_hdr = false;
+			it->hdr++;
+			continue;
+		}
+		size_t e = elem_end(v, it->off);
+		struct sb_slice el = sip__trim(sb_slice(v.p + it->off, e - it->off));
+		it->off = e < v.len ? e + 1 : v.len;
+		if (el.len == 0)
+			continue;
+		*value = el;
+		return true;
+	}
+}
+
+size_t sip_hdr_count_values(const struct sip_msg *m, enum sip_hdr_id id)
+{
+	struct sip_hdr_iter it;
+	struct sb_slice v;
+	size_t n = 0;
+	sip_hdr_iter_init(&it);
+	while (sip_hdr_next_value(m, id, &it, &v))
+		n++;
+	return n;
+}
+
+bool sip_msg_has_tag(const struct sip_msg *m, enum sip_hdr_id id, const char *tag)
+{
+	struct sip_hdr_iter it;
+	struct sb_slice v;
+	sip_hdr_iter_init(&it);
+	while (sip_hdr_next_value(m, id, &it, &v))
+		if (sb_slice_eq_cstr_nocase(v, tag))
+			return true;
+	return false;
+}
+
+size_t sip_msg_keepalive_len(const char *buf, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* ---- the message parser ---- */
+
+static void fail(struct sip_msg *m, int status, const char *reason)
+{
+	if (!m->error_reason) {
+		m->error_status = status;
+		m->error_reason = reason;
+	}
+}
+
+static void reset(struct sip_msg *m)
+{
+	memset(m, 0, offsetof(struct sip_msg, hdrs));
+	memset(&m->nhdrs, 0, sizeof(*m) - offsetof(struct sip_msg, nhdrs));
+	memset(m->first, 0xff, sizeof(m->first));
+	m->max_forwards = -1;
+}
+
+/* "SIP/" 1*DIGIT "." 1*DIGIT; 1 = SIP/2.0, 0 = other version, -1 = not a version. */
+static int version_kind(struct sb_slice v)
+{
+	if (v.len < 7 || !sb_slice_starts_with_nocase(v, "SIP/"))
+		return -1;
+	size_t i = 4, d0 = i;
+	while (i < v.len && sip__is((unsigned char)v.p[i], SIP__CC_DIGIT))
+		i++;
+	if (i == d0 || i >= v.len || v.p[i] != '.')
+		return -1;
+	size_t d1 = ++i;
+	while (i < v.len && sip__is((unsigned char)v.p[i], SIP__CC_DIGIT))
+		i++;
+	if (i == d1 || i != v.len)
+		return -1;
+	return (v.len == 7 && v.p[4] == '2' && v.p[6] == '0') ? 1 : 0;
+}
+
+static void parse_request_line(struct sip_msg *m, struct sb_slice l)
+{
+	m->is_request = true;
+	const char *sp1 = memchr(l.p, ' ', l.len);
+	if (!sp1) {
+		fail(m, 400, "Bad Request-Line");
+		return;
+	}
+	m->method_name = sb_slice(l.p, (size_t)(sp1 - l.p));
+	if (scan_token(m->method_name, 0) != m->method_name.len || !m->method_name.len) {
+		fail(m, 400, "Bad Method");
+		return;
+	}
+	m->method = sip_method_from(m->method_name);
+	size_t o = (size_t)(sp1 - l.p) + 1;
+	const char *sp2 = memchr(l.p + o, ' ', l.len - o);
+	if (!sp2) {
+		fail(m, 400, "Bad Request-Line");
+		return;
+	}
+	m->ruri_raw = sb_slice(l.p + o, (size_t)(sp2 - l.p) - o);
+	struct sb_slice ver = sb_slice(sp2 + 1, l.len - (size_t)(sp2 + 1 - l.p));
+	int vk = version_kind(ver);
+	if (vk == 0) {
+		fail(m, 505, "Version Not Supported");
+		return;
+	}
+	if (vk < 0 || m->ruri_raw.len == 0) {
+		fail(m, 400, "Bad Request-Line");
+		return;
+	}
+	if (sip_uri_parse(m->ruri_raw, &m->ruri)) {
+		fail(m, 400, "Bad Request-URI");
+		return;
+	}
+	if (m->ruri.headers.len)
+		fail(m, 400, "Headers in Request-URI");
+}
+
+static void parse_status_line(struct sip_msg *m, struct sb_slice l)
+{
+	m->is_request = false;
+	const char *sp1 = memchr(l.p, ' ', l.len);
+	if (!sp1 || version_kind(sb_slice(l.p, (size_t)(sp1 - l.p))) != 1) {
+		fail(m, 400, "Bad Status-Line");
+		return;
+	}
+	size_t o = (size_t)(sp1 - l.p) + 1;
+	if (l.len - o < 3 || (l.len - o > 3 && l.p[o + 3] != ' ')) {
+		fail(m, 400, "Bad Status-Code");
+		return;
+	}
+	uint32_t st;
+	if (sb_slice_to_u32(sb_slice(l.p + o, 3), 699, &st) || st < 100) {
+		fail(m, 400, "Bad Status-Code");
+		return;
+	}
+	m->status = (int)st;
+	if (l.len - o > 3)
+		m->reason = sb_slice(l.p + o + 4, l.len - o - 4);
+	else
+		m->reason = sb_slice(l.p + l.len, 0);
+}
+
+static inline struct sb_slice first_elem(struct sb_slice v)
+{
+	return sip__trim(sb_slice(v.p, elem_end(v, 0)));
+}
+
+static void parse_eager(struct sip_msg *m)
+{
+	const struct sip_hdr *h;
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_VIA)) != NULL) {
+		if (sip_via_parse(first_elem(h->value), &m->via))
+			fail(m, 400, "Bad Via");
+	} else {
+		fail(m, 400, "Missing Via");
+	}
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_FROM)) != NULL) {
+		if (m->count[SIP_HDR_FROM] > 1)
+			fail(m, 400, "Multiple From");
+		if (sip_name_addr_parse(h->value, &m->from) || m->from.star)
+			fail(m, 400, "Bad From");
+	} else {
+		fail(m, 400, "Missing From");
+	}
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_TO)) != NULL) {
+		if (m->count[SIP_HDR_TO] > 1)
+			fail(m, 400, "Multiple To");
+		if (sip_name_addr_parse(h->value, &m->to) || m->to.star)
+			fail(m, 400, "Bad To");
+	} else {
+		fail(m, 400, "Missing To");
+	}
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_CALL_ID)) != NULL) {
+		if (m->count[SIP_HDR_CALL_ID] > 1)
+			fail(m, 400, "Multiple Call-ID");
+		struct sb_slice c = h->value;
+		bool ok = c.len > 0;
+		for (size_t k = 0; ok && k < c.len; k++)
+			ok = sip__is((unsigned char)c.p[k], SIP__CC_WORD);
+		m->call_id = c;
+		if (!ok)
+			fail(m, 400, "Bad Call-ID");
+	} else {
+		fail(m, 400, "Missing Call-ID");
+	}
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_CSEQ)) != NULL) {
+		if (m->count[SIP_HDR_CSEQ] > 1)
+			fail(m, 400, "Multiple CSeq");
+		if (sip_cseq_parse(h->value, &m->cseq))
+			fail(m, 400, "Bad CSeq");
+	} else {
+		fail(m, 400, "Missing CSeq");
+	}
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS)) != NULL) {
+		uint32_t mf;
+		if (m->count[SIP_HDR_MAX_FORWARDS] > 1)
+			fail(m, 400, "Multiple Max-Forwards");
+		if (sb_slice_to_u32(h->value, 255, &mf))
+			fail(m, 400, "Bad Max-Forwards");
+		else
+			m->max_forwards = (int32_t)mf;
+	}
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_CONTENT_LENGTH)) != NULL) {
+		uint64_t cl = 0;
+		bool ok = true;
+		for (size_t i = m->first[SIP_HDR_CONTENT_LENGTH]; i < m->nhdrs; i++) {
+			if (m->hdrs[i].id != SIP_HDR_CONTENT_LENGTH)
+				continue;
+			uint64_t v;
+			int err = sb_slice_to_u64(m->hdrs[i].value, UINT32_MAX, &v);
+			if (err) {
+				fail(m, err == SB_ETOOBIG ? 413 : 400, err == SB_ETOOBIG ? "Content-Length Too Large" : "Bad Content-Length");
+				ok = false;
+				break;
+			}
+			if (i != m->first[SIP_HDR_CONTENT_LENGTH] && v != cl) {
+				fail(m, 400, "Conflicting Content-Length");
+				ok = false;
+				break;
+			}
+			cl = v;
+		}
+		if (ok) {
+			m->has_content_length = true;
+			m->content_length = (size_t)cl;
+		}
+	}
+
+	if ((h = sip_msg_hdr(m, SIP_HDR_CONTENT_TYPE)) != NULL) {
+		m->content_type = h->value;
+		for (size_t i = m->first[SIP_HDR_CONTENT_TYPE] + 1u; i < m->nhdrs; i++)
+			if (m->hdrs[i].id == SIP_HDR_CONTENT_TYPE &&
+			    !sb_slice_eq(m->hdrs[i].value, m->content_type))
+				fail(m, 400, "Multiple Content-Type");
+	}
+}
+
+static void finish_hdr(struct sip_hdr *h, const char *vend)
+{
+	const char *v = h->value.p;
+	while (v < vend && sip__ws(*v))
+		v++;
+	while (vend > v && sip__ws(vend[-1]))
+		vend--;
+	h->value = sb_slice(v, (size_t)(vend - v));
+}
+
+int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_mode mode)
+{
+	reset(m);
+	sip__hdr_init();
+
+	size_t skip = sip_msg_keepalive_len(buf, len);
+	if (skip == len) {
+		if (mode == SIP_PARSE_STREAM)
+			return SB_EAGAIN;
+		fail(m, 0, "Empty message");
+		return SB_EMALFORMED;
+	}
+	const char *p = buf + skip;
+	m->buf = p;
+	/* bytes we are willing to look at */
+	size_t avail = len - skip;
+	bool capped = false;
+	if (avail > SIP_MAX_MESSAGE) {
+		avail = SIP_MAX_MESSAGE;
+		capped = true;
+	}
+	const char *end = p + avail;
+
+	/* start line */
+	size_t scan = avail < SIP_MAX_LINE + 2 ? avail : SIP_MAX_LINE + 2;
+	const char *nl = memchr(p, '\n', scan);
+	if (!nl) {
+		if (scan < avail || capped) {
+			fail(m, 413, "Start Line Too Long");
+			return SB_EMALFORMED;
+		}
+		if (mode == SIP_PARSE_STREAM)
+			return SB_EAGAIN;
+		fail(m, 400, "Truncated Message");
+		return SB_EMALFORMED;
+	}
+	struct sb_slice line = sb_slice(p, (size_t)(nl - p));
+	if (line.len && line.p[line.len - 1] == '\r')
+		line.len--;
+	if (line.len > 4 && sb_slice_starts_with_nocase(line, "SIP/"))
+		parse_status_line(m, line);
+	else
+		parse_request_line(m, line);
+
+	/* header lines */
+	const char *q = nl + 1;
+	struct sip_hdr *cur = NULL;
+	const char *cur_end = NULL;
+	const char *body = NULL;
+	bool too_many = false;
+	while (q < end) {
+		size_t rem = (size_t)(end - q);
+		nl = memchr(q, '\n', rem);
+		if (!nl) {
+			if (rem > SIP_MAX_LINE) {
+				fail(m, 413, "Header Line Too Long");
+				return SB_EMALFORMED;
+			}
+			break;
+		}
+		const char *le = nl;
+		if (le > q && le[-1] == '\r')
+			le--;
+		if (le == q) {
+			body = nl + 1;
+			break;
+		}
+		if ((size_t)(le - q) > SIP_MAX_LINE) {
+			fail(m, 413, "Header Line Too Long");
+			return SB_EMALFORMED;
+		}
+		if (*q == ' ' || *q == '\t') {
+			/* folded continuation of the previous header (RFC 3261 §7.3.1) */
+			if (!cur) {
+				if (!too_many)
+					fail(m, 400, "Bad Header Folding");
+			} else {
+				cur_end = le;
+				if ((size_t)(cur_end - cur->value.p) > SIP_MAX_LINE) {
+					fail(m, 413, "Header Too Long");
+					return SB_EMALFORMED;
+				}
+			}
+			q = nl + 1;
+			continue;
+		}
+		if (cur) {
+			finish_hdr(cur, cur_end);
+			cur = NULL;
+		}
+		const char *n = q;
+		while (n < le && sip__is((unsigned char)*n, SIP__CC_TOKEN))
+			n++;
+		size_t nlen = (size_t)(n - q);
+		const char *c = n;
+		while (c < le && (*c == ' ' || *c == '\t'))
+			c++;
+		if (nlen == 0 || nlen > 255 || c >= le || *c != ':') {
+			fail(m, 400, "Bad Header");
+			q = nl + 1;
+			continue;
+		}
+		if (m->nhdrs >= SIP_MAX_HEADERS) {
+			if (!too_many)
+				fail(m, 413, "Too Many Headers");
+			too_many = true;
+			q = nl + 1;
+			continue;
+		}
+		enum sip_hdr_id id = sip__hdr_lookup(q, nlen);
+		cur = &m->hdrs[m->nhdrs];
+		cur->id = id;
+		cur->name = sb_slice(q, nlen);
+		cur->value = sb_slice(c + 1, 0);
+		cur_end = le;
+		if (id != SIP_HDR_OTHER) {
+			if (m->first[id] == UINT16_MAX)
+				m->first[id] = (uint16_t)m->nhdrs;
+			m->count[id]++;
+		}
+		m->nhdrs++;
+		q = nl + 1;
+	}
+	if (cur)
+		finish_hdr(cur, cur_end);
+
+	if (!body) {
+		if (capped) {
+			fail(m, 413, "Message Too Large");
+			return SB_EMALFORMED;
+		}
+		if (mode == SIP_PARSE_STREAM)
+			return SB_EAGAIN;
+		fail(m, 400, "Truncated Message");
+		if (m->nhdrs)
+			parse_eager(m);
+		return SB_EMALFORMED;
+	}
+
+	parse_eager(m);
+
+	size_t hlen = (size_t)(body - p);
+	size_t rest = len - skip - hlen;
+	if (mode == SIP_PARSE_STREAM) {
+		if (!m->has_content_length) {
+			fail(m, 400, "Missing Content-Length");
+			return SB_EMALFORMED;
+		}
+		if (m->content_length > SIP_MAX_MESSAGE - hlen) {
+			fail(m, 413, "Message Too Large");
+			return SB_EMALFORMED;
+		}
+		if (rest < m->content_length)
+			return m->error_reason ? SB_EMALFORMED : SB_EAGAIN;
+		m->body = sb_slice(body, m->content_length);
+	} else if (m->has_content_length) {
+		if (m->content_length > rest) {
+			m->body = sb_slice(body, rest);
+			fail(m, 400, "Content-Length Too Large");
+		} else {
+			m->body = sb_slice(body, m->content_length);
+		}
+	} else {
+		if (capped) {
+			fail(m, 413, "Message Too Large");
+			return SB_EMALFORMED;
+		}
+		m->body = sb_slice(body, rest);
+	}
+	m->len = hlen + m->body.len;
+	if (m->error_reason)
+		return SB_EMALFORMED;
+	return (int)(skip + m->len);
+}
