@@ -22,6 +22,9 @@ void sb_config_defaults(struct sb_config *c)
 	c->log_level = SB_LOG_INFO;
 	c->dial_duration = 5;
 	c->dial_transport = SIP_TP_UDP;
+	c->ring_timeout = 30;
+	c->hold_for = 2;
+	c->register_expires = 3600;
 }
 
 static int set_u32(const char *v, uint32_t max, uint32_t *out)
@@ -67,6 +70,13 @@ static int apply(struct sb_config *c, const char *key, const char *v, char *err,
 	STR("proxy", dial_proxy)
 	STR("auth-user", dial_user)
 	STR("auth-password", dial_password)
+	STR("refer", refer_to)
+	STR("dtmf", dtmf)
+	STR("register", register_uri)
+	NUM("register-expires", register_expires, 86400)
+	NUM("ring-timeout", ring_timeout, 3600)
+	NUM("hold-after", hold_after, 86400)
+	NUM("hold-for", hold_for, 86400)
 	NUM("t1", t1_ms, 60000)
 	NUM("t2", t2_ms, 600000)
 	NUM("t4", t4_ms, 600000)

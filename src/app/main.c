@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "rtp/echo.h"
 #include "rtp/pool.h"
+#include "sip/reg.h"
 #include "sip/transport.h"
 #include "sip/ua.h"
 
@@ -26,9 +27,14 @@ struct app {
 	bool stopping;
 	/* dial mode */
 	struct sip_call *out_call;
-	uv_timer_t dial_timer;
+	uv_timer_t dial_timer; /* ring timeout, then call duration */
+	uv_timer_t step_timer; /* hold/resume steps */
 	bool answered;
 	int final_status;
+	int refer_status;
+	size_t dtmf_next;
+	bool timers_ready;
+	struct sip_reg *registration;
 };
 
 /* Per-call media of the vertical slice: an RTP echo on a pool port. */
@@ -149,8 +155,11 @@ static void ua_closed(void *arg)
 	app->ua = NULL;
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
 	uv_close((uv_handle_t *)&app->sigint, NULL);
-	if (uv_is_active((uv_handle_t *)&app->dial_timer) || app->dial_timer.data)
+	if (app->timers_ready) {
 		uv_close((uv_handle_t *)&app->dial_timer, NULL);
+		uv_close((uv_handle_t *)&app->step_timer, NULL);
+	}
+
 }
 
 static void app_stop(struct app *app)
@@ -158,6 +167,10 @@ static void app_stop(struct app *app)
 	if (app->stopping)
 		return;
 	app->stopping = true;
+	if (app->registration) {
+		sip_reg_free(app->registration);
+		app->registration = NULL;
+	}
 	SB_INFO("app", "shutting down: ending %zu calls", sip_ua_call_count(app->ua));
 	sip_ua_shutdown(app->ua, ua_closed, app);
 }
@@ -191,6 +204,38 @@ static int parse_hostport(const char *s, char *host, size_t cap, uint16_t *port)
 	return 0;
 }
 
+static int serve_auth_lookup(struct sb_slice user, char *password, size_t cap, void *arg)
+{
+	struct app *app = arg;
+	if (!sb_slice_eq_cstr(user, app->cfg.dial_user))
+		return SB_ENOTFOUND;
+	snprintf(password, cap, "%s", app->cfg.dial_password);
+	return 0;
+}
+
+static void reg_state(void *arg, int status, uint32_t expires)
+{
+	(void)arg;
+	SB_INFO("app", "registration: %d (expires %u s)", status, expires);
+}
+
+static int start_register(struct app *app)
+{
+	struct sip_reg_opts ro = {
+		.aor = app->cfg.register_uri,
+		.auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
+		.auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
+		.expires = app->cfg.register_expires,
+		.transport = app->cfg.dial_transport,
+		.state = reg_state,
+		.arg = app,
+	};
+	int err = sip_reg_new(app->ua, &ro, &app->registration);
+	if (err)
+		SB_ERROR("app", "cannot register %s: %s", app->cfg.register_uri, sb_strerror(err));
+	return err;
+}
+
 static int start_sip(struct app *app, bool with_handlers)
 {
 	struct sb_config *cfg = &app->cfg;
@@ -204,6 +249,7 @@ static int start_sip(struct app *app, bool with_handlers)
 		.tls_cert_file = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
 		.tls_key_file = cfg->tls_key[0] ? cfg->tls_key : NULL,
 		.max_calls = cfg->max_calls,
+		.auth_lookup = with_handlers && cfg->dial_user[0] ? serve_auth_lookup : NULL,
 	};
 	int err = sip_ua_new(&app->ua, &o);
 	if (err) {
@@ -269,6 +315,8 @@ static int cmd_serve(struct app *app)
 	}
 	if (start_sip(app, true))
 		return 2;
+	if (app->cfg.register_uri[0] && start_register(app))
+		return 2;
 	uint16_t tls = sip_ua_port(app->ua, SIP_TP_TLS);
 	char host[128];
 	uint16_t port;
@@ -288,18 +336,84 @@ static int cmd_serve(struct app *app)
 static void dial_hangup_timer(uv_timer_t *t)
 {
 	struct app *app = t->data;
-	if (app->out_call)
+	if (app->out_call) {
+		if (!app->answered)
+			SB_INFO("app", "no answer after %u s, cancelling", app->cfg.ring_timeout);
+		sip_call_hangup(app->out_call, NULL, NULL);
+	}
+}
+
+static void dial_dtmf_next(struct app *app);
+
+static void dial_dtmf_done(void *arg, int status)
+{
+	struct app *app = arg;
+	SB_INFO("app", "INFO DTMF answered %d", status);
+	dial_dtmf_next(app);
+}
+
+static void dial_dtmf_next(struct app *app)
+{
+	if (!app->out_call || !app->cfg.dtmf[app->dtmf_next])
+		return;
+	char d = app->cfg.dtmf[app->dtmf_next++];
+	if (sip_call_send_info_dtmf(app->out_call, d, 160, dial_dtmf_done, app))
+		SB_WARN("app", "cannot send DTMF %c", d);
+}
+
+static void dial_resume_done(void *arg, int status)
+{
+	(void)arg;
+	SB_INFO("app", "resume answered %d", status);
+}
+
+static void dial_resume_step(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	if (app->out_call && sip_call_resume(app->out_call, dial_resume_done, app))
+		SB_WARN("app", "cannot resume now");
+}
+
+static void dial_hold_done(void *arg, int status)
+{
+	struct app *app = arg;
+	SB_INFO("app", "hold answered %d", status);
+	if (status >= 200 && status < 300)
+		uv_timer_start(&app->step_timer, dial_resume_step, (uint64_t)app->cfg.hold_for * 1000, 0);
+}
+
+static void dial_hold_step(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	if (app->out_call && sip_call_hold(app->out_call, dial_hold_done, app))
+		SB_WARN("app", "cannot hold now");
+}
+
+static void dial_refer_done(void *arg, int status, const char *reason)
+{
+	struct app *app = arg;
+	app->refer_status = status;
+	SB_INFO("app", "transfer result: %d %s", status, reason ? reason : "");
+	if (status >= 200 && status < 300 && app->out_call)
 		sip_call_hangup(app->out_call, NULL, NULL);
 }
 
 static void dial_established(struct sip_call *c, void *arg)
 {
-	(void)c;
 	struct echo_leg *leg = arg;
 	struct app *app = leg->app;
 	app->answered = true;
 	SB_INFO("app", "call answered; hanging up in %u s", app->cfg.dial_duration);
 	uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.dial_duration * 1000, 0);
+	dial_dtmf_next(app);
+	if (app->cfg.hold_after)
+		uv_timer_start(&app->step_timer, dial_hold_step, (uint64_t)app->cfg.hold_after * 1000, 0);
+	if (app->cfg.refer_to[0]) {
+		int err = sip_call_refer(c, app->cfg.refer_to, NULL, app->cfg.ring_timeout * 1000,
+					 dial_refer_done, app);
+		if (err)
+			SB_WARN("app", "cannot send REFER: %s", sb_strerror(err));
+	}
 }
 
 static void dial_progress(struct sip_call *c, int status, void *arg)
@@ -320,7 +434,13 @@ static void dial_ended(struct sip_call *c, int status, const char *reason, void 
 		SB_INFO("app", "echoed %llu RTP packets", (unsigned long long)rtp_echo_packets(leg->echo));
 	leg_free(leg);
 	uv_timer_stop(&app->dial_timer);
-	app->exit_code = app->answered ? 0 : 1;
+	uv_timer_stop(&app->step_timer);
+	if (!app->answered)
+		app->exit_code = 1;
+	else if (app->cfg.refer_to[0] && !(app->refer_status >= 200 && app->refer_status < 300))
+		app->exit_code = 3;
+	else
+		app->exit_code = 0;
 	app_stop(app);
 }
 
@@ -337,15 +457,18 @@ static int cmd_dial(struct app *app, const char *target)
 {
 	if (setup_common(app))
 		return 2;
-	if (!strstr(app->cfg.sip_listen, ":"))
-		return 2;
 	if (start_sip(app, false))
 		return 2;
 	uv_timer_init(app->loop, &app->dial_timer);
-	app->dial_timer.data = app;
+	uv_timer_init(app->loop, &app->step_timer);
+	app->dial_timer.data = app->step_timer.data = app;
+	app->timers_ready = true;
 	struct echo_leg *leg;
 	if (leg_open(app, app->cfg.rtp_ip, &leg)) {
 		SB_ERROR("app", "no RTP port available");
+		app->exit_code = 2;
+		app_stop(app);
+		uv_run(app->loop, UV_RUN_DEFAULT);
 		return 2;
 	}
 	struct sip_dial_opts o = {
@@ -356,14 +479,15 @@ static int cmd_dial(struct app *app, const char *target)
 		.auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
 		.auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
 	};
-	struct sip_media_local *m = &o.media;
-	media_local_for(app, leg, m);
+	media_local_for(app, leg, &o.media);
 	int err = sip_dial(app->ua, &o, &dial_handlers, leg, &app->out_call);
 	if (err) {
 		SB_ERROR("app", "cannot dial %s: %s", target, sb_strerror(err));
 		leg_free(leg);
 		app->exit_code = 2;
 		app_stop(app);
+	} else {
+		uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.ring_timeout * 1000, 0);
 	}
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	rtp_pool_free(&app->pool);
@@ -388,7 +512,15 @@ static void usage(FILE *f)
 	      "  --data-dir DIR         data directory (default ./data)\n"
 	      "  --log-level LEVEL      error, warn, info, debug, trace (default info)\n"
 	      "  --t1 MS --t2 MS --t4 MS  SIP timer bases (default 500, 4000, 5000)\n"
-	      "  --max-calls N          answer 503 above N concurrent calls (default unlimited)\n",
+	      "  --max-calls N          answer 503 above N concurrent calls (default unlimited)\n"
+	      "  --auth-user U --auth-password P  serve: require digest auth from callers;\n"
+	      "                         dial/register: answer 401/407 challenges with these\n"
+	      "  --register sip:USER@HOST[:PORT]  keep a registration there (--register-expires S)\n"
+	      "dial options:\n"
+	      "  --ring-timeout S       CANCEL when not answered in S seconds (default 30)\n"
+	      "  --dtmf DIGITS          send DIGITS by SIP INFO once answered\n"
+	      "  --hold-after S --hold-for S  put the callee on hold S s after answer, resume later\n"
+	      "  --refer URI            transfer the callee to URI; exit 3 unless it succeeds\n",
 	      f);
 }
 

@@ -7,6 +7,15 @@
 #include "base/err.h"
 #include "sip/msg_int.h"
 
+/* Lives here rather than in hdr.c so that a program linking only the parser does not define
+ * it (sofia-sip exports a function of the same name; see bench/parser_others.c). */
+const char *sip_method_name(enum sip_method m)
+{
+	if ((int)m <= 0 || m >= SIP_METHOD__COUNT)
+		return "";
+	return sip__method_names[m];
+}
+
 const char *sip_reason_phrase(int code)
 {
 	switch (code) {

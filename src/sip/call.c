@@ -965,6 +965,8 @@ static int auth_retry(struct sip_call *c, const struct sip_msg *rsp)
 static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
 {
 	int st = rsp->status;
+	if (st >= 200 && c->inv_ct == t)
+		c->inv_ct = NULL; /* the transaction lingers (Timer M/D); the INVITE is no longer pending */
 	if (st < 200) {
 		if (c->state != SIP__CALL_CALLING)
 			return;
@@ -1038,11 +1040,13 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const
 	call_end(c, st, st == 487 ? "cancelled" : "rejected");
 }
 
-static void reinvite_response(struct sip_call *c, const struct sip_msg *rsp)
+static void reinvite_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
 {
 	int st = rsp->status;
 	if (st < 200)
 		return;
+	if (c->inv_ct == t)
+		c->inv_ct = NULL;
 	if (st < 300) {
 		send_ack(c, rsp->cseq.num, SB_SLICE_NULL);
 		struct sdp_session ans;
@@ -1073,7 +1077,7 @@ void sip__call_txn_response(struct sip_call *c, struct sip_txn *t, const struct 
 		if (c->state == SIP__CALL_CALLING || (c->outgoing && l->cseq == c->initial_cseq))
 			initial_invite_response(c, t, rsp);
 		else
-			reinvite_response(c, rsp);
+			reinvite_response(c, t, rsp);
 		return;
 	case SIP_METHOD_BYE:
 		if (rsp->status >= 200) {

@@ -15,12 +15,12 @@
 /* ---- algorithms ---- */
 
 static const char *const alg_names[SIP_DIGEST_ALG__COUNT] = {
-	[SIP_DIGEST_MD5] = "MD5",
-	[SIP_DIGEST_MD5_SESS] = "MD5-sess",
-	[SIP_DIGEST_SHA256] = "SHA-256",
-	[SIP_DIGEST_SHA256_SESS] = "SHA-256-sess",
-	[SIP_DIGEST_SHA512_256] = "SHA-512-256",
-	[SIP_DIGEST_SHA512_256_SESS] = "SHA-512-256-sess",
+    [SIP_DIGEST_MD5] = "MD5",
+    [SIP_DIGEST_MD5_SESS] = "MD5-sess",
+    [SIP_DIGEST_SHA256] = "SHA-256",
+    [SIP_DIGEST_SHA256_SESS] = "SHA-256-sess",
+    [SIP_DIGEST_SHA512_256] = "SHA-512-256",
+    [SIP_DIGEST_SHA512_256_SESS] = "SHA-512-256-sess",
 };
 
 const char *sip_digest_alg_name(enum sip_digest_alg a)
@@ -52,22 +52,30 @@ static const EVP_MD *alg_md(enum sip_digest_alg a)
 {
 	switch (a) {
 	case SIP_DIGEST_MD5:
-	case SIP_DIGEST_MD5_SESS: return EVP_md5();
+	case SIP_DIGEST_MD5_SESS:
+		return EVP_md5();
 	case SIP_DIGEST_SHA256:
-	case SIP_DIGEST_SHA256_SESS: return EVP_sha256();
+	case SIP_DIGEST_SHA256_SESS:
+		return EVP_sha256();
 	case SIP_DIGEST_SHA512_256:
-	case SIP_DIGEST_SHA512_256_SESS: return EVP_sha512_256();
-	default: return NULL;
+	case SIP_DIGEST_SHA512_256_SESS:
+		return EVP_sha512_256();
+	default:
+		return NULL;
 	}
 }
 
 const char *sip_digest_verdict_name(enum sip_digest_verdict v)
 {
 	switch (v) {
-	case SIP_DIGEST_OK: return "ok";
-	case SIP_DIGEST_STALE: return "stale";
-	case SIP_DIGEST_FAIL: return "fail";
-	case SIP_DIGEST_MALFORMED: return "malformed";
+	case SIP_DIGEST_OK:
+		return "ok";
+	case SIP_DIGEST_STALE:
+		return "stale";
+	case SIP_DIGEST_FAIL:
+		return "fail";
+	case SIP_DIGEST_MALFORMED:
+		return "malformed";
 	}
 	return "?";
 }
@@ -157,8 +165,8 @@ static int assign(struct sip_digest_params *out, struct sb_slice name, struct sb
 		size_t off;
 	} known[] = {
 #define P(n) {#n, offsetof(struct sip_digest_params, n)}
-		P(realm), P(nonce), P(opaque), P(algorithm), P(qop), P(domain),
-		P(username), P(uri), P(response), P(cnonce), P(nc),
+	    P(realm),	 P(nonce), P(opaque),	P(algorithm), P(qop), P(domain),
+	    P(username), P(uri),   P(response), P(cnonce),    P(nc),
 #undef P
 	};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -406,11 +414,11 @@ static bool unb64url(struct sb_slice in, unsigned char *out, size_t n)
 
 /* ---- server ---- */
 
-#define NONCE_TS 8
+#define NONCE_TS   8
 #define NONCE_SALT 8
-#define NONCE_MAC 32
-#define NONCE_RAW (NONCE_TS + NONCE_SALT + NONCE_MAC) /* 48 → 64 base64url chars */
-#define NONCE_B64 (NONCE_RAW / 3 * 4)
+#define NONCE_MAC  32
+#define NONCE_RAW  (NONCE_TS + NONCE_SALT + NONCE_MAC) /* 48 → 64 base64url chars */
+#define NONCE_B64  (NONCE_RAW / 3 * 4)
 
 struct nc_slot {
 	uint64_t key; /* hash of the nonce, 0 = empty */
@@ -514,14 +522,15 @@ void sip_digest_server_free(struct sip_digest_server *s)
 static int nonce_mac(const struct sip_digest_server *s, const unsigned char *ts_salt,
 		     struct sb_slice bind, unsigned char mac[NONCE_MAC])
 {
-	unsigned char len[4] = {(unsigned char)(s->realm_len >> 24), (unsigned char)(s->realm_len >> 16),
+	unsigned char len[4] = {(unsigned char)(s->realm_len >> 24),
+				(unsigned char)(s->realm_len >> 16),
 				(unsigned char)(s->realm_len >> 8), (unsigned char)s->realm_len};
 	int ok = 0;
 	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(s->hmac);
 	if (ctx) {
 		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-			OSSL_PARAM_construct_end(),
+		    OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+		    OSSL_PARAM_construct_end(),
 		};
 		size_t outl = 0;
 		ok = EVP_MAC_init(ctx, s->secret, s->secret_len, params) &&
@@ -607,9 +616,8 @@ int sip_digest_challenge(struct sip_digest_server *s, enum sip_digest_alg alg, u
 	return out->err;
 }
 
-int sip_digest_challenge_headers(struct sip_digest_server *s, const char *hdr_name,
-				 uint64_t now_s, struct sb_slice bind, bool stale,
-				 struct sb_buf *out)
+int sip_digest_challenge_headers(struct sip_digest_server *s, const char *hdr_name, uint64_t now_s,
+				 struct sb_slice bind, bool stale, struct sb_buf *out)
 {
 	if (!s || !out || !hdr_name)
 		return SB_EINVAL;
@@ -635,7 +643,7 @@ static bool is_hex8(struct sb_slice nc, uint32_t *val)
 	uint32_t v = 0;
 	for (size_t i = 0; i < 8; i++) {
 		char c = nc.p[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
+		int d = c >= '0' && c <= '9'   ? c - '0'
 			: c >= 'a' && c <= 'f' ? c - 'a' + 10
 			: c >= 'A' && c <= 'F' ? c - 'A' + 10
 					       : -1;
@@ -648,8 +656,8 @@ static bool is_hex8(struct sb_slice nc, uint32_t *val)
 }
 
 /* Records nc for the nonce; false when it was already used (replay). */
-static bool nc_fresh(struct sip_digest_server *s, struct sb_slice nonce, uint32_t nc,
-		     uint64_t ts, uint64_t now_s)
+static bool nc_fresh(struct sip_digest_server *s, struct sb_slice nonce, uint32_t nc, uint64_t ts,
+		     uint64_t now_s)
 {
 	if (!s->nslots)
 		return true;
@@ -872,7 +880,7 @@ int sip_digest_client_authorize(struct sip_digest_client *c, struct sb_slice use
 	/* a quote in uri cannot be escaped in a way every server undoes the same */
 	if (memchr(uri.p, '"', uri.len))
 		return SB_EINVAL;
-	struct sb_slice qop = c->qop_auth ? SB_SLICE_LIT("auth")
+	struct sb_slice qop = c->qop_auth	? SB_SLICE_LIT("auth")
 			      : c->qop_auth_int ? SB_SLICE_LIT("auth-int")
 						: SB_SLICE_NULL;
 	bool use_cnonce = qop.len || alg_sess(c->alg);

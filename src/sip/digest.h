@@ -1,5 +1,5 @@
 /* SIP digest authentication (RFC 3261 §22, RFC 7616, RFC 8760; RFC 2617/2069 compatibility):
- * challenge/credentials parsing, stateless HMAC nonces and verification (server), answers (client). */
+ * parsing of challenges/credentials, stateless HMAC nonces, verification and client answers. */
 #ifndef SB_SIP_DIGEST_H
 #define SB_SIP_DIGEST_H
 
@@ -29,7 +29,7 @@ int sip_digest_alg_from(struct sb_slice name, enum sip_digest_alg *out);
 /* ---- parsing ---- */
 
 #define SIP_DIGEST_MAX_VALUE 1024 /* longest parameter value accepted */
-#define SIP_DIGEST_SCRATCH 2048   /* room for unescaped quoted values of one challenge */
+#define SIP_DIGEST_SCRATCH   2048 /* room for unescaped quoted values of one challenge */
 
 /*
  * One challenge (WWW-/Proxy-Authenticate) or one credentials value (Authorization /
@@ -40,10 +40,10 @@ struct sip_digest_params {
 	struct sb_slice scheme; /* "Digest", "Basic" ... as received */
 	struct sb_slice realm, nonce, opaque, algorithm, qop, domain;
 	struct sb_slice username, uri, response, cnonce, nc;
-	bool stale;            /* stale=true */
-	bool userhash;         /* userhash=true (RFC 7616; not supported, refused) */
-	bool qop_quoted;       /* qop was a quoted-string (challenge form) */
-	unsigned dup_params;   /* known parameters that appeared more than once */
+	bool stale;	     /* stale=true */
+	bool userhash;	     /* userhash=true (RFC 7616; not supported, refused) */
+	bool qop_quoted;     /* qop was a quoted-string (challenge form) */
+	unsigned dup_params; /* known parameters that appeared more than once */
 	char scratch[SIP_DIGEST_SCRATCH];
 	size_t scratch_used;
 };
@@ -67,18 +67,18 @@ bool sip_digest_qop_has(const struct sip_digest_params *p, const char *option);
 struct sip_digest_server;
 
 struct sip_digest_server_cfg {
-	struct sb_slice realm;    /* required (copied) */
-	const void *secret;       /* HMAC key for nonces; NULL = 32 random bytes (nonces then */
-	size_t secret_len;        /*  die with the process); at least 16 bytes otherwise */
-	uint32_t nonce_ttl_s;     /* 0 = 300: older nonces are STALE */
-	bool offer_md5;           /* also challenge with MD5 after SHA-256 (RFC 8760 order) */
-	bool allow_no_qop;        /* accept RFC 2069 credentials without qop */
-	struct sb_slice opaque;   /* sent in challenges and required back when not empty */
-	size_t nc_slots;          /* 0 = no replay table; else nonce-count slots kept */
+	struct sb_slice realm;	/* required (copied) */
+	const void *secret;	/* HMAC key for nonces; NULL = 32 random bytes (nonces then */
+	size_t secret_len;	/*  die with the process); at least 16 bytes otherwise */
+	uint32_t nonce_ttl_s;	/* 0 = 300: older nonces are STALE */
+	bool offer_md5;		/* also challenge with MD5 after SHA-256 (RFC 8760 order) */
+	bool allow_no_qop;	/* accept RFC 2069 credentials without qop */
+	struct sb_slice opaque; /* sent in challenges and required back when not empty */
+	size_t nc_slots;	/* 0 = no replay table; else nonce-count slots kept */
 };
 
 enum sip_digest_verdict {
-	SIP_DIGEST_OK,        /* credentials right, nonce fresh */
+	SIP_DIGEST_OK,	      /* credentials right, nonce fresh */
 	SIP_DIGEST_STALE,     /* right password, but the nonce is too old or nc was replayed:
 			       * challenge again with stale=true */
 	SIP_DIGEST_FAIL,      /* wrong password, unknown user, foreign realm or nonce, wrong uri */
@@ -103,9 +103,8 @@ int sip_digest_challenge(struct sip_digest_server *s, enum sip_digest_alg alg, u
 
 /* Full header lines for a 401 or 407: "<hdr_name>: <challenge>\r\n" for SHA-256, then MD5 when
  * offer_md5, all with the same nonce. hdr_name is "WWW-Authenticate" or "Proxy-Authenticate". */
-int sip_digest_challenge_headers(struct sip_digest_server *s, const char *hdr_name,
-				 uint64_t now_s, struct sb_slice bind, bool stale,
-				 struct sb_buf *out);
+int sip_digest_challenge_headers(struct sip_digest_server *s, const char *hdr_name, uint64_t now_s,
+				 struct sb_slice bind, bool stale, struct sb_buf *out);
 
 /* Find the password of username in realm: write it to pw (cap bytes), set *len, return 0; or
  * SB_ENOTFOUND (the verifier then burns the same work on a dummy and answers FAIL). */
@@ -114,10 +113,10 @@ typedef int (*sip_digest_lookup_fn)(void *arg, struct sb_slice username, struct 
 
 struct sip_digest_check {
 	struct sb_slice credentials; /* the Authorization / Proxy-Authorization value */
-	struct sb_slice method;      /* the request's method name */
+	struct sb_slice method;	     /* the request's method name */
 	struct sb_slice request_uri; /* Request-URI as received: the uri parameter must equal it */
-	struct sb_slice body;        /* for qop=auth-int */
-	struct sb_slice bind;        /* same as given to the challenge */
+	struct sb_slice body;	     /* for qop=auth-int */
+	struct sb_slice bind;	     /* same as given to the challenge */
 	uint64_t now_s;
 	sip_digest_lookup_fn lookup;
 	void *lookup_arg;
@@ -140,10 +139,10 @@ enum sip_digest_verdict sip_digest_verify(struct sip_digest_server *s,
 /* What a UAC keeps between a 401/407 and its retries (a plain value; one per trunk/dialog). */
 struct sip_digest_client {
 	enum sip_digest_alg alg;
-	bool qop_auth;     /* answer with qop=auth (offered); else RFC 2069 style */
+	bool qop_auth;	   /* answer with qop=auth (offered); else RFC 2069 style */
 	bool qop_auth_int; /* only auth-int was offered */
-	bool stale;        /* last challenge said stale=true */
-	uint32_t nc;       /* nonce count already used with this nonce */
+	bool stale;	   /* last challenge said stale=true */
+	uint32_t nc;	   /* nonce count already used with this nonce */
 	unsigned nonces;   /* how many different nonces were taken (cap retries on this,
 			    * CVE-2020-28242: a server changing the nonce on every try) */
 	char realm[SIP_DIGEST_MAX_STORED];

@@ -82,16 +82,26 @@ static const struct hdr_def hdr_defs[SIP_HDR__COUNT] = {
 #undef HDR_DEF
 };
 
-/* Open addressing on (length, first and last letter); built once from hdr_defs. */
+/* Open addressing on (length, first and last letter); built once from hdr_defs.
+ * Names hold only letters and '-': a received byte matches a letter of the name when
+ * (byte | 0x20) equals the lowercase letter, and a '-' only when equal, so the compare below is
+ * exact for any input bytes (no aliasing of CR to '-'), eight bytes at a time. */
 #define HTAB_SIZE 256
-static unsigned char hdr_htab[HTAB_SIZE];    /* id, 0 = empty */
-static unsigned char hdr_compact[256];       /* compact letter (lowercase) -> id */
+#define NAME_MAX_LEN 32
+struct hslot {
+	unsigned char id; /* 0 = empty */
+	unsigned char len;
+};
+static struct hslot hdr_htab[HTAB_SIZE];
+static unsigned char hdr_compact[256];                 /* compact letter (any case) -> id */
+static char hdr_lname[SIP_HDR__COUNT][NAME_MAX_LEN];   /* lowercase names, zero padded */
+static char hdr_mask[SIP_HDR__COUNT][NAME_MAX_LEN];    /* 0x20 on letters, 0 elsewhere */
 static pthread_once_t hdr_once = PTHREAD_ONCE_INIT;
 
 static inline unsigned hdr_hash(const char *p, size_t len)
 {
-	unsigned f = sip__lower[(unsigned char)p[0]];
-	unsigned l = sip__lower[(unsigned char)p[len - 1]];
+	unsigned f = (unsigned char)p[0] | 0x20u;
+	unsigned l = (unsigned char)p[len - 1] | 0x20u;
 	return (f * 7u + l * 31u + (unsigned)len * 13u) & (HTAB_SIZE - 1);
 }
 
@@ -99,12 +109,20 @@ static void hdr_build(void)
 {
 	for (int id = 1; id < SIP_HDR__COUNT; id++) {
 		const struct hdr_def *d = &hdr_defs[id];
+		for (size_t i = 0; i < d->len && i < NAME_MAX_LEN; i++) {
+			unsigned char c = (unsigned char)d->name[i];
+			hdr_lname[id][i] = (char)sip__lower[c];
+			hdr_mask[id][i] = sip__is(c, SIP__CC_ALPHA) ? 0x20 : 0;
+		}
 		unsigned h = hdr_hash(d->name, d->len);
-		while (hdr_htab[h])
+		while (hdr_htab[h].id)
 			h = (h + 1) & (HTAB_SIZE - 1);
-		hdr_htab[h] = (unsigned char)id;
-		if (d->compact)
+		hdr_htab[h].id = (unsigned char)id;
+		hdr_htab[h].len = d->len;
+		if (d->compact) {
 			hdr_compact[sip__lower[(unsigned char)d->compact]] = (unsigned char)id;
+			hdr_compact[(unsigned char)d->compact & ~0x20u] = (unsigned char)id;
+		}
 	}
 }
 
@@ -113,31 +131,44 @@ void sip__hdr_init(void)
 	pthread_once(&hdr_once, hdr_build);
 }
 
+static inline bool name_eq(const char *p, size_t len, unsigned id)
+{
+	const char *ln = hdr_lname[id], *mk = hdr_mask[id];
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t a, b, m;
+		memcpy(&a, p + i, 8);
+		memcpy(&b, ln + i, 8);
+		memcpy(&m, mk + i, 8);
+		if ((a | m) != b)
+			return false;
+	}
+	for (; i < len; i++)
+		if (((unsigned char)p[i] | (unsigned char)mk[i]) != (unsigned char)ln[i])
+			return false;
+	return true;
+}
+
 enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len)
 {
 	if (len == 1)
-		return (enum sip_hdr_id)hdr_compact[sip__lower[(unsigned char)p[0]]];
+		return (enum sip_hdr_id)hdr_compact[(unsigned char)p[0]];
+	if (len >= NAME_MAX_LEN)
+		return SIP_HDR_OTHER;
 	unsigned h = hdr_hash(p, len);
 	for (;;) {
-		unsigned id = hdr_htab[h];
-		if (!id)
+		struct hslot sl = hdr_htab[h];
+		if (!sl.id)
 			return SIP_HDR_OTHER;
-		const struct hdr_def *d = &hdr_defs[id];
-		if (d->len == len) {
-			size_t i = 0;
-			while (i < len && sip__lower[(unsigned char)p[i]] ==
-						  sip__lower[(unsigned char)d->name[i]])
-				i++;
-			if (i == len)
-				return (enum sip_hdr_id)id;
-		}
+		if (sl.len == len && name_eq(p, len, sl.id))
+			return (enum sip_hdr_id)sl.id;
 		h = (h + 1) & (HTAB_SIZE - 1);
 	}
 }
 
 enum sip_hdr_id sip_hdr_lookup(struct sb_slice name)
 {
-	if (name.len == 0 || name.len > 255)
+	if (name.len == 0)
 		return SIP_HDR_OTHER;
 	sip__hdr_init();
 	return sip__hdr_lookup(name.p, name.len);
@@ -152,19 +183,12 @@ const char *sip_hdr_name(enum sip_hdr_id id)
 
 /* ---- methods ---- */
 
-static const char *const method_names[SIP_METHOD__COUNT] = {
+const char *const sip__method_names[SIP_METHOD__COUNT] = {
 	[SIP_METHOD_OTHER] = "",
 #define METHOD_NAME(m) [SIP_METHOD_##m] = #m,
 	SIP_METHOD_MAP(METHOD_NAME)
 #undef METHOD_NAME
 };
-
-const char *sip_method_name(enum sip_method m)
-{
-	if ((int)m <= 0 || m >= SIP_METHOD__COUNT)
-		return "";
-	return method_names[m];
-}
 
 /* Methods are case-sensitive (RFC 3261 §7.1). Dispatch on length and first letter. */
 enum sip_method sip_method_from(struct sb_slice n)
@@ -172,7 +196,7 @@ enum sip_method sip_method_from(struct sb_slice n)
 	if (n.len < 3 || n.len > 9)
 		return SIP_METHOD_OTHER;
 	for (int m = 1; m < SIP_METHOD__COUNT; m++) {
-		const char *s = method_names[m];
+		const char *s = sip__method_names[m];
 		if (s[0] == n.p[0] && strlen(s) == n.len && memcmp(s, n.p, n.len) == 0)
 			return (enum sip_method)m;
 	}

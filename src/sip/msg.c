@@ -100,34 +100,56 @@ static inline bool gen_value_char(unsigned char c)
 	return sip__is(c, SIP__CC_TOKEN) || c == ':' || c == '[' || c == ']';
 }
 
+/* Strict generic-param scanner: *(SWS ";" SWS token [SWS "=" SWS gen-value]).
+ * 1 = one parameter, 0 = end (end of input or a top-level ','; *pos points there), -1 = junk. */
+static int hparam_next(struct sb_slice s, size_t *pos, struct sb_slice *n, struct sb_slice *v)
+{
+	size_t i = skip_ws(s, *pos);
+	if (i >= s.len || s.p[i] == ',') {
+		*pos = i;
+		return 0;
+	}
+	if (s.p[i] != ';')
+		return -1;
+	i = skip_ws(s, i + 1);
+	size_t n0 = i;
+	while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_TOKEN))
+		i++;
+	if (i == n0)
+		return -1;
+	*n = sb_slice(s.p + n0, i - n0);
+	*v = sb_slice(s.p + i, 0);
+	size_t j = i;
+	while (j < s.len && sip__ws(s.p[j]))
+		j++;
+	if (j < s.len && s.p[j] == '=') {
+		j = skip_ws(s, j + 1);
+		size_t v0 = j;
+		if (j < s.len && s.p[j] == '"') {
+			j = sip__quoted_end(s, j);
+			if (!j)
+				return -1;
+		} else {
+			while (j < s.len && gen_value_char((unsigned char)s.p[j]))
+				j++;
+			if (j == v0)
+				return -1;
+		}
+		*v = sb_slice(s.p + v0, j - v0);
+		i = j;
+	}
+	*pos = i;
+	return 1;
+}
+
 int sip__params_check(struct sb_slice s)
 {
 	size_t pos = 0;
-	while (skip_ws(s, pos) < s.len) {
-		struct sb_slice n, v;
-		size_t before = pos;
-		if (!sip__param_next(s, &pos, &n, &v) || pos == before)
-			return SB_EMALFORMED;
-		if (n.len == 0)
-			return SB_EMALFORMED;
-		for (size_t k = 0; k < n.len; k++)
-			if (!sip__is((unsigned char)n.p[k], SIP__CC_TOKEN))
-				return SB_EMALFORMED;
-		if (v.p != n.p + n.len || v.len) {
-			/* '=' was present: a value is required */
-			if (v.len == 0)
-				return SB_EMALFORMED;
-			if (v.p[0] == '"') {
-				if (v.len < 2 || v.p[v.len - 1] != '"' || !sip__quoted_end(v, 0))
-					return SB_EMALFORMED;
-			} else {
-				for (size_t k = 0; k < v.len; k++)
-					if (!gen_value_char((unsigned char)v.p[k]))
-						return SB_EMALFORMED;
-			}
-		}
-	}
-	return 0;
+	struct sb_slice n, v;
+	int r;
+	while ((r = hparam_next(s, &pos, &n, &v)) > 0)
+		;
+	return (r == 0 && pos == s.len) ? 0 : SB_EMALFORMED;
 }
 
 bool sip_param_get(struct sb_slice params, const char *name, struct sb_slice *value)
@@ -169,12 +191,12 @@ static size_t scan_token(struct sb_slice s, size_t i)
 	return i;
 }
 
-int sip_via_parse(struct sb_slice in, struct sip_via *out)
+/* Parse the via-parm starting in s; stops at the end or at a top-level ',' (*stop). */
+static int via_parse_at(struct sb_slice s, struct sip_via *out, size_t *stop)
 {
 	memset(out, 0, sizeof(*out));
-	struct sb_slice s = sip__trim(in);
-	out->raw = s;
-	size_t i = 0, t;
+	size_t i = skip_ws(s, 0), t;
+	size_t start = i;
 
 	/* sent-protocol = name SLASH version SLASH transport, SLASH = SWS "/" SWS */
 	t = scan_token(s, i);
@@ -187,7 +209,7 @@ int sip_via_parse(struct sb_slice in, struct sip_via *out)
 	t = scan_token(s, i);
 	if (t == i)
 		return SB_EMALFORMED;
-	out->protocol = sb_slice(s.p, t);
+	out->protocol = sb_slice(s.p + start, t - start);
 	i = skip_ws(s, t);
 	if (i >= s.len || s.p[i] != '/')
 		return SB_EMALFORMED;
@@ -227,28 +249,49 @@ int sip_via_parse(struct sb_slice in, struct sip_via *out)
 			t++;
 		if (parse_port(sb_slice(s.p + j, t - j), &out->port) || out->port == 0)
 			return SB_EMALFORMED;
+		i = t;
 		j = skip_ws(s, t);
 	}
-	out->params = sb_slice(s.p + j, s.len - j);
-	if (out->params.len && out->params.p[0] != ';')
-		return SB_EMALFORMED;
-	if (sip__params_check(out->params))
-		return SB_EMALFORMED;
-
-	size_t pos = 0;
+	size_t p0 = j, pos = j, pend = i;
 	struct sb_slice n, v;
-	while (sip__param_next(out->params, &pos, &n, &v)) {
-		if (SIP__EQ(n, "branch")) {
-			out->branch = v;
-		} else if (SIP__EQ(n, "received")) {
-			out->received = v;
-		} else if (SIP__EQ(n, "rport")) {
-			out->rport = true;
-			if (v.len && (parse_port(v, &out->rport_value) || out->rport_value == 0))
-				return SB_EMALFORMED;
+	int r;
+	while ((r = hparam_next(s, &pos, &n, &v)) > 0) {
+		pend = pos;
+		switch (sip__lower[(unsigned char)n.p[0]]) {
+		case 'b':
+			if (SIP__EQ(n, "branch"))
+				out->branch = v;
+			break;
+		case 'r':
+			if (SIP__EQ(n, "received")) {
+				out->received = v;
+			} else if (SIP__EQ(n, "rport")) {
+				out->rport = true;
+				if (v.len && (parse_port(v, &out->rport_value) || out->rport_value == 0))
+					return SB_EMALFORMED;
+			}
+			break;
+		default:
+			break;
 		}
 	}
+	if (r < 0)
+		return SB_EMALFORMED;
+	out->params = sb_slice(s.p + p0, pend > p0 ? pend - p0 : 0);
+	out->raw = sb_slice(s.p + start, (pend > i ? pend : i) - start);
+	*stop = pos;
 	return 0;
+}
+
+int sip_via_parse(struct sb_slice in, struct sip_via *out)
+{
+	size_t stop;
+	int err = via_parse_at(in, out, &stop);
+	if (!err && stop != in.len)
+		err = SB_EMALFORMED;
+	if (err)
+		memset(out, 0, sizeof(*out));
+	return err;
 }
 
 static bool display_tokens_ok(struct sb_slice d)
@@ -316,13 +359,14 @@ int sip_name_addr_parse(struct sb_slice in, struct sip_name_addr *out)
 	}
 	rest = skip_ws(s, rest);
 	out->params = sb_slice(s.p + rest, s.len - rest);
-	if (out->params.len && out->params.p[0] != ';')
+	size_t pos = rest;
+	struct sb_slice n, v;
+	int r;
+	while ((r = hparam_next(s, &pos, &n, &v)) > 0)
+		if (n.len == 3 && SIP__EQ(n, "tag"))
+			out->tag = v;
+	if (r < 0 || pos != s.len)
 		return SB_EMALFORMED;
-	if (sip__params_check(out->params))
-		return SB_EMALFORMED;
-	struct sb_slice tag;
-	if (sip_param_get(out->params, "tag", &tag))
-		out->tag = tag;
 	return 0;
 }
 
@@ -453,11 +497,15 @@ static void fail(struct sip_msg *m, int status, const char *reason)
 	}
 }
 
+/* via, from and to are written whole by their parsers (or zeroed in parse_eager when absent),
+ * so they are left out here: the message struct is large and this runs per packet. */
 static void reset(struct sip_msg *m)
 {
 	memset(m, 0, offsetof(struct sip_msg, hdrs));
-	memset(&m->nhdrs, 0, sizeof(*m) - offsetof(struct sip_msg, nhdrs));
+	m->nhdrs = 0;
 	memset(m->first, 0xff, sizeof(m->first));
+	memset(m->count, 0, sizeof(m->count));
+	memset(&m->call_id, 0, sizeof(*m) - offsetof(struct sip_msg, call_id));
 	m->max_forwards = -1;
 }
 
@@ -543,19 +591,17 @@ static void parse_status_line(struct sip_msg *m, struct sb_slice l)
 		m->reason = sb_slice(l.p + l.len, 0);
 }
 
-static inline struct sb_slice first_elem(struct sb_slice v)
-{
-	return sip__trim(sb_slice(v.p, elem_end(v, 0)));
-}
-
 static void parse_eager(struct sip_msg *m)
 {
 	const struct sip_hdr *h;
+	m->eager_done = true;
 
 	if ((h = sip_msg_hdr(m, SIP_HDR_VIA)) != NULL) {
-		if (sip_via_parse(first_elem(h->value), &m->via))
+		size_t stop;
+		if (via_parse_at(h->value, &m->via, &stop))
 			fail(m, 400, "Bad Via");
 	} else {
+		memset(&m->via, 0, sizeof(m->via));
 		fail(m, 400, "Missing Via");
 	}
 
@@ -565,6 +611,7 @@ static void parse_eager(struct sip_msg *m)
 		if (sip_name_addr_parse(h->value, &m->from) || m->from.star)
 			fail(m, 400, "Bad From");
 	} else {
+		memset(&m->from, 0, sizeof(m->from));
 		fail(m, 400, "Missing From");
 	}
 
@@ -574,6 +621,7 @@ static void parse_eager(struct sip_msg *m)
 		if (sip_name_addr_parse(h->value, &m->to) || m->to.star)
 			fail(m, 400, "Bad To");
 	} else {
+		memset(&m->to, 0, sizeof(m->to));
 		fail(m, 400, "Missing To");
 	}
 
@@ -655,9 +703,8 @@ static void finish_hdr(struct sip_hdr *h, const char *vend)
 	h->value = sb_slice(v, (size_t)(vend - v));
 }
 
-int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_mode mode)
+static int parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_mode mode)
 {
-	reset(m);
 	sip__hdr_init();
 
 	size_t skip = sip_msg_keepalive_len(buf, len);
@@ -745,14 +792,22 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse
 			finish_hdr(cur, cur_end);
 			cur = NULL;
 		}
-		const char *n = q;
-		while (n < le && sip__is((unsigned char)*n, SIP__CC_TOKEN))
-			n++;
+		/* name: up to ':' minus trailing SP/HTAB; known names need no per-byte check */
+		const char *c = memchr(q, ':', (size_t)(le - q));
+		const char *n = c ? c : q;
+		while (n > q && (n[-1] == ' ' || n[-1] == '\t'))
+			n--;
 		size_t nlen = (size_t)(n - q);
-		const char *c = n;
-		while (c < le && (*c == ' ' || *c == '\t'))
-			c++;
-		if (nlen == 0 || nlen > 255 || c >= le || *c != ':') {
+		enum sip_hdr_id id = nlen ? sip__hdr_lookup(q, nlen) : SIP_HDR_OTHER;
+		bool ok = c && nlen && nlen <= 255;
+		if (ok && id == SIP_HDR_OTHER) {
+			for (const char *k = q; k < n; k++)
+				if (!sip__is((unsigned char)*k, SIP__CC_TOKEN)) {
+					ok = false;
+					break;
+				}
+		}
+		if (!ok) {
 			fail(m, 400, "Bad Header");
 			q = nl + 1;
 			continue;
@@ -764,7 +819,6 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse
 			q = nl + 1;
 			continue;
 		}
-		enum sip_hdr_id id = sip__hdr_lookup(q, nlen);
 		cur = &m->hdrs[m->nhdrs];
 		cur->id = id;
 		cur->name = sb_slice(q, nlen);
@@ -828,4 +882,16 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse
 	if (m->error_reason)
 		return SB_EMALFORMED;
 	return (int)(skip + m->len);
+}
+
+int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_mode mode)
+{
+	reset(m);
+	int r = parse(m, buf, len, mode);
+	if (!m->eager_done) {
+		memset(&m->via, 0, sizeof(m->via));
+		memset(&m->from, 0, sizeof(m->from));
+		memset(&m->to, 0, sizeof(m->to));
+	}
+	return r;
 }

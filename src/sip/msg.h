@@ -164,6 +164,8 @@ struct sip_msg {
 	 * with received= and, if the request asked for it, rport= (RFC 3261 §18.2.1, RFC 3581). */
 	struct sb_slice src_ip;
 	struct sb_slice src_port;
+
+	bool eager_done; /* internal: the eager header parse ran */
 };
 
 enum sip_parse_mode {

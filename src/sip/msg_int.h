@@ -53,6 +53,9 @@ static inline struct sb_slice sip__trim(struct sb_slice s)
 	return s;
 }
 
+/* Method names indexed by enum sip_method, generated from SIP_METHOD_MAP ("" for OTHER). */
+extern const char *const sip__method_names[SIP_METHOD__COUNT];
+
 /* Make sure the header-name hash table is built (thread-safe, once). */
 void sip__hdr_init(void);
 /* Lookup after sip__hdr_init(); name must be non-empty. */

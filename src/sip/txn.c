@@ -1,5 +1,6 @@
 /* SIP transaction layer: the RFC 3261 §17 / RFC 6026 state machines, their timers and matching.
- * Owns every transaction (struct, per-transaction arena with keys and bytes) and the match table. */
+ * Owns every transaction (struct, per-transaction arena with keys and bytes) and the match table.
+ */
 #include "sip/txn.h"
 
 #include <stdint.h>
@@ -13,7 +14,7 @@
 #include "base/log.h"
 #include "base/rand.h"
 
-#define MAGIC "z9hG4bK"
+#define MAGIC	"z9hG4bK"
 #define LOG_TAG "txn"
 
 struct sip_txn_layer {
@@ -35,7 +36,7 @@ struct sip_txn {
 	enum sip_txn_state state;
 	enum sip_method method;
 	bool reliable;
-	bool rfc3261;  /* branch carries the magic cookie */
+	bool rfc3261; /* branch carries the magic cookie */
 	bool in_table;
 	bool dead;     /* sip_txn_terminate() ran while a handler of t was on the stack */
 	unsigned busy; /* handler frames of t on the stack */
@@ -66,7 +67,7 @@ struct sip_txn {
 	struct sb_slice routes; /* "Route: ...\r\n" lines as in the INVITE */
 
 	struct sb_slice request; /* client: the request as sent */
-	struct sb_slice ack;     /* client INVITE: ACK for the non-2xx final */
+	struct sb_slice ack;	 /* client INVITE: ACK for the non-2xx final */
 
 	/* Server: last response sent, for retransmission. */
 	char *rsp;
@@ -106,7 +107,8 @@ static uint16_t port_or_default(uint16_t port, bool tls)
 
 static bool transport_is_tls(struct sb_slice transport)
 {
-	return sb_slice_eq_cstr_nocase(transport, "TLS") || sb_slice_eq_cstr_nocase(transport, "WSS");
+	return sb_slice_eq_cstr_nocase(transport, "TLS") ||
+	       sb_slice_eq_cstr_nocase(transport, "WSS");
 }
 
 static struct sb_slice hdr_value(const struct sip_msg *m, enum sip_hdr_id id)
@@ -131,10 +133,14 @@ static bool method_matches(const struct sip_txn *t, enum sip_method method, stru
 static const char *kind_name(enum sip_txn_kind k)
 {
 	switch (k) {
-	case SIP_TXN_CLIENT_INVITE: return "client-invite";
-	case SIP_TXN_CLIENT_NON_INVITE: return "client";
-	case SIP_TXN_SERVER_INVITE: return "server-invite";
-	case SIP_TXN_SERVER_NON_INVITE: return "server";
+	case SIP_TXN_CLIENT_INVITE:
+		return "client-invite";
+	case SIP_TXN_CLIENT_NON_INVITE:
+		return "client";
+	case SIP_TXN_SERVER_INVITE:
+		return "server-invite";
+	case SIP_TXN_SERVER_NON_INVITE:
+		return "server";
 	}
 	return "?";
 }
@@ -142,22 +148,29 @@ static const char *kind_name(enum sip_txn_kind k)
 const char *sip_txn_state_name(enum sip_txn_state s)
 {
 	switch (s) {
-	case SIP_TXN_CALLING: return "Calling";
-	case SIP_TXN_TRYING: return "Trying";
-	case SIP_TXN_PROCEEDING: return "Proceeding";
-	case SIP_TXN_COMPLETED: return "Completed";
-	case SIP_TXN_CONFIRMED: return "Confirmed";
-	case SIP_TXN_ACCEPTED: return "Accepted";
-	case SIP_TXN_TERMINATED: return "Terminated";
+	case SIP_TXN_CALLING:
+		return "Calling";
+	case SIP_TXN_TRYING:
+		return "Trying";
+	case SIP_TXN_PROCEEDING:
+		return "Proceeding";
+	case SIP_TXN_COMPLETED:
+		return "Completed";
+	case SIP_TXN_CONFIRMED:
+		return "Confirmed";
+	case SIP_TXN_ACCEPTED:
+		return "Accepted";
+	case SIP_TXN_TERMINATED:
+		return "Terminated";
 	}
 	return "?";
 }
 
 static void set_state(struct sip_txn *t, enum sip_txn_state s)
 {
-	SB_DEBUG(LOG_TAG, "%s " SB_SLICE_FMT " %s -> %s (Call-ID " SB_SLICE_FMT ")", kind_name(t->kind),
-		 SB_SLICE_ARG(t->branch), sip_txn_state_name(t->state), sip_txn_state_name(s),
-		 SB_SLICE_ARG(t->call_id));
+	SB_DEBUG(LOG_TAG, "%s " SB_SLICE_FMT " %s -> %s (Call-ID " SB_SLICE_FMT ")",
+		 kind_name(t->kind), SB_SLICE_ARG(t->branch), sip_txn_state_name(t->state),
+		 sip_txn_state_name(s), SB_SLICE_ARG(t->call_id));
 	t->state = s;
 }
 
@@ -314,8 +327,8 @@ static void life_cb(struct sb_timer *tm, sb_time_ms now)
 	(void)now;
 	bool failed = false;
 	switch (t->state) {
-	case SIP_TXN_CALLING:    /* B */
-	case SIP_TXN_TRYING:     /* F */
+	case SIP_TXN_CALLING:	 /* B */
+	case SIP_TXN_TRYING:	 /* F */
 	case SIP_TXN_PROCEEDING: /* F, or 64*T1 after CANCEL */
 		failed = true;
 		break;
@@ -458,7 +471,8 @@ static void put_start(struct sb_buf *b, const struct sip_txn *t, const char *met
 	sb_buf_printf(b, "%s " SB_SLICE_FMT " SIP/2.0\r\nVia: " SB_SLICE_FMT "\r\n", method,
 		      SB_SLICE_ARG(t->ruri), SB_SLICE_ARG(t->via));
 	sb_buf_append_slice(b, t->routes);
-	sb_buf_printf(b, "Max-Forwards: 70\r\nFrom: " SB_SLICE_FMT "\r\n", SB_SLICE_ARG(t->from_hdr));
+	sb_buf_printf(b, "Max-Forwards: 70\r\nFrom: " SB_SLICE_FMT "\r\n",
+		      SB_SLICE_ARG(t->from_hdr));
 }
 
 static void put_end(struct sb_buf *b, const struct sip_txn *t, struct sb_slice to,
@@ -499,9 +513,9 @@ int sip_txn_build_cancel(const struct sip_txn *invite, struct sb_slice extra_hea
 
 /* ---- client ---- */
 
-static int start_client(struct sip_txn_layer *l, struct sb_slice request,
-			const struct sip_msg *m, bool reliable, const struct sip_txn_handlers *h,
-			void *arg, sb_time_ms now, struct sip_txn **out)
+static int start_client(struct sip_txn_layer *l, struct sb_slice request, const struct sip_msg *m,
+			bool reliable, const struct sip_txn_handlers *h, void *arg, sb_time_ms now,
+			struct sip_txn **out)
 {
 	if (!l || !m || !h || !h->send || !out || !request.len)
 		return SB_EINVAL;
@@ -524,7 +538,7 @@ static int start_client(struct sip_txn_layer *l, struct sb_slice request,
 				      h, arg, request.len + 512);
 	if (!t)
 		return l->cfg.max_transactions && l->count >= l->cfg.max_transactions ? SB_ENORES
-										     : SB_ENOMEM;
+										      : SB_ENOMEM;
 	t->reliable = reliable;
 	int err = copy_key(t, m);
 	err = err ? err : dup(t, request, &t->request);
@@ -619,8 +633,7 @@ int sip_txn_client_cancel(struct sip_txn *invite, struct sb_slice extra_headers,
 	m->cseq.method_name = m->method_name;
 	m->from.tag = invite->from_tag;
 	m->to.tag = invite->to_tag;
-	err = start_client(invite->layer, sb_buf_slice(&b), m, invite->reliable, h, arg, now,
-			   out);
+	err = start_client(invite->layer, sb_buf_slice(&b), m, invite->reliable, h, arg, now, out);
 	free(m);
 	sb_buf_free(&b);
 	if (err)
@@ -719,11 +732,11 @@ int sip_txn_server_new(struct sip_txn_layer *l, const struct sip_msg *req, bool 
 	    req->method == SIP_METHOD_ACK)
 		return SB_EINVAL;
 	bool invite = req->method == SIP_METHOD_INVITE;
-	struct sip_txn *t = alloc_txn(l, invite ? SIP_TXN_SERVER_INVITE : SIP_TXN_SERVER_NON_INVITE,
-				      h, arg, 512);
+	struct sip_txn *t =
+	    alloc_txn(l, invite ? SIP_TXN_SERVER_INVITE : SIP_TXN_SERVER_NON_INVITE, h, arg, 512);
 	if (!t)
 		return l->cfg.max_transactions && l->count >= l->cfg.max_transactions ? SB_ENORES
-										     : SB_ENOMEM;
+										      : SB_ENOMEM;
 	t->reliable = reliable;
 	if (copy_key(t, req)) {
 		free_txn(t);
@@ -789,7 +802,8 @@ static struct sb_slice scan_to_tag(struct sb_slice msg)
 				if (sb_slice_starts_with_nocase(rest, "tag")) {
 					rest = sb_slice_trim(sb_slice_sub(rest, 3, rest.len));
 					if (rest.len && rest.p[0] == '=') {
-						rest = sb_slice_trim(sb_slice_sub(rest, 1, rest.len));
+						rest =
+						    sb_slice_trim(sb_slice_sub(rest, 1, rest.len));
 						size_t e = 0;
 						while (e < rest.len && rest.p[e] != ';' &&
 						       rest.p[e] != ' ' && rest.p[e] != '\t' &&
@@ -845,7 +859,7 @@ int sip_txn_respond(struct sip_txn *t, int status, struct sb_slice bytes, sb_tim
 		t->interval = c->t1;
 		if (!t->reliable)
 			arm(t, &t->retx, now + t->interval); /* G */
-		arm(t, &t->life, now + t64(t));              /* H */
+		arm(t, &t->life, now + t64(t));		     /* H */
 	} else {
 		if ((err = store_rsp(t, bytes)))
 			return err;

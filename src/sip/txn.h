@@ -44,7 +44,7 @@ enum sip_txn_kind {
 
 enum sip_txn_state {
 	SIP_TXN_CALLING,    /* INVITE client: request sent, nothing received */
-	SIP_TXN_TRYING,     /* non-INVITE client and server: nothing sent / received yet */
+	SIP_TXN_TRYING,	    /* non-INVITE client and server: nothing sent / received yet */
 	SIP_TXN_PROCEEDING, /* a provisional was received (client) or the TU is working (server) */
 	SIP_TXN_COMPLETED,  /* a final was received (client) or a non-2xx final sent (server) */
 	SIP_TXN_CONFIRMED,  /* INVITE server: ACK for the non-2xx final received (Timer I) */
@@ -64,7 +64,7 @@ struct sip_txn_handlers {
 	/* Client: every provisional, the first final, and in Accepted every further 2xx (so the
 	 * TU re-ACKs each copy and each fork). Retransmitted non-2xx finals are absorbed. */
 	void (*response)(struct sip_txn *t, const struct sip_msg *rsp, void *arg);
-	/* Server INVITE, optional: the ACK for our non-2xx final arrived (Completed → Confirmed). */
+	/* Server INVITE, optional: the ACK for our non-2xx final came (Completed → Confirmed). */
 	void (*ack)(struct sip_txn *t, const struct sip_msg *ack, void *arg);
 	/* The transaction failed: err is SB_ETIMEDOUT (Timer B or F; Timer H on a server: no
 	 * ACK; 64*T1 after a CANCEL without a final) or SB_EIO (transport error). A client TU
@@ -134,6 +134,8 @@ int sip_txn_client_cancel(struct sip_txn *invite, struct sb_slice extra_headers,
  * NULL). Copies the matching key from req (request bytes are not needed). ACK gets none
  * (SB_EINVAL). reliable = it arrived over TCP/TLS/WS. INVITE starts in Proceeding: the TU must
  * send 100 Trying (via sip_txn_respond) unless it answers within 200 ms; others in Trying.
+ * No timer runs before the TU's final: a server transaction never answered lives until
+ * sip_txn_terminate (the TU owns that deadline).
  * 0 and *out, SB_EINVAL, SB_ENOMEM or SB_ENORES.
  */
 int sip_txn_server_new(struct sip_txn_layer *l, const struct sip_msg *req, bool reliable,

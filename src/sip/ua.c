@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/rand.h"
@@ -21,7 +22,7 @@ static const enum sip_method allowed_methods[] = {
 	SIP_METHOD_INVITE, SIP_METHOD_ACK,    SIP_METHOD_CANCEL, SIP_METHOD_BYE,    SIP_METHOD_OPTIONS,
 	SIP_METHOD_INFO,   SIP_METHOD_REFER,  SIP_METHOD_NOTIFY, SIP_METHOD_UPDATE, SIP_METHOD_PRACK,
 };
-static const char *const supported_tags[] = {"replaces", "timer", "100rel", "norefersub"};
+static const char *const supported_tags[] = {"replaces", "timer", "norefersub"};
 static const char *const accepted_types[] = {"application/sdp", "application/dtmf-relay",
 					     "application/dtmf", "message/sipfrag",
 					     "multipart/mixed"};
@@ -330,6 +331,64 @@ static void respond_simple(struct sip_ua *ua, const struct sip_msg *m, const str
 	sip__respond(ua, NULL, m, &d, status, reason, SB_SLICE_NULL, extra, SB_SLICE_NULL, SB_SLICE_NULL);
 }
 
+/* ---- digest authentication of incoming requests ---- */
+
+static int auth_lookup(void *arg, struct sb_slice username, struct sb_slice realm, char *pw, size_t cap,
+		       size_t *len)
+{
+	(void)realm;
+	struct sip_ua *ua = arg;
+	int r = ua->auth_lookup(username, pw, cap, ua->arg);
+	if (r)
+		return SB_ENOTFOUND;
+	*len = strnlen(pw, cap);
+	return 0;
+}
+
+/* true when the request may go on; otherwise it has been answered (401/403/400). */
+static bool authorize(struct sip_ua *ua, const struct sip_msg *m, const struct sip_dest *src)
+{
+	if (!ua->auth)
+		return true;
+	char ip[64];
+	struct sb_slice bind = sb_slice_cstr(sip_sockaddr_ip(&src->addr, ip, sizeof(ip)));
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION);
+	bool stale = false;
+	if (h) {
+		struct sip_digest_check chk = {
+			.credentials = h->value,
+			.method = m->method_name,
+			.request_uri = m->ruri_raw,
+			.body = m->body,
+			.bind = bind,
+			.now_s = sb_clock_wall_s(),
+			.lookup = auth_lookup,
+			.lookup_arg = ua,
+		};
+		enum sip_digest_verdict v = sip_digest_verify(ua->auth, &chk, NULL);
+		if (v == SIP_DIGEST_OK)
+			return true;
+		SB_INFO("sip", "digest %s from %s", sip_digest_verdict_name(v), ip);
+		if (v == SIP_DIGEST_FAIL) {
+			respond_simple(ua, m, src, 403, NULL, NULL);
+			return false;
+		}
+		if (v == SIP_DIGEST_MALFORMED) {
+			respond_simple(ua, m, src, 400, "Bad Authorization", NULL);
+			return false;
+		}
+		stale = true;
+	}
+	char stack[1024];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	sip_digest_challenge_headers(ua->auth, "WWW-Authenticate", sb_clock_wall_s(), bind, stale, &b);
+	if (!b.err)
+		respond_simple(ua, m, src, 401, NULL, b.p);
+	sb_buf_free(&b);
+	return false;
+}
+
 /* ---- receive path ---- */
 
 static void recv_response(struct sip_ua *ua, const struct sip_msg *m, const struct sip_dest *src)
@@ -400,6 +459,8 @@ static void recv_request(struct sip_ua *ua, const struct sip_msg *m, const struc
 			respond_simple(ua, m, src, 503, NULL, "Retry-After: 5\r\n");
 			return;
 		}
+		if (!authorize(ua, m, src))
+			return;
 		struct sip_dest d = response_dest(m, src);
 		struct sip__link *l = sip__link_new(ua, NULL, &d);
 		struct sip_txn *st = NULL;
@@ -508,7 +569,18 @@ int sip_ua_new(struct sip_ua **out, const struct sip_ua_opts *o)
 	snprintf(ua->user_agent, sizeof(ua->user_agent), "%s", o->user_agent ? o->user_agent : "switchboard");
 	snprintf(ua->auth_realm, sizeof(ua->auth_realm), "%s", o->auth_realm ? o->auth_realm : "switchboard");
 	ua->auth_lookup = o->auth_lookup;
-	sb_random_bytes(ua->auth_secret, sizeof(ua->auth_secret));
+	if (o->auth_lookup) {
+		struct sip_digest_server_cfg dc = {
+			.realm = sb_slice_cstr(ua->auth_realm),
+			.offer_md5 = true,
+			.nc_slots = 4096,
+		};
+		int aerr = sip_digest_server_new(&ua->auth, &dc);
+		if (aerr) {
+			free(ua);
+			return aerr;
+		}
+	}
 	sb_timers_init(&ua->timers);
 	ua->armed_for = SB_TIME_NEVER;
 	struct sip_txn_cfg cfg = {.t1 = o->t1_ms, .t2 = o->t2_ms, .t4 = o->t4_ms};
@@ -543,6 +615,8 @@ fail_txl:
 	sip_txn_layer_free(ua->txl);
 fail:
 	sb_timers_free(&ua->timers);
+	if (ua->auth)
+		sip_digest_server_free(ua->auth);
 	free(ua);
 	return err;
 }
@@ -569,6 +643,8 @@ static void ua_free(struct sip_ua *ua)
 	sip_txn_layer_free(ua->txl);
 	sb_timers_free(&ua->timers);
 	sb_htab_free(&ua->dialogs);
+	if (ua->auth)
+		sip_digest_server_free(ua->auth);
 	free(ua);
 	if (cb)
 		cb(arg);

@@ -7,6 +7,7 @@
 #include "base/buf.h"
 #include "base/htab.h"
 #include "base/timer.h"
+#include "sip/digest.h"
 #include "sip/transport.h"
 #include "sip/txn.h"
 #include "sip/ua.h"
@@ -32,7 +33,7 @@ struct sip_ua {
 	char user_agent[64];
 	char auth_realm[64];
 	int (*auth_lookup)(struct sb_slice user, char *password, size_t cap, void *arg);
-	unsigned char auth_secret[32];
+	struct sip_digest_server *auth;
 	bool shutting_down;
 	void (*shutdown_cb)(void *arg);
 	void *shutdown_arg;

@@ -19,27 +19,6 @@ static inline int hexval(unsigned char c)
 	return -1;
 }
 
-/* Every byte is in cls or a valid %HH escape; min_len 0 or 1. */
-static bool run_ok(struct sb_slice s, unsigned cls, size_t min_len)
-{
-	if (s.len < min_len)
-		return false;
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (c == '%') {
-			if (s.len - i < 3)
-				return false;
-			if (hexval((unsigned char)s.p[i + 1]) < 0 || hexval((unsigned char)s.p[i + 2]) < 0)
-				return false;
-			i += 2;
-			continue;
-		}
-		if (!sip__is(c, cls))
-			return false;
-	}
-	return true;
-}
-
 bool sip__ipv4_valid(struct sb_slice s)
 {
 	size_t i = 0;
@@ -108,21 +87,36 @@ bool sip__ipv6_valid(struct sb_slice s)
 	return dbl ? groups <= 7 : groups == 8;
 }
 
+/* Index after the run of bytes in cls or valid %HH escapes starting at i. */
+static size_t scan_chars(struct sb_slice s, size_t i, unsigned cls)
+{
+	while (i < s.len) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (sip__is(c, cls)) {
+			i++;
+		} else if (c == '%' && s.len - i >= 3 && hexval((unsigned char)s.p[i + 1]) >= 0 &&
+			   hexval((unsigned char)s.p[i + 2]) >= 0) {
+			i += 3;
+		} else {
+			break;
+		}
+	}
+	return i;
+}
+
 static int parse_params_headers(struct sb_slice s, size_t i, struct sip_uri *out)
 {
-	/* uri-parameters = *( ";" pname [ "=" pvalue ] ) */
+	/* uri-parameters = *( ";" pname [ "=" pvalue ] ), pname/pvalue = 1*paramchar */
 	size_t p0 = i;
 	while (i < s.len && s.p[i] == ';') {
 		size_t n0 = ++i;
-		while (i < s.len && s.p[i] != ';' && s.p[i] != '?' && s.p[i] != '=')
-			i++;
-		if (!run_ok(sb_slice(s.p + n0, i - n0), SIP__CC_PARAM | SIP__CC_UNRES, 1))
+		i = scan_chars(s, i, SIP__CC_PARAM | SIP__CC_UNRES);
+		if (i == n0)
 			return SB_EMALFORMED;
 		if (i < s.len && s.p[i] == '=') {
 			size_t v0 = ++i;
-			while (i < s.len && s.p[i] != ';' && s.p[i] != '?')
-				i++;
-			if (!run_ok(sb_slice(s.p + v0, i - v0), SIP__CC_PARAM | SIP__CC_UNRES, 1))
+			i = scan_chars(s, i, SIP__CC_PARAM | SIP__CC_UNRES);
+			if (i == v0)
 				return SB_EMALFORMED;
 		}
 	}
@@ -135,20 +129,15 @@ static int parse_params_headers(struct sb_slice s, size_t i, struct sip_uri *out
 	size_t h0 = ++i;
 	for (;;) {
 		size_t n0 = i;
-		while (i < s.len && s.p[i] != '=' && s.p[i] != '&')
-			i++;
-		if (!run_ok(sb_slice(s.p + n0, i - n0), SIP__CC_HNV | SIP__CC_UNRES, 1))
+		i = scan_chars(s, i, SIP__CC_HNV | SIP__CC_UNRES);
+		if (i == n0 || i >= s.len || s.p[i] != '=')
 			return SB_EMALFORMED;
-		if (i >= s.len || s.p[i] != '=')
-			return SB_EMALFORMED;
-		size_t v0 = ++i;
-		while (i < s.len && s.p[i] != '&')
-			i++;
-		if (!run_ok(sb_slice(s.p + v0, i - v0), SIP__CC_HNV | SIP__CC_UNRES, 0))
-			return SB_EMALFORMED;
+		i = scan_chars(s, i + 1, SIP__CC_HNV | SIP__CC_UNRES);
 		if (i == s.len)
 			break;
-		i++; /* '&' */
+		if (s.p[i] != '&')
+			return SB_EMALFORMED;
+		i++;
 	}
 	out->headers = sb_slice(s.p + h0, s.len - h0);
 	return 0;
@@ -156,23 +145,30 @@ static int parse_params_headers(struct sb_slice s, size_t i, struct sip_uri *out
 
 static int parse_sip(struct sb_slice s, struct sip_uri *out)
 {
-	size_t i = 0;
-	const char *at = memchr(s.p, '@', s.len);
-	if (at) {
-		struct sb_slice ui = sb_slice(s.p, (size_t)(at - s.p));
-		const char *col = memchr(ui.p, ':', ui.len);
-		if (col) {
-			out->user = sb_slice(ui.p, (size_t)(col - ui.p));
-			out->password = sb_slice(col + 1, ui.len - out->user.len - 1);
-			if (!run_ok(out->password, SIP__CC_UNRES | SIP__CC_PASS, 0))
+	/* userinfo first: a user run ending in '@' or ':' password '@'; otherwise it was the host */
+	size_t i = scan_chars(s, 0, SIP__CC_UNRES | SIP__CC_USER);
+	if (i < s.len && s.p[i] == ':') {
+		size_t p0 = i + 1;
+		size_t e = scan_chars(s, p0, SIP__CC_UNRES | SIP__CC_PASS);
+		if (e < s.len && s.p[e] == '@') {
+			if (i == 0)
 				return SB_EMALFORMED;
+			out->user = sb_slice(s.p, i);
+			out->password = sb_slice(s.p + p0, e - p0);
+			i = e + 1;
 		} else {
-			out->user = ui;
+			i = 0;
 		}
-		if (!run_ok(out->user, SIP__CC_UNRES | SIP__CC_USER, 1))
+	} else if (i < s.len && s.p[i] == '@') {
+		if (i == 0)
 			return SB_EMALFORMED;
-		i = ui.len + 1;
+		out->user = sb_slice(s.p, i);
+		i++;
+	} else {
+		i = 0;
 	}
+	if (i == 0 && memchr(s.p, '@', s.len))
+		return SB_EMALFORMED; /* an '@' after bad userinfo characters */
 	if (i >= s.len)
 		return SB_EMALFORMED;
 	if (s.p[i] == '[') {
@@ -218,7 +214,7 @@ static int parse_tel(struct sb_slice s, struct sip_uri *out)
 	while (i < s.len && s.p[i] != ';')
 		i++;
 	out->user = sb_slice(s.p, i);
-	if (!run_ok(out->user, SIP__CC_TEL, 1))
+	if (scan_chars(out->user, 0, SIP__CC_TEL) != i || i == 0)
 		return SB_EMALFORMED;
 	if (out->user.p[0] == '+' && out->user.len < 2)
 		return SB_EMALFORMED;

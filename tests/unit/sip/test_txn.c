@@ -19,7 +19,8 @@
 
 static enum sip_method method_of(struct sb_slice s)
 {
-	static const char *const names[] = {"", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER"};
+	static const char *const names[] = {"",	      "INVITE",	 "ACK",	    "BYE",
+					    "CANCEL", "OPTIONS", "REGISTER"};
 	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
 		if (sb_slice_eq_cstr(s, names[i]))
 			return (enum sip_method)i;
@@ -241,11 +242,11 @@ static void h_terminated(struct sip_txn *t, void *arg)
 }
 
 static const struct sip_txn_handlers handlers = {
-	.send = h_send,
-	.response = h_response,
-	.ack = h_ack,
-	.timeout = h_timeout,
-	.terminated = h_terminated,
+    .send = h_send,
+    .response = h_response,
+    .ack = h_ack,
+    .timeout = h_timeout,
+    .terminated = h_terminated,
 };
 
 struct fx {
@@ -454,8 +455,8 @@ static void non_invite_client_timer_e(void **state)
 	struct sip_txn *t = start_client(f, &req, false);
 	assert_int_equal(sip_txn_state(t), SIP_TXN_TRYING);
 	run_until(f, 32000);
-	static const sb_time_ms want[] = {0, 500, 1500, 3500, 7500, 11500, 15500,
-					  19500, 23500, 27500, 31500};
+	static const sb_time_ms want[] = {0,	 500,	1500,  3500,  7500, 11500,
+					  15500, 19500, 23500, 27500, 31500};
 	assert_sends(&f->r, want, 11);
 	assert_int_equal(f->r.timeouts, 1);
 	assert_int_equal(f->r.last_err, SB_ETIMEDOUT);
@@ -521,7 +522,8 @@ static struct sip_txn *start_server(struct fx *f, struct tmsg *req, bool reliabl
 {
 	assert_null(sip_txn_match_request(f->l, &req->m));
 	struct sip_txn *t = NULL;
-	assert_int_equal(sip_txn_server_new(f->l, &req->m, reliable, &handlers, &f->r, g_now, &t), 0);
+	assert_int_equal(sip_txn_server_new(f->l, &req->m, reliable, &handlers, &f->r, g_now, &t),
+			 0);
 	assert_ptr_equal(sip_txn_match_request(f->l, &req->m), t);
 	return t;
 }
@@ -692,8 +694,9 @@ static void match_3261(void **state)
 		   "\r\nCall-ID: call-1@192.0.2.1\r\nCSeq: 1 INVITE\r\n\r\n");
 	assert_null(sip_txn_match_request(f->l, &other.m));
 	/* port 5060 written or not is the same sent-by; the branch compares case-insensitively */
-	mk(&other, "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKABC123"
-		   "\r\nCall-ID: call-1@192.0.2.1\r\nCSeq: 1 INVITE\r\n\r\n");
+	mk(&other,
+	   "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKABC123"
+	   "\r\nCall-ID: call-1@192.0.2.1\r\nCSeq: 1 INVITE\r\n\r\n");
 	assert_ptr_equal(sip_txn_match_request(f->l, &other.m), t);
 	/* an ACK before a final matches nothing */
 	mk_req(&other, "ACK", BR, 1, "ACK", "");
@@ -742,7 +745,7 @@ static void match_cancel(void **state)
 	mk_req(&cancel, "CANCEL", "z9hG4bKunknown", 1, "CANCEL", "");
 	assert_null(sip_txn_match_cancel(f->l, &cancel.m)); /* → 481 */
 	mk_req(&inv, "INVITE", BR, 1, "INVITE", "");
-	assert_null(sip_txn_match_cancel(f->l, &inv.m));  /* not a CANCEL */
+	assert_null(sip_txn_match_cancel(f->l, &inv.m)); /* not a CANCEL */
 }
 
 static void match_2543(void **state)
@@ -968,7 +971,8 @@ static void many_transactions(void **state)
 		snprintf(br, sizeof(br), "z9hG4bKmany%d", i);
 		mk_req(&m, "OPTIONS", br, (unsigned)i, "OPTIONS", "");
 		struct sip_txn *t;
-		assert_int_equal(sip_txn_server_new(f->l, &m.m, false, &handlers, &f->r, g_now, &t), 0);
+		assert_int_equal(sip_txn_server_new(f->l, &m.m, false, &handlers, &f->r, g_now, &t),
+				 0);
 	}
 	assert_int_equal(sip_txn_layer_count(f->l), N);
 	for (int i = 0; i < N; i += 7) {
@@ -995,34 +999,108 @@ static void max_transactions(void **state)
 	mk_req(&b, "OPTIONS", "z9hG4bKb", 1, "OPTIONS", "");
 	struct sip_txn *t;
 	assert_int_equal(sip_txn_server_new(f->l, &a.m, false, &handlers, &f->r, g_now, &t), 0);
-	assert_int_equal(sip_txn_server_new(f->l, &b.m, false, &handlers, &f->r, g_now, &t), SB_ENORES);
+	assert_int_equal(sip_txn_server_new(f->l, &b.m, false, &handlers, &f->r, g_now, &t),
+			 SB_ENORES);
+}
+
+/* The same key fields through the real parser (src/sip/msg.c). */
+static void with_real_parser(void **state)
+{
+	struct fx *f = *state;
+	static struct sip_msg inv, rsp, ack, cancel;
+	static const char inv_text[] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+				       "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKreal1;rport, "
+				       "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKold\r\n"
+				       "Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"
+				       "Max-Forwards: 70\r\n"
+				       "f: Alice <sip:alice@example.com>;tag=ft\r\n"
+				       "t: <sip:bob@example.com>\r\n"
+				       "i: real-call@192.0.2.1\r\n"
+				       "CSeq: 42 INVITE\r\n"
+				       "l: 0\r\n\r\n";
+	static const char rsp_text[] =
+	    "SIP/2.0 404 Not Found\r\n"
+	    "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKreal1;rport=5060;received=192.0.2.1\r\n"
+	    "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKold\r\n"
+	    "From: Alice <sip:alice@example.com>;tag=ft\r\n"
+	    "To: <sip:bob@example.com>;tag=404tag\r\n"
+	    "Call-ID: real-call@192.0.2.1\r\n"
+	    "CSeq: 42 INVITE\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	assert_true(sip_msg_parse(&inv, inv_text, strlen(inv_text), SIP_PARSE_DATAGRAM) > 0);
+	assert_true(sip_msg_parse(&rsp, rsp_text, strlen(rsp_text), SIP_PARSE_DATAGRAM) > 0);
+	struct sip_txn *t = NULL;
+	assert_int_equal(sip_txn_client_new(f->l, sb_slice_cstr(inv_text), &inv, false, &handlers,
+					    &f->r, g_now, &t),
+			 0);
+	assert_ptr_equal(sip_txn_match_response(f->l, &rsp), t);
+	sip_txn_recv_response(t, &rsp, g_now);
+	assert_int_equal(f->r.sends, 2);
+	assert_true(sip_msg_parse(&ack, f->r.last, strlen(f->r.last), SIP_PARSE_DATAGRAM) > 0);
+	assert_int_equal(ack.method, SIP_METHOD_ACK);
+	assert_true(sb_slice_eq_cstr(ack.ruri_raw, "sip:bob@example.com"));
+	assert_true(sb_slice_eq_cstr(ack.via.branch, "z9hG4bKreal1"));
+	assert_int_equal(ack.count[SIP_HDR_VIA], 1);
+	assert_non_null(
+	    strstr(f->r.last, "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKreal1;rport\r\n"));
+	assert_non_null(
+	    strstr(f->r.last, "Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"));
+	assert_true(sb_slice_eq_cstr(ack.to.tag, "404tag"));
+	assert_true(sb_slice_eq_cstr(ack.from.tag, "ft"));
+	assert_true(sb_slice_eq_cstr(ack.call_id, "real-call@192.0.2.1"));
+	assert_int_equal(ack.cseq.num, 42);
+	assert_int_equal(ack.cseq.method, SIP_METHOD_ACK);
+
+	/* the server side of the same exchange */
+	struct rec rs = {0};
+	struct sip_txn *st = NULL;
+	assert_null(sip_txn_match_request(f->l, &inv));
+	assert_int_equal(sip_txn_server_new(f->l, &inv, false, &handlers, &rs, g_now, &st), 0);
+	assert_ptr_equal(sip_txn_match_request(f->l, &inv), st);
+	static const char cancel_text[] = "CANCEL sip:bob@example.com SIP/2.0\r\n"
+					  "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKreal1\r\n"
+					  "From: Alice <sip:alice@example.com>;tag=ft\r\n"
+					  "To: <sip:bob@example.com>\r\n"
+					  "Call-ID: real-call@192.0.2.1\r\n"
+					  "CSeq: 42 CANCEL\r\n"
+					  "Content-Length: 0\r\n\r\n";
+	assert_true(sip_msg_parse(&cancel, cancel_text, strlen(cancel_text), SIP_PARSE_DATAGRAM) >
+		    0);
+	assert_ptr_equal(sip_txn_match_cancel(f->l, &cancel), st);
+	assert_null(sip_txn_match_request(f->l, &cancel));
+	assert_int_equal(sip_txn_respond(st, 487, sb_slice_cstr(rsp_text), g_now), 0);
+	assert_ptr_equal(sip_txn_match_request(f->l, &ack), st);
+	sip_txn_recv_request(st, &ack, g_now);
+	assert_int_equal(sip_txn_state(st), SIP_TXN_CONFIRMED);
+	assert_int_equal(rs.acks, 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(invite_client_udp_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(invite_client_provisional_then_486, setup, teardown),
-		cmocka_unit_test_setup_teardown(invite_client_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(invite_client_tcp, setup, teardown),
-		cmocka_unit_test_setup_teardown(non_invite_client_timer_e, setup, teardown),
-		cmocka_unit_test_setup_teardown(non_invite_client_provisional_t2, setup, teardown),
-		cmocka_unit_test_setup_teardown(non_invite_client_tcp, setup, teardown),
-		cmocka_unit_test_setup_teardown(invite_server_g_until_ack, setup, teardown),
-		cmocka_unit_test_setup_teardown(invite_server_h_without_ack, setup, teardown),
-		cmocka_unit_test_setup_teardown(invite_server_tcp, setup, teardown),
-		cmocka_unit_test_setup_teardown(invite_server_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(non_invite_server_j, setup, teardown),
-		cmocka_unit_test_setup_teardown(match_3261, setup, teardown),
-		cmocka_unit_test_setup_teardown(match_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(match_2543, setup, teardown),
-		cmocka_unit_test_setup_teardown(client_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(timers_configurable, setup_small, teardown),
-		cmocka_unit_test_setup_teardown(send_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(terminate_inside_handler, setup, teardown),
-		cmocka_unit_test(branch_generator),
-		cmocka_unit_test_setup_teardown(many_transactions, setup, teardown),
-		cmocka_unit_test_setup_teardown(max_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_client_udp_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_client_provisional_then_486, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_client_accepted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_client_tcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(non_invite_client_timer_e, setup, teardown),
+	    cmocka_unit_test_setup_teardown(non_invite_client_provisional_t2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(non_invite_client_tcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_server_g_until_ack, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_server_h_without_ack, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_server_tcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invite_server_accepted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(non_invite_server_j, setup, teardown),
+	    cmocka_unit_test_setup_teardown(match_3261, setup, teardown),
+	    cmocka_unit_test_setup_teardown(match_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(match_2543, setup, teardown),
+	    cmocka_unit_test_setup_teardown(client_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(timers_configurable, setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(send_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(terminate_inside_handler, setup, teardown),
+	    cmocka_unit_test(branch_generator),
+	    cmocka_unit_test_setup_teardown(many_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(max_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(with_real_parser, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
