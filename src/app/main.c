@@ -321,9 +321,13 @@ static int cmd_serve(struct app *app)
 	char host[128];
 	uint16_t port;
 	parse_hostport(app->cfg.sip_listen, host, sizeof(host), &port);
-	SB_INFO("app", "switchboard ready: sip udp+tcp %s:%u%s%s%.0u rtp %s http %s data %s", host,
-		sip_ua_port(app->ua, SIP_TP_UDP), tls ? " tls " : "", tls ? host : "", tls, app->cfg.rtp_ports,
-		app->cfg.http_listen, app->cfg.data_dir);
+	bool v6 = strchr(host, ':') != NULL;
+	char tls_text[160] = "";
+	if (tls)
+		snprintf(tls_text, sizeof(tls_text), " tls %s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", tls);
+	SB_INFO("app", "switchboard ready: sip udp+tcp %s%s%s:%u%s rtp %s http %s data %s", v6 ? "[" : "", host,
+		v6 ? "]" : "", sip_ua_port(app->ua, SIP_TP_UDP), tls_text, app->cfg.rtp_ports, app->cfg.http_listen,
+		app->cfg.data_dir);
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	rtp_pool_free(&app->pool);
 	uv_loop_close(app->loop);

@@ -272,7 +272,7 @@ static int start_client_txn(struct sip_call *c, struct sb_buf *b, enum sip_metho
 	free(m);
 	if (err) {
 		c->links = l->next;
-		free(l);
+		sip__link_free(l);
 		return err;
 	}
 	if (out)
@@ -738,7 +738,7 @@ void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip
 				     sip__now(ua), &st)) {
 		if (l) {
 			c->links = l->next;
-			free(l);
+			sip__link_free(l);
 		}
 		sip__respond(ua, NULL, m, src, 500, NULL, SB_SLICE_NULL, "Retry-After: 1\r\n", SB_SLICE_NULL,
 			     SB_SLICE_NULL);
@@ -978,7 +978,7 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const
 				if (sip_txn_client_cancel(t, SB_SLICE_NULL, &sip__txn_handlers, l, sip__now(c->ua),
 							  &ct)) {
 					c->links = l->next;
-					free(l);
+					sip__link_free(l);
 				}
 			}
 			return;
@@ -1202,7 +1202,7 @@ int sip_call_hangup(struct sip_call *c, void (*done)(void *arg, int status), voi
 				if (sip_txn_client_cancel(c->inv_ct, SB_SLICE_NULL, &sip__txn_handlers, l,
 							  sip__now(c->ua), &ct)) {
 					c->links = l->next;
-					free(l);
+					sip__link_free(l);
 				}
 			}
 		}

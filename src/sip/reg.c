@@ -174,7 +174,7 @@ static void reg_send(struct sip_reg *r, uint32_t expires, const char *authz_hdr,
 						     &sip__txn_handlers, l, sip__now(r->ua), &t)
 				: SB_ENOMEM;
 			if (err)
-				free(l);
+				sip__link_free(l);
 		} else {
 			err = sip_txn_client_new(r->ua->txl, sb_buf_slice(&b), m, r->dest.type != SIP_TP_UDP,
 						 &reg_handlers, r, sip__now(r->ua), &r->txn);

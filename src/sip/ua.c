@@ -47,6 +47,10 @@ struct sip__link *sip__link_new(struct sip_ua *ua, struct sip_call *c, const str
 	l->ua = ua;
 	l->call = c;
 	l->dest = *d;
+	l->all_next = ua->links;
+	if (ua->links)
+		ua->links->all_prev = l;
+	ua->links = l;
 	if (c) {
 		l->next = c->links;
 		c->links = l;
@@ -76,6 +80,20 @@ static void link_timeout(struct sip_txn *t, int err, void *arg)
 		sip__call_txn_timeout(l->call, t, err);
 }
 
+void sip__link_free(struct sip__link *l)
+{
+	if (!l)
+		return;
+	struct sip_ua *ua = l->ua;
+	if (l->all_prev)
+		l->all_prev->all_next = l->all_next;
+	else
+		ua->links = l->all_next;
+	if (l->all_next)
+		l->all_next->all_prev = l->all_prev;
+	free(l);
+}
+
 static void link_terminated(struct sip_txn *t, void *arg)
 {
 	struct sip__link *l = arg;
@@ -89,7 +107,7 @@ static void link_terminated(struct sip_txn *t, void *arg)
 			}
 		}
 	}
-	free(l);
+	sip__link_free(l);
 }
 
 const struct sip_txn_handlers sip__txn_handlers = {
@@ -327,7 +345,7 @@ static void respond_simple(struct sip_ua *ua, const struct sip_msg *m, const str
 			     SB_SLICE_NULL);
 		return;
 	}
-	free(l);
+	sip__link_free(l);
 	sip__respond(ua, NULL, m, &d, status, reason, SB_SLICE_NULL, extra, SB_SLICE_NULL, SB_SLICE_NULL);
 }
 
@@ -466,7 +484,7 @@ static void recv_request(struct sip_ua *ua, const struct sip_msg *m, const struc
 		struct sip_txn *st = NULL;
 		if (!l || sip_txn_server_new(ua->txl, m, src->type != SIP_TP_UDP, &sip__txn_handlers, l,
 					     now, &st)) {
-			free(l);
+			sip__link_free(l);
 			sip__respond(ua, NULL, m, &d, 500, "Server Internal Error", SB_SLICE_NULL,
 				     "Retry-After: 5\r\n", SB_SLICE_NULL, SB_SLICE_NULL);
 			return;
@@ -641,6 +659,8 @@ static void ua_free(struct sip_ua *ua)
 	void (*cb)(void *) = ua->shutdown_cb;
 	void *arg = ua->shutdown_arg;
 	sip_txn_layer_free(ua->txl);
+	while (ua->links)
+		sip__link_free(ua->links);
 	sb_timers_free(&ua->timers);
 	sb_htab_free(&ua->dialogs);
 	if (ua->auth)

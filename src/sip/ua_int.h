@@ -27,6 +27,7 @@ struct sip_ua {
 	sb_time_ms armed_for;
 	struct sip_txn_layer *txl;
 	struct sb_htab dialogs;
+	struct sip__link *links; /* every transaction owner record */
 	struct sip_call *calls; /* every live call, for shutdown */
 	size_t ncalls;
 	uint32_t max_calls;
@@ -137,6 +138,7 @@ struct sip__link {
 	struct sip_ua *ua;
 	struct sip_call *call;
 	struct sip__link *next; /* in call->links */
+	struct sip__link *all_prev, *all_next; /* in ua->links, so shutdown frees leftovers */
 	struct sip_dest dest;
 	enum sip_method method;
 	uint32_t cseq;
@@ -145,6 +147,7 @@ struct sip__link {
 /* ua.c */
 sb_time_ms sip__now(const struct sip_ua *ua);
 struct sip__link *sip__link_new(struct sip_ua *ua, struct sip_call *c, const struct sip_dest *d);
+void sip__link_free(struct sip__link *l);
 extern const struct sip_txn_handlers sip__txn_handlers;
 void sip__render_resp_headers(struct sb_buf *b, const struct sip_msg *req, const struct sip_dest *src,
 			      struct sb_slice to_tag, bool record_route);

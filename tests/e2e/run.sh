@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# switchboard calling switchboard over loopback: `serve` on one side, `dial` on the other.
+# usage: run.sh SWITCHBOARD CASE — each case starts its own server on a free port (port 0),
+# checks both sides' logs and exit codes, and stops every process it started by PID.
+set -u
+SB=$1
+CASE=$2
+WORK=$(mktemp -d)
+SERVE_PID=
+cleanup() {
+  [ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*"
+  echo "--- serve log"; cat "$WORK/serve.log" 2>/dev/null | tail -40
+  echo "--- dial log"; cat "$WORK/dial.log" 2>/dev/null | tail -40
+  exit 1
+}
+
+# start_serve [extra serve flags...]; sets PORT (and TLS_PORT when TLS is on)
+start_serve() {
+  "$SB" serve --sip-listen "${LISTEN:-127.0.0.1}:0" --rtp-ports 31000-31998 --data-dir "$WORK/data" \
+    --t1 100 "$@" >"$WORK/serve.log" 2>&1 &
+  SERVE_PID=$!
+  for _ in $(seq 1 100); do
+    if grep -q "switchboard ready" "$WORK/serve.log"; then break; fi
+    kill -0 "$SERVE_PID" 2>/dev/null || fail "serve exited early"
+    sleep 0.05
+  done
+  line=$(grep "switchboard ready" "$WORK/serve.log") || fail "serve not ready in 5 s"
+  PORT=$(echo "$line" | sed -E 's/.*sip udp\+tcp \[?[^ ]*\]?:([0-9]+).*/\1/')
+  TLS_PORT=$(echo "$line" | sed -nE 's/.* tls \[?[^ ]*\]?:([0-9]+).*/\1/p')
+}
+
+stop_serve() {
+  kill -TERM "$SERVE_PID"
+  for _ in $(seq 1 100); do
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -0 "$SERVE_PID" 2>/dev/null && fail "serve did not stop within 5 s of SIGTERM"
+  wait "$SERVE_PID"
+  local rc=$?
+  SERVE_PID=
+  [ $rc -eq 0 ] || fail "serve exited $rc after SIGTERM"
+}
+
+dial() { # dial URI [flags...]; sets DIAL_RC
+  timeout 30 "$SB" dial "$@" --rtp-ports 32000-32998 --t1 100 >"$WORK/dial.log" 2>&1
+  DIAL_RC=$?
+}
+
+expect_log() { # file pattern
+  grep -qE "$2" "$WORK/$1" || fail "$1 lacks /$2/"
+}
+
+case "$CASE" in
+basic-udp)
+  start_serve
+  dial "sip:echo@127.0.0.1:$PORT" --duration 1
+  [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
+  expect_log dial.log "call answered"
+  expect_log dial.log "ended: 200 bye"
+  expect_log serve.log "ended: 200 remote bye"
+  stop_serve ;;
+basic-tcp)
+  start_serve
+  dial "sip:echo@127.0.0.1:$PORT;transport=tcp" --duration 1
+  [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
+  expect_log serve.log "ended: 200 remote bye"
+  stop_serve ;;
+basic-ipv6)
+  LISTEN="[::1]" start_serve
+  dial "sip:echo@[::1]:$PORT" --duration 1 --sip-listen "[::1]:0"
+  [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
+  expect_log serve.log "ended: 200 remote bye"
+  stop_serve ;;
+tls)
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 1 \
+    -subj /CN=127.0.0.1 >/dev/null 2>&1 || fail "openssl could not make a test certificate"
+  start_serve --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"
+  [ -n "$TLS_PORT" ] || fail "no TLS port in the ready line"
+  dial "sips:echo@127.0.0.1:$TLS_PORT" --duration 1
+  [ $DIAL_RC -eq 0 ] || fail "dial over TLS exited $DIAL_RC"
+  expect_log serve.log "ended: 200 remote bye"
+  stop_serve ;;
+digest)
+  start_serve --auth-user alice --auth-password 's3cr3t'
+  dial "sip:echo@127.0.0.1:$PORT" --duration 1 --auth-user alice --auth-password 's3cr3t'
+  [ $DIAL_RC -eq 0 ] || fail "authenticated dial exited $DIAL_RC"
+  dial "sip:echo@127.0.0.1:$PORT" --duration 1 --auth-user alice --auth-password wrong
+  [ $DIAL_RC -eq 1 ] || fail "wrong password: dial exited $DIAL_RC, want 1"
+  expect_log dial.log "ended: 403"
+  dial "sip:echo@127.0.0.1:$PORT" --duration 1
+  [ $DIAL_RC -eq 1 ] || fail "no credentials: dial exited $DIAL_RC, want 1"
+  expect_log dial.log "ended: 401"
+  stop_serve ;;
+hold-both-ways)
+  start_serve
+  dial "sip:echo@127.0.0.1:$PORT" --duration 3 --hold-after 1 --hold-for 1
+  [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
+  expect_log dial.log "remote recvonly, local sendonly"
+  expect_log dial.log "hold answered 200"
+  expect_log dial.log "resume answered 200"
+  expect_log serve.log "call held by remote \(sendonly\)"
+  expect_log serve.log "call resumed by remote \(sendrecv\)"
+  stop_serve ;;
+info-dtmf)
+  start_serve
+  dial "sip:echo@127.0.0.1:$PORT" --duration 1 --dtmf '19*#'
+  [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
+  for d in 1 9 '\*' '#'; do expect_log serve.log "DTMF digit $d"; done
+  stop_serve ;;
+refer-declined)
+  start_serve
+  dial "sip:echo@127.0.0.1:$PORT" --duration 1 --refer "sip:carol@127.0.0.1"
+  [ $DIAL_RC -eq 3 ] || fail "declined transfer: dial exited $DIAL_RC, want 3"
+  expect_log dial.log "transfer result: 603"
+  stop_serve ;;
+shutdown-bye)
+  start_serve
+  timeout 30 "$SB" dial "sip:echo@127.0.0.1:$PORT" --duration 20 --rtp-ports 32000-32998 >"$WORK/dial.log" 2>&1 &
+  DPID=$!
+  for _ in $(seq 1 100); do grep -q "call answered" "$WORK/dial.log" && break; sleep 0.05; done
+  expect_log dial.log "call answered"
+  stop_serve
+  wait $DPID
+  rc=$?
+  [ $rc -eq 0 ] || fail "dial exited $rc"
+  expect_log dial.log "ended: 200 remote bye"
+  expect_log serve.log "shutting down: ending 1 calls" ;;
+*)
+  echo "unknown case $CASE"; exit 2 ;;
+esac
+echo "PASS: $CASE"
