@@ -21,6 +21,7 @@ struct sb_config {
 	enum sb_log_level log_level;
 	uint32_t t1_ms, t2_ms, t4_ms;
 	uint32_t max_calls;
+	uint32_t answer_delay_ms; /* serve: send 180 and answer after this long */
 	/* dial */
 	uint32_t dial_duration;
 	enum sip_tp_type dial_transport;

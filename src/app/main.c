@@ -42,7 +42,15 @@ struct echo_leg {
 	struct app *app;
 	struct rtp_echo *echo;
 	uint16_t port;
+	struct sip_call *call;
+	uv_timer_t answer_timer; /* --answer-delay: ring first */
+	bool timer_used;
 };
+
+static void leg_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
 
 static void leg_free(struct echo_leg *leg)
 {
@@ -50,6 +58,12 @@ static void leg_free(struct echo_leg *leg)
 		rtp_echo_close(leg->echo);
 	if (leg->port)
 		rtp_pool_put(&leg->app->pool, leg->port);
+	if (leg->timer_used) {
+		uv_timer_stop(&leg->answer_timer);
+		leg->answer_timer.data = leg;
+		uv_close((uv_handle_t *)&leg->answer_timer, leg_timer_closed);
+		return;
+	}
 	free(leg);
 }
 
@@ -121,6 +135,20 @@ static const struct sip_call_handlers serve_call_handlers = {
 	.ended = on_call_ended,
 };
 
+static void answer_now(struct echo_leg *leg)
+{
+	struct sip_media_local m;
+	media_local_for(leg->app, leg, &m);
+	int err = sip_call_answer(leg->call, &m);
+	if (err)
+		sip_call_reject(leg->call, err == SB_ENOTFOUND ? 488 : 500, NULL); /* ended frees the leg */
+}
+
+static void answer_later(uv_timer_t *t)
+{
+	answer_now(t->data);
+}
+
 static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in, void *arg)
 {
 	(void)ua;
@@ -138,11 +166,16 @@ static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_
 		return;
 	}
 	sip_call_set_handlers(c, &serve_call_handlers, leg);
-	struct sip_media_local m;
-	media_local_for(app, leg, &m);
-	int err = sip_call_answer(c, &m);
-	if (err)
-		sip_call_reject(c, err == SB_ENOTFOUND ? 488 : 500, NULL); /* ended frees the leg */
+	leg->call = c;
+	if (app->cfg.answer_delay_ms) {
+		sip_call_ringing(c, NULL);
+		uv_timer_init(app->loop, &leg->answer_timer);
+		leg->answer_timer.data = leg;
+		leg->timer_used = true;
+		uv_timer_start(&leg->answer_timer, answer_later, app->cfg.answer_delay_ms, 0);
+		return;
+	}
+	answer_now(leg);
 }
 
 static const struct sip_ua_handlers ua_handlers = {.incoming = on_incoming};
@@ -517,6 +550,7 @@ static void usage(FILE *f)
 	      "  --log-level LEVEL      error, warn, info, debug, trace (default info)\n"
 	      "  --t1 MS --t2 MS --t4 MS  SIP timer bases (default 500, 4000, 5000)\n"
 	      "  --max-calls N          answer 503 above N concurrent calls (default unlimited)\n"
+	      "  --answer-delay MS      serve: ring (180) for MS before answering (default 0)\n"
 	      "  --auth-user U --auth-password P  serve: require digest auth from callers;\n"
 	      "                         dial/register: answer 401/407 challenges with these\n"
 	      "  --register sip:USER@HOST[:PORT]  keep a registration there (--register-expires S)\n"

@@ -37,6 +37,7 @@
 	 CC_IN(c, ']') || CC_IN(c, '?') || CC_IN(c, '{') || CC_IN(c, '}') || CC_IN(c, '@'))
 #define CC_HOST(c) (CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '_'))
 #define CC_SCHEME(c) (CC_IS_ALNUM(c) || CC_IN(c, '+') || CC_IN(c, '-') || CC_IN(c, '.'))
+#define CC_GVAL(c) (CC_TOKEN(c) || CC_IN(c, ':') || CC_IN(c, '[') || CC_IN(c, ']'))
 #define CC_TEL(c)                                                                         \
 	(CC_IS_HEX(c) || CC_IN(c, '*') || CC_IN(c, '#') || CC_IN(c, '-') || CC_IN(c, '.') ||  \
 	 CC_IN(c, '(') || CC_IN(c, ')') || CC_IN(c, '+'))
@@ -52,7 +53,8 @@
 		   (CC_USER(c) ? SIP__CC_USER : 0) | (CC_PASS(c) ? SIP__CC_PASS : 0) |     \
 		   (CC_PARAM(c) ? SIP__CC_PARAM : 0) | (CC_HNV(c) ? SIP__CC_HNV : 0) |     \
 		   (CC_WORD(c) ? SIP__CC_WORD : 0) | (CC_HOST(c) ? SIP__CC_HOST : 0) |     \
-		   (CC_SCHEME(c) ? SIP__CC_SCHEME : 0) | (CC_TEL(c) ? SIP__CC_TEL : 0))
+		   (CC_SCHEME(c) ? SIP__CC_SCHEME : 0) | (CC_TEL(c) ? SIP__CC_TEL : 0) |        \
+		   (CC_GVAL(c) ? SIP__CC_GVAL : 0))
 
 #define CC4(b) CC(b), CC((b) + 1), CC((b) + 2), CC((b) + 3)
 #define CC16(b) CC4(b), CC4((b) + 4), CC4((b) + 8), CC4((b) + 12)
@@ -131,22 +133,46 @@ void sip__hdr_init(void)
 	pthread_once(&hdr_once, hdr_build);
 }
 
+static inline uint64_t ld8(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t ld4(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t ld2(const char *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* Overlapping word loads so no byte loop runs and nothing outside [p, p+len) is read. */
 static inline bool name_eq(const char *p, size_t len, unsigned id)
 {
 	const char *ln = hdr_lname[id], *mk = hdr_mask[id];
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t a, b, m;
-		memcpy(&a, p + i, 8);
-		memcpy(&b, ln + i, 8);
-		memcpy(&m, mk + i, 8);
-		if ((a | m) != b)
-			return false;
+	if (len >= 8) {
+		size_t i = 0;
+		for (; i + 8 <= len; i += 8)
+			if ((ld8(p + i) | ld8(mk + i)) != ld8(ln + i))
+				return false;
+		size_t t = len - 8;
+		return (ld8(p + t) | ld8(mk + t)) == ld8(ln + t);
 	}
-	for (; i < len; i++)
-		if (((unsigned char)p[i] | (unsigned char)mk[i]) != (unsigned char)ln[i])
-			return false;
-	return true;
+	if (len >= 4) {
+		size_t t = len - 4;
+		return (ld4(p) | ld4(mk)) == ld4(ln) && (ld4(p + t) | ld4(mk + t)) == ld4(ln + t);
+	}
+	/* len 2 or 3 (1 is handled by the compact table) */
+	size_t t = len - 2;
+	return (uint16_t)(ld2(p) | ld2(mk)) == ld2(ln) && (uint16_t)(ld2(p + t) | ld2(mk + t)) == ld2(ln + t);
 }
 
 enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len)

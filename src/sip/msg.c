@@ -97,7 +97,7 @@ bool sip__param_next(struct sb_slice s, size_t *pos, struct sb_slice *name, stru
 static inline bool gen_value_char(unsigned char c)
 {
 	/* token / host (incl. IPv6 reference, and bare IPv6 in received=) */
-	return sip__is(c, SIP__CC_TOKEN) || c == ':' || c == '[' || c == ']';
+	return sip__is(c, SIP__CC_GVAL);
 }
 
 /* Strict generic-param scanner: *(SWS ";" SWS token [SWS "=" SWS gen-value]).
@@ -194,7 +194,7 @@ static size_t scan_token(struct sb_slice s, size_t i)
 /* Parse the via-parm starting in s; stops at the end or at a top-level ',' (*stop). */
 static int via_parse_at(struct sb_slice s, struct sip_via *out, size_t *stop)
 {
-	memset(out, 0, sizeof(*out));
+	sip__via_clear(out);
 	size_t i = skip_ws(s, 0), t;
 	size_t start = i;
 
@@ -306,7 +306,7 @@ static bool display_tokens_ok(struct sb_slice d)
 
 int sip_name_addr_parse(struct sb_slice in, struct sip_name_addr *out)
 {
-	memset(out, 0, sizeof(*out));
+	sip__name_addr_clear(out);
 	struct sb_slice s = sip__trim(in);
 	out->raw = s;
 	if (s.len == 0)
@@ -501,12 +501,30 @@ static void fail(struct sip_msg *m, int status, const char *reason)
  * so they are left out here: the message struct is large and this runs per packet. */
 static void reset(struct sip_msg *m)
 {
-	memset(m, 0, offsetof(struct sip_msg, hdrs));
+	m->buf = NULL;
+	m->len = 0;
+	m->is_request = false;
+	m->method = SIP_METHOD_OTHER;
+	m->method_name = m->ruri_raw = m->reason = SB_SLICE_NULL;
+	sip__uri_clear(&m->ruri);
+	m->status = 0;
 	m->nhdrs = 0;
-	memset(m->first, 0xff, sizeof(m->first));
-	memset(m->count, 0, sizeof(m->count));
-	memset(&m->call_id, 0, sizeof(*m) - offsetof(struct sip_msg, call_id));
+	for (size_t i = 0; i < SIP_HDR__COUNT; i++) {
+		m->first[i] = UINT16_MAX;
+		m->count[i] = 0;
+	}
+	m->call_id = SB_SLICE_NULL;
+	m->cseq.num = 0;
+	m->cseq.method_name = SB_SLICE_NULL;
+	m->cseq.method = SIP_METHOD_OTHER;
 	m->max_forwards = -1;
+	m->has_content_length = false;
+	m->content_length = 0;
+	m->content_type = m->body = SB_SLICE_NULL;
+	m->error_status = 0;
+	m->error_reason = NULL;
+	m->src_ip = m->src_port = SB_SLICE_NULL;
+	m->eager_done = false;
 }
 
 /* "SIP/" 1*DIGIT "." 1*DIGIT; 1 = SIP/2.0, 0 = other version, -1 = not a version. */
@@ -601,7 +619,7 @@ static void parse_eager(struct sip_msg *m)
 		if (via_parse_at(h->value, &m->via, &stop))
 			fail(m, 400, "Bad Via");
 	} else {
-		memset(&m->via, 0, sizeof(m->via));
+		sip__via_clear(&m->via);
 		fail(m, 400, "Missing Via");
 	}
 
@@ -611,7 +629,7 @@ static void parse_eager(struct sip_msg *m)
 		if (sip_name_addr_parse(h->value, &m->from) || m->from.star)
 			fail(m, 400, "Bad From");
 	} else {
-		memset(&m->from, 0, sizeof(m->from));
+		sip__name_addr_clear(&m->from);
 		fail(m, 400, "Missing From");
 	}
 
@@ -621,7 +639,7 @@ static void parse_eager(struct sip_msg *m)
 		if (sip_name_addr_parse(h->value, &m->to) || m->to.star)
 			fail(m, 400, "Bad To");
 	} else {
-		memset(&m->to, 0, sizeof(m->to));
+		sip__name_addr_clear(&m->to);
 		fail(m, 400, "Missing To");
 	}
 
@@ -793,7 +811,11 @@ static int parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_
 			cur = NULL;
 		}
 		/* name: up to ':' minus trailing SP/HTAB; known names need no per-byte check */
-		const char *c = memchr(q, ':', (size_t)(le - q));
+		const char *c = q;
+		while (c < le && *c != ':')
+			c++;
+		if (c == le)
+			c = NULL;
 		const char *n = c ? c : q;
 		while (n > q && (n[-1] == ' ' || n[-1] == '\t'))
 			n--;
@@ -889,9 +911,9 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse
 	reset(m);
 	int r = parse(m, buf, len, mode);
 	if (!m->eager_done) {
-		memset(&m->via, 0, sizeof(m->via));
-		memset(&m->from, 0, sizeof(m->from));
-		memset(&m->to, 0, sizeof(m->to));
+		sip__via_clear(&m->via);
+		sip__name_addr_clear(&m->from);
+		sip__name_addr_clear(&m->to);
 	}
 	return r;
 }

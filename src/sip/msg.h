@@ -166,6 +166,7 @@ struct sip_msg {
 	struct sb_slice src_port;
 
 	bool eager_done; /* internal: the eager header parse ran */
+	/* Fields added to this struct must be cleared in reset() in msg.c (no memset there: too slow). */
 };
 
 enum sip_parse_mode {

@@ -26,6 +26,7 @@ enum {
 	SIP__CC_HOST = 1 << 11,    /* hostname chars: alphanum - . _ */
 	SIP__CC_SCHEME = 1 << 12,  /* alphanum + - . */
 	SIP__CC_TEL = 1 << 13,     /* tel number: digits hex * # - . ( ) + */
+	SIP__CC_GVAL = 1 << 14,    /* generic-param value: token / host chars (: [ ]) */
 };
 
 extern const uint16_t sip__cc[256];
@@ -55,6 +56,35 @@ static inline struct sb_slice sip__trim(struct sb_slice s)
 
 /* Method names indexed by enum sip_method, generated from SIP_METHOD_MAP ("" for OTHER). */
 extern const char *const sip__method_names[SIP_METHOD__COUNT];
+
+/* Field-by-field clearing of the parse outputs. memset of these ~150-byte structs compiles to
+ * `rep stos` here, which costs more than the whole parse of a short header; keep these in sync
+ * with the structs in msg.h / uri.h when adding fields. */
+static inline void sip__uri_clear(struct sip_uri *u)
+{
+	u->scheme = SIP_URI_OTHER;
+	u->scheme_name = u->user = u->password = u->host = SB_SLICE_NULL;
+	u->host_ipv6 = false;
+	u->port = 0;
+	u->params = u->headers = u->raw = SB_SLICE_NULL;
+}
+
+static inline void sip__via_clear(struct sip_via *v)
+{
+	v->protocol = v->transport = v->host = v->branch = v->received = SB_SLICE_NULL;
+	v->port = 0;
+	v->rport = false;
+	v->rport_value = 0;
+	v->params = v->raw = SB_SLICE_NULL;
+}
+
+static inline void sip__name_addr_clear(struct sip_name_addr *n)
+{
+	n->display = SB_SLICE_NULL;
+	sip__uri_clear(&n->uri);
+	n->params = n->tag = n->raw = SB_SLICE_NULL;
+	n->angle = n->star = false;
+}
 
 /* Make sure the header-name hash table is built (thread-safe, once). */
 void sip__hdr_init(void);

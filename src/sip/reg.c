@@ -30,7 +30,7 @@ struct sip_reg {
 	uint16_t local_port;
 };
 
-static void reg_send(struct sip_reg *r, uint32_t expires, const char *authz_hdr, const char *authz);
+static void reg_send(struct sip_reg *r, uint32_t expires);
 
 static int reg_tx(struct sip_txn *t, struct sb_slice bytes, void *arg)
 {
@@ -129,7 +129,7 @@ static const struct sip_txn_handlers reg_handlers = {
 	.terminated = reg_terminated,
 };
 
-static void reg_send(struct sip_reg *r, uint32_t expires, const char *authz_hdr, const char *authz)
+static void reg_send(struct sip_reg *r, uint32_t expires)
 {
 	char branch[SIP_TXN_BRANCH_SIZE];
 	sip_txn_new_branch(branch);
@@ -153,8 +153,16 @@ static void reg_send(struct sip_reg *r, uint32_t expires, const char *authz_hdr,
 		      v6 ? "[" : "", r->local_ip, v6 ? "]" : "", r->local_port,
 		      r->dest.type == SIP_TP_TCP ? ";transport=tcp" : r->dest.type == SIP_TP_TLS ? ";transport=tls" : "",
 		      expires, r->ua->user_agent);
-	if (authz)
-		sb_buf_printf(&b, "%s: %s\r\n", authz_hdr, authz);
+	if (r->dc.nonce_len) {
+		/* Once challenged, every REGISTER carries credentials (nc counts up). */
+		sb_buf_append_cstr(&b, r->challenges_hdr407 ? "Proxy-Authorization: " : "Authorization: ");
+		int aerr = sip_digest_client_authorize(&r->dc, sb_slice_cstr(r->user), sb_slice_cstr(r->password),
+						       SB_SLICE_LIT("REGISTER"), sb_slice_cstr(r->host_uri),
+						       SB_SLICE_NULL, &b);
+		if (aerr && !b.err)
+			b.err = aerr;
+		sb_buf_append_cstr(&b, "\r\n");
+	}
 	sb_buf_append_cstr(&b, "Content-Length: 0\r\n\r\n");
 	if (b.err) {
 		sb_buf_free(&b);
@@ -192,22 +200,7 @@ static void reg_send(struct sip_reg *r, uint32_t expires, const char *authz_hdr,
 static void reg_fire(struct sb_timer *t, sb_time_ms now)
 {
 	(void)now;
-	struct sip_reg *r = SB_CONTAINER_OF(t, struct sip_reg, t);
-	if (r->challenges && r->dc.nonce_len) {
-		char stack[512];
-		struct sb_buf b;
-		sb_buf_init(&b, stack, sizeof(stack));
-		int err = sip_digest_client_authorize(&r->dc, sb_slice_cstr(r->user), sb_slice_cstr(r->password),
-						      SB_SLICE_LIT("REGISTER"), sb_slice_cstr(r->host_uri),
-						      SB_SLICE_NULL, &b);
-		if (!err && !b.err) {
-			char *v = b.p;
-			reg_send(r, r->o.expires, r->challenges_hdr407 ? "Proxy-Authorization" : "Authorization", v);
-		}
-		sb_buf_free(&b);
-		return;
-	}
-	reg_send(r, r->o.expires, NULL, NULL);
+	reg_send(SB_CONTAINER_OF(t, struct sip_reg, t), SB_CONTAINER_OF(t, struct sip_reg, t)->o.expires);
 }
 
 int sip_reg_new(struct sip_ua *ua, const struct sip_reg_opts *o, struct sip_reg **out)
@@ -250,7 +243,7 @@ int sip_reg_new(struct sip_ua *ua, const struct sip_reg_opts *o, struct sip_reg 
 	r->cseq = sb_random_u32() % 10000;
 	sip_digest_client_init(&r->dc);
 	sb_timer_init(&r->t, reg_fire);
-	reg_send(r, r->o.expires, NULL, NULL);
+	reg_send(r, r->o.expires);
 	*out = r;
 	return 0;
 }
@@ -264,7 +257,7 @@ void sip_reg_free(struct sip_reg *r)
 	if (r->granted) {
 		/* Expires: 0 removes our binding (best effort, no answer awaited). */
 		r->unregistering = true;
-		reg_send(r, 0, NULL, NULL);
+		reg_send(r, 0);
 	}
 	free(r);
 }

@@ -226,7 +226,7 @@ static int parse_tel(struct sb_slice s, struct sip_uri *out)
 
 int sip_uri_parse(struct sb_slice in, struct sip_uri *out)
 {
-	memset(out, 0, sizeof(*out));
+	sip__uri_clear(out);
 	out->raw = in;
 	if (in.len == 0 || !sip__is((unsigned char)in.p[0], SIP__CC_ALPHA))
 		return SB_EMALFORMED;

@@ -132,6 +132,41 @@ shutdown-bye)
   [ $rc -eq 0 ] || fail "dial exited $rc"
   expect_log dial.log "ended: 200 remote bye"
   expect_log serve.log "shutting down: ending 1 calls" ;;
+cancel-ringing)
+  start_serve --answer-delay 20000
+  dial "sip:ringer@127.0.0.1:$PORT" --ring-timeout 1
+  [ $DIAL_RC -eq 1 ] || fail "unanswered dial exited $DIAL_RC, want 1"
+  expect_log dial.log "progress: 180"
+  expect_log dial.log "ended: 487"
+  expect_log serve.log "ended: 487 cancelled"
+  stop_serve ;;
+sipp-cancel-ringing)
+  start_serve --answer-delay 20000
+  timeout 30 sipp -sf "$(dirname "$0")/uac_cancel.xml" -i 127.0.0.1 -p 0 -m 3 -timeout 20s \
+    -timeout_error -nostdin "127.0.0.1:$PORT" >"$WORK/dial.log" 2>&1 || fail "sipp CANCEL scenario failed"
+  expect_log serve.log "ended: 487 cancelled"
+  stop_serve ;;
+register)
+  # SIPp is the registrar; switchboard keeps a registration there and removes it on exit.
+  sipp -sf "$(dirname "$0")/uas_register.xml" -i 127.0.0.1 -p 0 -m 1 -timeout 25s -timeout_error \
+    -nostdin -bg -trace_err -error_file "$WORK/sipp-err.log" >"$WORK/sipp.out" 2>&1
+  SIPP_PID=$(sed -nE 's/.*PID=\[([0-9]+)\].*/\1/p' "$WORK/sipp.out")
+  [ -n "$SIPP_PID" ] || fail "sipp did not start: $(cat "$WORK/sipp.out")"
+  sleep 0.3
+  SIPP_PORT=$(ss -lunp 2>/dev/null | grep "pid=$SIPP_PID," | sed -nE 's/.*127\.0\.0\.1:([0-9]+).*/\1/p' | head -1)
+  [ -n "$SIPP_PORT" ] || { kill "$SIPP_PID"; fail "cannot find sipp's port"; }
+  start_serve --register "sip:alice@127.0.0.1:$SIPP_PORT" --auth-user alice --auth-password s3cr3t \
+    --register-expires 2
+  for _ in $(seq 1 80); do
+    [ "$(grep -c 'registration: 200' "$WORK/serve.log")" -ge 3 ] && break
+    sleep 0.05
+  done
+  [ "$(grep -c 'registration: 200' "$WORK/serve.log")" -ge 3 ] || { kill "$SIPP_PID"; fail "no refreshed registration"; }
+  stop_serve
+  for _ in $(seq 1 100); do kill -0 "$SIPP_PID" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$SIPP_PID" 2>/dev/null; then kill "$SIPP_PID"; fail "registrar never got the removal"; fi
+  grep -q "Failed call" "$WORK/sipp-err.log" 2>/dev/null && fail "sipp registrar: $(cat "$WORK/sipp-err.log")"
+  ;;
 *)
   echo "unknown case $CASE"; exit 2 ;;
 esac
