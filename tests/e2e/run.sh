@@ -7,8 +7,10 @@ SB=$1
 CASE=$2
 WORK=$(mktemp -d)
 SERVE_PID=
+SIPP_PID=
 cleanup() {
   [ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null
+  [ -n "$SIPP_PID" ] && kill -9 "$SIPP_PID" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -46,6 +48,30 @@ stop_serve() {
   local rc=$?
   SERVE_PID=
   [ $rc -eq 0 ] || fail "serve exited $rc after SIGTERM"
+}
+
+# start_sipp_uas SCENARIO [sipp flags...]: SIPp answering on a free port; sets SIPP_PID, SIPP_PORT
+start_sipp_uas() {
+  local scen=$1; shift
+  sipp -sf "$(dirname "$0")/$scen" -i 127.0.0.1 -p 0 -m 1 -timeout 25s -timeout_error \
+    -nostdin -bg -trace_err -error_file "$WORK/sipp-err.log" "$@" >"$WORK/sipp.out" 2>&1
+  SIPP_PID=$(sed -nE 's/.*PID=\[([0-9]+)\].*/\1/p' "$WORK/sipp.out")
+  [ -n "$SIPP_PID" ] || fail "sipp did not start: $(cat "$WORK/sipp.out")"
+  SIPP_PORT=
+  for _ in $(seq 1 50); do
+    SIPP_PORT=$(ss -lunp 2>/dev/null | grep "pid=$SIPP_PID," | sed -nE 's/.*127\.0\.0\.1:([0-9]+).*/\1/p' | head -1)
+    [ -n "$SIPP_PORT" ] && break
+    sleep 0.05
+  done
+  [ -n "$SIPP_PORT" ] || { kill "$SIPP_PID"; fail "cannot find sipp's port"; }
+}
+
+# wait_sipp: the SIPp UAS must finish its one call successfully within 10 s
+wait_sipp() {
+  for _ in $(seq 1 200); do kill -0 "$SIPP_PID" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$SIPP_PID" 2>/dev/null; then kill "$SIPP_PID"; fail "sipp did not finish its call"; fi
+  grep -q "Failed call" "$WORK/sipp-err.log" 2>/dev/null && fail "sipp: $(cat "$WORK/sipp-err.log")"
+  true
 }
 
 dial() { # dial URI [flags...]; sets DIAL_RC
@@ -146,15 +172,17 @@ sipp-cancel-ringing)
     -timeout_error -nostdin "127.0.0.1:$PORT" >"$WORK/dial.log" 2>&1 || fail "sipp CANCEL scenario failed"
   expect_log serve.log "ended: 487 cancelled"
   stop_serve ;;
+refer-notify-200|refer-notify-486)
+  # SIPp is the callee; it accepts our REFER and reports the outcome by NOTIFY sipfrag.
+  if [ "$CASE" = refer-notify-200 ]; then final="200 OK"; want=0; else final="486 Busy Here"; want=3; fi
+  start_sipp_uas uas_refer.xml -key final "$final"
+  dial "sip:callee@127.0.0.1:$SIPP_PORT" --duration 2 --refer "sip:transfer-target@127.0.0.1"
+  [ $DIAL_RC -eq $want ] || fail "dial exited $DIAL_RC, want $want"
+  expect_log dial.log "transfer result: ${final%% *}"
+  wait_sipp ;;
 register)
   # SIPp is the registrar; switchboard keeps a registration there and removes it on exit.
-  sipp -sf "$(dirname "$0")/uas_register.xml" -i 127.0.0.1 -p 0 -m 1 -timeout 25s -timeout_error \
-    -nostdin -bg -trace_err -error_file "$WORK/sipp-err.log" >"$WORK/sipp.out" 2>&1
-  SIPP_PID=$(sed -nE 's/.*PID=\[([0-9]+)\].*/\1/p' "$WORK/sipp.out")
-  [ -n "$SIPP_PID" ] || fail "sipp did not start: $(cat "$WORK/sipp.out")"
-  sleep 0.3
-  SIPP_PORT=$(ss -lunp 2>/dev/null | grep "pid=$SIPP_PID," | sed -nE 's/.*127\.0\.0\.1:([0-9]+).*/\1/p' | head -1)
-  [ -n "$SIPP_PORT" ] || { kill "$SIPP_PID"; fail "cannot find sipp's port"; }
+  start_sipp_uas uas_register.xml
   start_serve --register "sip:alice@127.0.0.1:$SIPP_PORT" --auth-user alice --auth-password s3cr3t \
     --register-expires 2
   for _ in $(seq 1 80); do
