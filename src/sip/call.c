@@ -924,42 +924,58 @@ static void uac_establish(struct sip_call *c, const struct sip_msg *rsp)
 		c->dest = next;
 }
 
-static int auth_retry(struct sip_call *c, const struct sip_msg *rsp)
+/* Answer a 401/407 to a request we sent (RFC 3261 §22.2): the same request again with
+ * credentials, CSeq + 1 and a new branch. Only calls we placed with credentials answer, only
+ * once per request, and only for the configured realm (digest-leak protection). */
+static int auth_retry(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp, struct sip_txn **out)
 {
 	struct sip_dial_opts_copy *d = c->dial;
-	if (!d || !d->has_auth || c->auth_tried)
+	struct sip__link *old = sip_txn_arg(t);
+	if (!d || !d->has_auth || old->auth_tried || d->dc.nonces > 4)
 		return SB_EAUTH;
 	enum sip_hdr_id hid = rsp->status == 401 ? SIP_HDR_WWW_AUTHENTICATE : SIP_HDR_PROXY_AUTHENTICATE;
 	int err = sip_digest_client_take_msg(&d->dc, rsp, hid, sb_slice_cstr(d->auth_realm));
 	if (err)
 		return err;
-	char astack[512];
-	struct sb_buf ab;
-	sb_buf_init(&ab, astack, sizeof(astack));
+	struct sip_msg *m = malloc(sizeof(*m));
+	if (!m)
+		return SB_ENOMEM;
+	struct sb_slice req = sip_txn_request(t);
+	if (sip_msg_parse(m, req.p, req.len, SIP_PARSE_DATAGRAM) < 0) {
+		free(m);
+		return SB_EINVAL;
+	}
+	char branch[SIP_TXN_BRANCH_SIZE];
+	sip_txn_new_branch(branch);
+	uint32_t cseq = ++c->local_cseq;
+	char stack[2048];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	sb_buf_printf(&b, "%.*s %.*s SIP/2.0\r\n", SB_SLICE_ARG(m->method_name), SB_SLICE_ARG(m->ruri_raw));
+	print_via(c, &b, branch);
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		enum sip_hdr_id id = m->hdrs[i].id;
+		if (id == SIP_HDR_VIA || id == SIP_HDR_CSEQ || id == SIP_HDR_CONTENT_LENGTH ||
+		    id == SIP_HDR_AUTHORIZATION || id == SIP_HDR_PROXY_AUTHORIZATION)
+			continue;
+		sb_buf_printf(&b, "%.*s: %.*s\r\n", SB_SLICE_ARG(m->hdrs[i].name), SB_SLICE_ARG(m->hdrs[i].value));
+	}
+	sb_buf_printf(&b, "CSeq: %u %.*s\r\n", cseq, SB_SLICE_ARG(m->method_name));
+	sb_buf_append_cstr(&b, rsp->status == 401 ? "Authorization: " : "Proxy-Authorization: ");
 	err = sip_digest_client_authorize(&d->dc, sb_slice_cstr(d->auth_user), sb_slice_cstr(d->auth_password),
-					  SB_SLICE_LIT("INVITE"), sb_slice_cstr(d->ruri), SB_SLICE_NULL, &ab);
-	char authz[1024];
-	sb_slice_copy(sb_buf_slice(&ab), authz, sizeof(authz));
-	sb_buf_free(&ab);
+					  m->method_name, m->ruri_raw, m->body, &b);
+	sb_buf_printf(&b, "\r\nContent-Length: %zu\r\n\r\n", m->body.len);
+	sb_buf_append_slice(&b, m->body);
+	enum sip_method method = m->method;
+	free(m);
+	if (!err)
+		err = start_client_txn(c, &b, method, cseq, out);
+	sb_buf_free(&b);
 	if (err)
 		return err;
-	c->auth_tried = true;
-	char extra[2200];
-	int n = snprintf(extra, sizeof(extra), "%s: %s\r\n%s",
-			 rsp->status == 401 ? "Authorization" : "Proxy-Authorization", authz, d->extra);
-	if (n < 0 || (size_t)n >= sizeof(extra))
-		return SB_ETOOBIG;
-	/* Same dialog identifiers, CSeq + 1, new branch (RFC 3261 §22.2). */
-	char body_stack[1024];
-	struct sb_buf body;
-	sb_buf_init(&body, body_stack, sizeof(body_stack));
-	sdp_make_offer(&body, &c->sdp);
-	err = send_request(c, SIP_METHOD_INVITE, extra, SB_SLICE_LIT("application/sdp"), sb_buf_slice(&body),
-			   &c->inv_ct);
-	sb_buf_free(&body);
-	if (!err)
-		c->initial_cseq = c->local_cseq;
-	return err;
+	struct sip__link *nl = sip_txn_arg(*out);
+	nl->auth_tried = true;
+	return 0;
 }
 
 static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
@@ -1032,8 +1048,10 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const
 	}
 	if (c->state != SIP__CALL_CALLING)
 		return;
-	if ((st == 401 || st == 407) && auth_retry(c, rsp) == 0)
+	if ((st == 401 || st == 407) && auth_retry(c, t, rsp, &c->inv_ct) == 0) {
+		c->initial_cseq = c->local_cseq;
 		return;
+	}
 	char reason[64];
 	sb_slice_copy(rsp->reason, reason, sizeof(reason));
 	c->end_reason = NULL;
@@ -1072,9 +1090,20 @@ static void reinvite_response(struct sip_call *c, struct sip_txn *t, const struc
 void sip__call_txn_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
 {
 	struct sip__link *l = sip_txn_arg(t);
+	bool initial = l->method == SIP_METHOD_INVITE &&
+		       (c->state == SIP__CALL_CALLING || (c->outgoing && l->cseq == c->initial_cseq));
+	if ((rsp->status == 401 || rsp->status == 407) && !initial && l->method != SIP_METHOD_CANCEL &&
+	    l->method != SIP_METHOD_ACK) {
+		struct sip_txn *nt = NULL;
+		if (auth_retry(c, t, rsp, &nt) == 0) {
+			if (l->method == SIP_METHOD_INVITE)
+				c->inv_ct = nt;
+			return;
+		}
+	}
 	switch (l->method) {
 	case SIP_METHOD_INVITE:
-		if (c->state == SIP__CALL_CALLING || (c->outgoing && l->cseq == c->initial_cseq))
+		if (initial)
 			initial_invite_response(c, t, rsp);
 		else
 			reinvite_response(c, t, rsp);

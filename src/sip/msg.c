@@ -683,9 +683,8 @@ static void parse_eager(struct sip_msg *m)
 			if (m->hdrs[i].id != SIP_HDR_CONTENT_LENGTH)
 				continue;
 			uint64_t v;
-			int err = sb_slice_to_u64(m->hdrs[i].value, UINT32_MAX, &v);
-			if (err) {
-				fail(m, err == SB_ETOOBIG ? 413 : 400, err == SB_ETOOBIG ? "Content-Length Too Large" : "Bad Content-Length");
+			if (sb_slice_to_u64(m->hdrs[i].value, UINT32_MAX, &v)) {
+				fail(m, 400, "Bad Content-Length");
 				ok = false;
 				break;
 			}

@@ -103,7 +103,6 @@ struct sip_call {
 	char *ack; /* ACK for the last 2xx, re-sent on 2xx retransmissions */
 	size_t ack_len;
 	bool cancel_wanted;
-	bool auth_tried;
 	uint32_t initial_cseq;
 	struct sip_dial_opts_copy *dial; /* auth data for outgoing calls */
 	struct sip__op reinvite_op;
@@ -142,6 +141,7 @@ struct sip__link {
 	struct sip_dest dest;
 	enum sip_method method;
 	uint32_t cseq;
+	bool auth_tried; /* this request already carries an answer to a challenge */
 };
 
 /* ua.c */

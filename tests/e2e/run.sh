@@ -180,6 +180,13 @@ refer-notify-200|refer-notify-486)
   [ $DIAL_RC -eq $want ] || fail "dial exited $DIAL_RC, want $want"
   expect_log dial.log "transfer result: ${final%% *}"
   wait_sipp ;;
+digest-invite-and-bye)
+  # The callee challenges the INVITE (401) and the BYE (401); both are answered once.
+  start_sipp_uas uas_auth.xml
+  dial "sip:callee@127.0.0.1:$SIPP_PORT" --duration 1 --auth-user bob --auth-password pa55
+  [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
+  expect_log dial.log "ended: 200 bye"
+  wait_sipp ;;
 register)
   # SIPp is the registrar; switchboard keeps a registration there and removes it on exit.
   start_sipp_uas uas_register.xml

@@ -1,0 +1,650 @@
+/* Unit tests for src/sip/msg.c and hdr.c: framing, start line, header tokenising, eager fields,
+ * header-body helpers, limits and the bad inputs of research/reliability.md a.3. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/err.h"
+#include "sip/msg.h"
+
+/* Every parse works on an exact-size heap copy so ASan flags any read past the input. */
+struct parsed {
+	struct sip_msg m;
+	char *buf;
+	size_t len;
+	int rc;
+};
+
+static struct parsed *parse_n(const char *s, size_t len, enum sip_parse_mode mode)
+{
+	struct parsed *p = malloc(sizeof(*p));
+	assert_non_null(p);
+	p->buf = malloc(len ? len : 1);
+	assert_non_null(p->buf);
+	if (len)
+		memcpy(p->buf, s, len);
+	p->len = len;
+	p->rc = sip_msg_parse(&p->m, p->buf, len, mode);
+	return p;
+}
+
+static struct parsed *parse(const char *s, enum sip_parse_mode mode)
+{
+	return parse_n(s, strlen(s), mode);
+}
+
+static void done(struct parsed *p)
+{
+	free(p->buf);
+	free(p);
+}
+
+#define HDRS_MIN                                                                              \
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport\r\n"                    \
+	"Max-Forwards: 70\r\n"                                                                 \
+	"To: Bob <sip:bob@example.com>\r\n"                                                    \
+	"From: \"Alice\" <sip:alice@example.net>;tag=1928301774\r\n"                             \
+	"Call-ID: a84b4c76e66710@pc33.example.net\r\n"                                         \
+	"CSeq: 314159 INVITE\r\n"
+
+static const char invite[] = "INVITE sip:bob@example.com SIP/2.0\r\n" HDRS_MIN
+			     "Contact: <sip:alice@pc33.example.net>\r\n"
+			     "Content-Type: application/sdp\r\n"
+			     "Content-Length: 4\r\n"
+			     "\r\n"
+			     "v=0\n";
+
+static void test_basic_invite(void **state)
+{
+	(void)state;
+	struct parsed *p = parse(invite, SIP_PARSE_DATAGRAM);
+	struct sip_msg *m = &p->m;
+	assert_int_equal(p->rc, (int)strlen(invite));
+	assert_true(m->is_request);
+	assert_int_equal(m->method, SIP_METHOD_INVITE);
+	assert_true(sb_slice_eq_cstr(m->method_name, "INVITE"));
+	assert_int_equal(m->ruri.scheme, SIP_URI_SIP);
+	assert_true(sb_slice_eq_cstr(m->ruri.user, "bob"));
+	assert_true(sb_slice_eq_cstr(m->via.transport, "UDP"));
+	assert_true(sb_slice_eq_cstr(m->via.host, "192.0.2.1"));
+	assert_int_equal(m->via.port, 5060);
+	assert_true(sb_slice_eq_cstr(m->via.branch, "z9hG4bK776asdhds"));
+	assert_true(m->via.rport);
+	assert_int_equal(m->via.rport_value, 0);
+	assert_true(sb_slice_eq_cstr(m->from.tag, "1928301774"));
+	assert_true(sb_slice_eq_cstr(m->from.display, "\"Alice\""));
+	assert_true(sb_slice_empty(m->to.tag));
+	assert_true(sb_slice_eq_cstr(m->to.display, "Bob"));
+	assert_true(sb_slice_eq_cstr(m->call_id, "a84b4c76e66710@pc33.example.net"));
+	assert_int_equal(m->cseq.num, 314159);
+	assert_int_equal(m->cseq.method, SIP_METHOD_INVITE);
+	assert_int_equal(m->max_forwards, 70);
+	assert_true(m->has_content_length);
+	assert_int_equal(m->content_length, 4);
+	assert_true(sb_slice_eq_cstr(m->content_type, "application/sdp"));
+	assert_true(sb_slice_eq_cstr(m->body, "v=0\n"));
+	assert_int_equal(m->count[SIP_HDR_VIA], 1);
+	assert_non_null(sip_msg_hdr(m, SIP_HDR_CONTACT));
+	assert_null(sip_msg_hdr(m, SIP_HDR_ROUTE));
+	assert_int_equal(m->first[SIP_HDR_ROUTE], UINT16_MAX);
+	assert_int_equal(m->error_status, 0);
+	done(p);
+}
+
+static void test_response(void **state)
+{
+	(void)state;
+	const char *r = "SIP/2.0 180 Ringing\r\n" HDRS_MIN "Content-Length: 0\r\n\r\n";
+	struct parsed *p = parse(r, SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_false(p->m.is_request);
+	assert_int_equal(p->m.status, 180);
+	assert_true(sb_slice_eq_cstr(p->m.reason, "Ringing"));
+	done(p);
+
+	p = parse("SIP/2.0 100 \r\n" HDRS_MIN "\r\n", SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_true(sb_slice_empty(p->m.reason));
+	done(p);
+}
+
+static void test_bad_status(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+		"SIP/2.0 4294967301 Huge\r\n", "SIP/2.0 0 Zero\r\n",   "SIP/2.0 99 Low\r\n",
+		"SIP/2.0 700 High\r\n",        "SIP/2.0 2000 Four\r\n", "SIP/2.0 20 Two\r\n",
+		"SIP/2.0 2x0 Hex\r\n",         "SIP/2.0  200 Sp\r\n",   "SIP/3.0 200 OK\r\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char buf[512];
+		snprintf(buf, sizeof(buf), "%s" HDRS_MIN "\r\n", lines[i]);
+		struct parsed *p = parse(buf, SIP_PARSE_DATAGRAM);
+		assert_int_equal(p->rc, SB_EMALFORMED);
+		assert_false(p->m.is_request);
+		done(p);
+	}
+}
+
+static void test_empty_and_crlf(void **state)
+{
+	(void)state;
+	struct parsed *p = parse_n("", 0, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 0);
+	done(p);
+	p = parse_n("", 0, SIP_PARSE_STREAM);
+	assert_int_equal(p->rc, SB_EAGAIN);
+	done(p);
+	p = parse("\r\n\r\n", SIP_PARSE_STREAM);
+	assert_int_equal(p->rc, SB_EAGAIN);
+	assert_int_equal(sip_msg_keepalive_len(p->buf, p->len), 4);
+	done(p);
+	p = parse("\r\n\r\n", SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 0);
+	done(p);
+	p = parse("x", SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	done(p);
+	p = parse("\r", SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	done(p);
+}
+
+static void test_leading_crlf_counted(void **state)
+{
+	(void)state;
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "\r\n\r\n%s", invite);
+	struct parsed *p = parse(buf, SIP_PARSE_STREAM);
+	assert_int_equal(p->rc, (int)strlen(buf));
+	assert_ptr_equal(p->m.buf, p->buf + 4);
+	assert_int_equal(p->m.len, strlen(invite));
+	done(p);
+}
+
+static void test_bare_lf(void **state)
+{
+	(void)state;
+	const char *s = "OPTIONS sip:a@b.example SIP/2.0\n"
+			"Via: SIP/2.0/UDP h.example;branch=z9hG4bK1\n"
+			"To: <sip:a@b.example>\nFrom: <sip:c@d.example>;tag=1\n"
+			"Call-ID: x\nCSeq: 1 OPTIONS\n"
+			"Subject: folded\n continued\n"
+			"\nBODY";
+	struct parsed *p = parse(s, SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_true(sb_slice_eq_cstr(p->m.body, "BODY"));
+	const struct sip_hdr *h = sip_msg_hdr(&p->m, SIP_HDR_SUBJECT);
+	assert_non_null(h);
+	assert_true(sb_slice_eq_cstr(h->value, "folded\n continued"));
+	done(p);
+}
+
+static void test_folding_and_lws(void **state)
+{
+	(void)state;
+	const char *s = "INVITE sip:x@y.example SIP/2.0\r\n"
+			"Via  :\r\n SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=z9hG4bK390\r\n"
+			"TO :\r\n sip:x@y.example ;   tag    = 1918181833n\r\n"
+			"from   : \"J \\\"R\\\"\"  <sip:j@example.com>\r\n  ;\r\n  tag = 98asjd8\r\n"
+			"MaX-fOrWaRdS: 0068\r\n"
+			"i: abc@def\r\n"
+			"cseq: 0009\r\n\tINVITE\r\n"
+			"l: 0\r\n\r\n";
+	struct parsed *p = parse(s, SIP_PARSE_DATAGRAM);
+	struct sip_msg *m = &p->m;
+	assert_true(p->rc > 0);
+	assert_true(sb_slice_eq_cstr(m->via.transport, "UDP"));
+	assert_true(sb_slice_eq_cstr(m->via.host, "192.0.2.2"));
+	assert_true(sb_slice_eq_cstr(m->to.tag, "1918181833n"));
+	assert_true(sb_slice_eq_cstr(m->from.tag, "98asjd8"));
+	assert_int_equal(m->max_forwards, 68);
+	assert_int_equal(m->cseq.num, 9);
+	assert_true(sb_slice_eq_cstr(m->call_id, "abc@def"));
+	assert_true(m->has_content_length);
+	done(p);
+
+	/* a continuation line right after the start line has nothing to continue */
+	p = parse("OPTIONS sip:a@b SIP/2.0\r\n folded\r\n" HDRS_MIN "\r\n", SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 400);
+	done(p);
+}
+
+static void test_start_line_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		int status;
+	} cases[] = {
+		{"INVITE  sip:a@b SIP/2.0", 400},  {"INVITE sip:a@b SIP/2.0 ", 400},
+		{"INVITE sip:a@b", 400},           {"INVITE <sip:a@b> SIP/2.0", 400},
+		{"INVITE sip:a@b; lr SIP/2.0", 400}, {"INVITE sip:a@b SIP/7.0", 505},
+		{"INVITE sip:a@b SIP/2.00", 505},  {"INVITE sip:a@b HTTP/1.1", 400},
+		{"INV\"ITE sip:a@b SIP/2.0", 400}, {"INVITE sip:2001:db8::1 SIP/2.0", 400},
+		{"INVITE sip:a@b?Route=x SIP/2.0", 400},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[512];
+		snprintf(buf, sizeof(buf), "%s\r\n" HDRS_MIN "\r\n", cases[i].line);
+		struct parsed *p = parse(buf, SIP_PARSE_DATAGRAM);
+		assert_int_equal(p->rc, SB_EMALFORMED);
+		assert_true(p->m.is_request);
+		assert_int_equal(p->m.error_status, cases[i].status);
+		assert_non_null(p->m.error_reason);
+		/* partial fields kept so a 400 can be built */
+		assert_true(sb_slice_eq_cstr(p->m.call_id, "a84b4c76e66710@pc33.example.net"));
+		done(p);
+	}
+}
+
+static void test_unknown_method(void **state)
+{
+	(void)state;
+	const char *s = "!interesting-Method0123456789_*+`.%indeed'~ sip:a@b SIP/2.0\r\n" HDRS_MIN "\r\n";
+	struct parsed *p = parse(s, SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_int_equal(p->m.method, SIP_METHOD_OTHER);
+	done(p);
+	/* methods are case-sensitive */
+	p = parse("invite sip:a@b SIP/2.0\r\n" HDRS_MIN "\r\n", SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_int_equal(p->m.method, SIP_METHOD_OTHER);
+	done(p);
+}
+
+static void check_bad_header(const char *hdr_lines, int status, const char *reason)
+{
+	char buf[2048];
+	snprintf(buf, sizeof(buf), "OPTIONS sip:a@b SIP/2.0\r\n%s\r\n", hdr_lines);
+	struct parsed *p = parse(buf, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, status);
+	if (reason)
+		assert_string_equal(p->m.error_reason, reason);
+	done(p);
+}
+
+#define V "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+#define T "To: <sip:a@b>\r\n"
+#define F "From: <sip:c@d>;tag=1\r\n"
+#define C "Call-ID: x\r\n"
+#define Q "CSeq: 1 OPTIONS\r\n"
+
+static void test_missing_and_duplicate(void **state)
+{
+	(void)state;
+	check_bad_header(T F C Q, 400, "Missing Via");
+	check_bad_header(V F C Q, 400, "Missing To");
+	check_bad_header(V T C Q, 400, "Missing From");
+	check_bad_header(V T F Q, 400, "Missing Call-ID");
+	check_bad_header(V T F C, 400, "Missing CSeq");
+	check_bad_header(V T T F C Q, 400, "Multiple To");
+	check_bad_header(V T F F C Q, 400, "Multiple From");
+	check_bad_header(V T F C "i: y\r\n" Q, 400, "Multiple Call-ID");
+	check_bad_header(V T F C Q Q, 400, "Multiple CSeq");
+	check_bad_header(V T F C Q "Max-Forwards: 1\r\nMax-Forwards: 1\r\n", 400, "Multiple Max-Forwards");
+	check_bad_header(V T F C Q "Content-Length: 0\r\nl: 5\r\n", 400, "Conflicting Content-Length");
+	check_bad_header(V T F C Q "Content-Type: a/b\r\nc: a/c\r\n", 400, "Multiple Content-Type");
+
+	/* the same Content-Length twice is harmless */
+	struct parsed *p = parse("OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q "Content-Length: 0\r\nl: 0\r\n\r\n",
+				 SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	done(p);
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	check_bad_header(V T F C "CSeq: 2147483648 OPTIONS\r\n", 400, "Bad CSeq");
+	check_bad_header(V T F C "CSeq: 36893488147419103232 OPTIONS\r\n", 400, "Bad CSeq");
+	check_bad_header(V T F C "CSeq: -1 OPTIONS\r\n", 400, "Bad CSeq");
+	check_bad_header(V T F C "CSeq: 1\r\n", 400, "Bad CSeq");
+	check_bad_header(V T F C "CSeq: OPTIONS\r\n", 400, "Bad CSeq");
+	check_bad_header(V T F C "CSeq: 1 OPTIONS x\r\n", 400, "Bad CSeq");
+	check_bad_header(V T F C Q "Max-Forwards: 256\r\n", 400, "Bad Max-Forwards");
+	check_bad_header(V T F C Q "Max-Forwards: -1\r\n", 400, "Bad Max-Forwards");
+	check_bad_header(V T F C Q "Max-Forwards: \r\n", 400, "Bad Max-Forwards");
+	check_bad_header(V T F C Q "Content-Length: -999\r\n", 400, "Bad Content-Length");
+	check_bad_header(V T F C Q "Content-Length: 18446744073709551616\r\n", 400, "Bad Content-Length");
+	check_bad_header(V T F C Q "Content-Length: 1x\r\n", 400, "Bad Content-Length");
+	check_bad_header(V T F C Q "Content-Length: 9999\r\n", 400, "Content-Length Too Large");
+
+	struct parsed *p = parse("OPTIONS sip:a@b SIP/2.0\r\n" V T F C "CSeq: 2147483647 OPTIONS\r\n"
+				 "Max-Forwards: 255\r\n\r\n",
+				 SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_int_equal(p->m.cseq.num, 2147483647u);
+	assert_int_equal(p->m.max_forwards, 255);
+	done(p);
+}
+
+static void test_quotes(void **state)
+{
+	(void)state;
+	check_bad_header(V "To: \"Mr. J. User <sip:j.user@example.com>\r\n" F C Q, 400, "Bad To");
+	check_bad_header(V "To: \"abc\\\r\n" F C Q, 400, "Bad To");        /* lone trailing backslash */
+	check_bad_header(V "To: \"abc\\\"\r\n" F C Q, 400, "Bad To");      /* escaped quote at the end */
+	check_bad_header(V "To: Bell, Alexander <sip:a@b>\r\n" F C Q, 400, "Bad To");
+	check_bad_header(V "To: < sip:a@b >\r\n" F C Q, 400, "Bad To");
+	check_bad_header(V "To: <sip:a@b\r\n" F C Q, 400, "Bad To");
+	check_bad_header(V "To: <sip:a@b>;;tag=1\r\n" F C Q, 400, "Bad To");
+	check_bad_header(V "To: *\r\n" F C Q, 400, "Bad To");
+	check_bad_header("Via: SIP/2.0/UDP 192.0.2.15;;,;,,\r\n" T F C Q, 400, "Bad Via");
+	check_bad_header("Via: SIP/2.0/UDP\r\n" T F C Q, 400, "Bad Via");
+	check_bad_header("Via: SIP/2.0/UDP h:0\r\n" T F C Q, 400, "Bad Via");
+	check_bad_header("Via: SIP/2.0/UDP h:65536\r\n" T F C Q, 400, "Bad Via");
+	check_bad_header("Via: SIP/2.0/UDP h;rport=x\r\n" T F C Q, 400, "Bad Via");
+	check_bad_header("Via: SIP/2.0/UDP [::1\r\n" T F C Q, 400, "Bad Via");
+	check_bad_header(V T F "Call-ID: a b\r\n" Q, 400, "Bad Call-ID");
+	check_bad_header(V T F "Call-ID:\r\n" Q, 400, "Bad Call-ID");
+
+	/* quoted-pairs of NUL, BEL and DEL are legal */
+	static const char raw[] = "OPTIONS sip:a@b SIP/2.0\r\n" V
+				  "To: \"\\\x00\\\x07\\\x7f\" <sip:a@b>\r\n" F C Q "\r\n";
+	struct parsed *p = parse_n(raw, sizeof(raw) - 1, SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_int_equal(p->m.to.display.len, 8);
+	done(p);
+}
+
+static void test_bad_header_lines(void **state)
+{
+	(void)state;
+	check_bad_header(V T F C Q "Foobar roobar\r\n", 400, "Bad Header");
+	check_bad_header(V T F C Q ": novalue\r\n", 400, "Bad Header");
+	check_bad_header(V T F C Q "Bad Name: x\r\n", 400, "Bad Header");
+	check_bad_header(V T F C Q "Via\r: x\r\n", 400, "Bad Header");
+	/* extension header names are tokens and never unescaped */
+	struct parsed *p = parse("OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q "C%6Fntact: <sip:x@y>\r\n\r\n",
+				 SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_null(sip_msg_hdr(&p->m, SIP_HDR_CONTACT));
+	assert_non_null(sip_msg_hdr_by_name(&p->m, "c%6fntact"));
+	done(p);
+}
+
+static void test_nul_bytes(void **state)
+{
+	(void)state;
+	static const char raw[] = "MESSAGE sip:a@b SIP/2.0\r\n" V T F C "CSeq: 1 MESSAGE\r\n"
+				  "X-Bin: a\x00z\r\n"
+				  "Content-Length: 6\r\n\r\n"
+				  "\x00\n\x00\r\xff\x00";
+	struct parsed *p = parse_n(raw, sizeof(raw) - 1, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, (int)(sizeof(raw) - 1));
+	assert_int_equal(p->m.body.len, 6);
+	const struct sip_hdr *h = sip_msg_hdr_by_name(&p->m, "x-bin");
+	assert_non_null(h);
+	assert_int_equal(h->value.len, 3);
+	done(p);
+}
+
+static void test_datagram_body(void **state)
+{
+	(void)state;
+	/* Content-Length smaller than the datagram: the rest is discarded */
+	const char *s = "OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q "Content-Length: 2\r\n\r\nabINVITE x";
+	struct parsed *p = parse(s, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, (int)(strlen(s) - 8));
+	assert_true(sb_slice_eq_cstr(p->m.body, "ab"));
+	done(p);
+	/* no Content-Length: body is the rest */
+	s = "OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q "\r\nrest of it";
+	p = parse(s, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, (int)strlen(s));
+	assert_true(sb_slice_eq_cstr(p->m.body, "rest of it"));
+	done(p);
+	/* header section never terminated */
+	p = parse("OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 400);
+	assert_true(sb_slice_eq_cstr(p->m.call_id, "x"));
+	done(p);
+}
+
+static void test_stream(void **state)
+{
+	(void)state;
+	size_t len = strlen(invite);
+	/* every split point: need more until the last byte */
+	for (size_t cut = 0; cut < len; cut++) {
+		struct parsed *p = parse_n(invite, cut, SIP_PARSE_STREAM);
+		assert_int_equal(p->rc, SB_EAGAIN);
+		done(p);
+	}
+	/* two messages in one buffer */
+	char two[2048];
+	snprintf(two, sizeof(two), "%s%s", invite, invite);
+	struct parsed *p = parse(two, SIP_PARSE_STREAM);
+	assert_int_equal(p->rc, (int)len);
+	struct sip_msg *m2 = malloc(sizeof(*m2));
+	assert_non_null(m2);
+	assert_int_equal(sip_msg_parse(m2, p->buf + p->rc, p->len - (size_t)p->rc, SIP_PARSE_STREAM), (int)len);
+	free(m2);
+	done(p);
+	/* stream without Content-Length */
+	p = parse("OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q "\r\n", SIP_PARSE_STREAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_string_equal(p->m.error_reason, "Missing Content-Length");
+	done(p);
+	/* Content-Length beyond the message limit */
+	p = parse("OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q "Content-Length: 70000\r\n\r\n", SIP_PARSE_STREAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 413);
+	done(p);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	/* 10000 headers */
+	size_t cap = 200000, n = 0;
+	char *big = malloc(cap);
+	assert_non_null(big);
+	n += (size_t)snprintf(big + n, cap - n, "OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q);
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)snprintf(big + n, cap - n, "X-H%d: v\r\n", i);
+	n += (size_t)snprintf(big + n, cap - n, "\r\n");
+	struct parsed *p = parse_n(big, n, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 413);
+	assert_int_equal(p->m.nhdrs, SIP_MAX_HEADERS);
+	done(p);
+
+	/* 191 Via lines fit, values are all reachable */
+	n = (size_t)snprintf(big, cap, "OPTIONS sip:a@b SIP/2.0\r\n" T F C Q);
+	for (int i = 0; i < SIP_MAX_HEADERS - 4; i++)
+		n += (size_t)snprintf(big + n, cap - n, "v: SIP/2.0/UDP h%d;branch=z9hG4bK%d, SIP/2.0/TCP g\r\n", i, i);
+	n += (size_t)snprintf(big + n, cap - n, "\r\n");
+	p = parse_n(big, n, SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	assert_int_equal(sip_hdr_count_values(&p->m, SIP_HDR_VIA), 2 * (SIP_MAX_HEADERS - 4));
+	done(p);
+
+	/* one header line longer than SIP_MAX_LINE */
+	n = (size_t)snprintf(big, cap, "OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q "X-Long: ");
+	memset(big + n, 'a', SIP_MAX_LINE + 10);
+	n += SIP_MAX_LINE + 10;
+	n += (size_t)snprintf(big + n, cap - n, "\r\n\r\n");
+	p = parse_n(big, n, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 413);
+	done(p);
+
+	/* more than SIP_MAX_MESSAGE bytes without the end of the header section */
+	n = (size_t)snprintf(big, cap, "OPTIONS sip:a@b SIP/2.0\r\n");
+	while (n < SIP_MAX_MESSAGE + 100)
+		n += (size_t)snprintf(big + n, cap - n, "X-Pad: 0123456789012345678901234567890123456789\r\n");
+	p = parse_n(big, n, SIP_PARSE_STREAM);
+	assert_int_equal(p->rc, SB_EMALFORMED);
+	assert_int_equal(p->m.error_status, 413);
+	done(p);
+	free(big);
+}
+
+static void test_hdr_lookup(void **state)
+{
+	(void)state;
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("via")), SIP_HDR_VIA);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("VIA")), SIP_HDR_VIA);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("v")), SIP_HDR_VIA);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("V")), SIP_HDR_VIA);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("call-id")), SIP_HDR_CALL_ID);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("Call\rID")), SIP_HDR_OTHER);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("Call_ID")), SIP_HDR_OTHER);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("p-asserted-IDENTITY")), SIP_HDR_P_ASSERTED_IDENTITY);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("x")), SIP_HDR_SESSION_EXPIRES);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("q")), SIP_HDR_OTHER);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("")), SIP_HDR_OTHER);
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("X-Unknown-Header-With-A-Long-Name")), SIP_HDR_OTHER);
+	/* every canonical name and compact form maps back to its id */
+#define CHECK_ONE(id, name, compact)                                                        \
+	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT(name)), SIP_HDR_##id);                  \
+	assert_string_equal(sip_hdr_name(SIP_HDR_##id), name);                                 \
+	if (compact) {                                                                         \
+		char cc = (char)(compact);                                                     \
+		assert_int_equal(sip_hdr_lookup(sb_slice(&cc, 1)), SIP_HDR_##id);             \
+	}
+	SIP_HDR_MAP(CHECK_ONE)
+#undef CHECK_ONE
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("PRACK")), SIP_METHOD_PRACK);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("prack")), SIP_METHOD_OTHER);
+}
+
+static void test_next_value(void **state)
+{
+	(void)state;
+	const char *s = "OPTIONS sip:a@b SIP/2.0\r\n" V T F C Q
+			"Contact: \"A, \\\"B\\\"\" <sip:a@b;x=1,2>;q=0.5 , <sip:c@d>,,\r\n"
+			"m: sip:e@f\r\n"
+			"Supported: timer,  100rel ,replaces\r\n"
+			"Unknown: ;;,,;;,;\r\n"
+			"\r\n";
+	struct parsed *p = parse(s, SIP_PARSE_DATAGRAM);
+	assert_true(p->rc > 0);
+	struct sip_hdr_iter it;
+	struct sb_slice v;
+	sip_hdr_iter_init(&it);
+	assert_true(sip_hdr_next_value(&p->m, SIP_HDR_CONTACT, &it, &v));
+	assert_true(sb_slice_eq_cstr(v, "\"A, \\\"B\\\"\" <sip:a@b;x=1,2>;q=0.5"));
+	struct sip_name_addr na;
+	assert_int_equal(sip_name_addr_parse(v, &na), SB_EMALFORMED); /* ',' is not a paramchar */
+	assert_true(sip_hdr_next_value(&p->m, SIP_HDR_CONTACT, &it, &v));
+	assert_true(sb_slice_eq_cstr(v, "<sip:c@d>"));
+	assert_true(sip_hdr_next_value(&p->m, SIP_HDR_CONTACT, &it, &v));
+	assert_true(sb_slice_eq_cstr(v, "sip:e@f"));
+	assert_false(sip_hdr_next_value(&p->m, SIP_HDR_CONTACT, &it, &v));
+	assert_false(sip_hdr_next_value(&p->m, SIP_HDR_CONTACT, &it, &v));
+	assert_int_equal(sip_hdr_count_values(&p->m, SIP_HDR_SUPPORTED), 3);
+	assert_true(sip_msg_has_tag(&p->m, SIP_HDR_SUPPORTED, "100REL"));
+	assert_false(sip_msg_has_tag(&p->m, SIP_HDR_SUPPORTED, "100"));
+	assert_false(sip_msg_has_tag(&p->m, SIP_HDR_REQUIRE, "timer"));
+	assert_int_equal(sip_hdr_count_values(&p->m, SIP_HDR_ROUTE), 0);
+	done(p);
+}
+
+static void test_param_get(void **state)
+{
+	(void)state;
+	struct sb_slice v;
+	struct sb_slice ps = SB_SLICE_LIT(" ; Tag = abc ;lr; q=0.5;x=\"a;b\"");
+	assert_true(sip_param_get(ps, "tag", &v));
+	assert_true(sb_slice_eq_cstr(v, "abc"));
+	assert_true(sip_param_get(ps, "LR", &v));
+	assert_true(sb_slice_empty(v));
+	assert_true(sip_param_get(ps, "x", &v));
+	assert_true(sb_slice_eq_cstr(v, "\"a;b\""));
+	assert_false(sip_param_get(ps, "b\"", &v));
+	assert_false(sip_param_get(ps, "ta", &v));
+	assert_true(sip_param_get(ps, "q", NULL));
+	assert_false(sip_param_get(SB_SLICE_NULL, "q", &v));
+	assert_false(sip_param_get(SB_SLICE_LIT(";"), "q", &v));
+	assert_false(sip_param_get(SB_SLICE_LIT(";x=\"unterminated"), "y", &v));
+}
+
+static void test_name_addr(void **state)
+{
+	(void)state;
+	struct sip_name_addr na;
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("caller<sip:caller@example.com>;tag=323"), &na), 0);
+	assert_true(sb_slice_eq_cstr(na.display, "caller"));
+	assert_true(sb_slice_eq_cstr(na.tag, "323"));
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("sip:+1972@gw1.example.net;unknownparam"), &na), 0);
+	assert_false(na.angle);
+	assert_true(sb_slice_empty(na.uri.params));
+	assert_true(sb_slice_eq_cstr(na.params, ";unknownparam"));
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("<sip:+1972@gw1.example.net;unknownparam>"), &na), 0);
+	assert_true(sb_slice_eq_cstr(na.uri.params, ";unknownparam"));
+	assert_true(sb_slice_empty(na.params));
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT(" * "), &na), 0);
+	assert_true(na.star);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("isbn:2983792873"), &na), 0);
+	assert_int_equal(na.uri.scheme, SIP_URI_OTHER);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("sip:user@example.com?Route=%3Csip:x%3E"), &na),
+			 SB_EMALFORMED);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("<sip:a@b>, <sip:c@d>"), &na), SB_EMALFORMED);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("\"x\" sip:a@b"), &na), SB_EMALFORMED);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("<sip:a@b> junk"), &na), SB_EMALFORMED);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT(""), &na), SB_EMALFORMED);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("\"\\"), &na), SB_EMALFORMED);
+	assert_int_equal(sip_name_addr_parse(SB_SLICE_LIT("<sip:a@b>;tag"), &na), 0);
+	assert_true(sb_slice_empty(na.tag));
+}
+
+static void test_via(void **state)
+{
+	(void)state;
+	struct sip_via v;
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT("SIP/2.0/TCP [2001:db8::9:255]:5061;branch=z9hG4bK451jj;"
+						    "received=192.0.2.200;rport=5070"),
+				   &v),
+			 0);
+	assert_true(sb_slice_eq_cstr(v.host, "2001:db8::9:255"));
+	assert_int_equal(v.port, 5061);
+	assert_true(sb_slice_eq_cstr(v.received, "192.0.2.200"));
+	assert_true(v.rport);
+	assert_int_equal(v.rport_value, 5070);
+	assert_true(sb_slice_eq_cstr(v.protocol, "SIP/2.0"));
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT("SIP/2.0/UDP [2001:db8::9:1];received=2001:db8::9:255;branch=z9"), &v), 0);
+	assert_true(sb_slice_eq_cstr(v.received, "2001:db8::9:255"));
+	assert_true(sb_slice_eq_cstr(v.branch, "z9"));
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT("SIP/2.0/UDP a, SIP/2.0/UDP b"), &v), SB_EMALFORMED);
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT("SIP/2.0 UDP a"), &v), SB_EMALFORMED);
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT("SIP/2.0/UDP a junk"), &v), SB_EMALFORMED);
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT("SIP/2.0/UDP a;branch="), &v), SB_EMALFORMED);
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT("SIP/2.0/UDP [2001:db8:::1]"), &v), SB_EMALFORMED);
+	assert_int_equal(sip_via_parse(SB_SLICE_LIT(""), &v), SB_EMALFORMED);
+	struct sip_cseq c;
+	assert_int_equal(sip_cseq_parse(SB_SLICE_LIT(" 0009\r\n INVITE "), &c), 0);
+	assert_int_equal(c.num, 9);
+	assert_int_equal(c.method, SIP_METHOD_INVITE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_invite),     cmocka_unit_test(test_response),
+		cmocka_unit_test(test_bad_status),       cmocka_unit_test(test_empty_and_crlf),
+		cmocka_unit_test(test_leading_crlf_counted), cmocka_unit_test(test_bare_lf),
+		cmocka_unit_test(test_folding_and_lws),  cmocka_unit_test(test_start_line_errors),
+		cmocka_unit_test(test_unknown_method),   cmocka_unit_test(test_missing_and_duplicate),
+		cmocka_unit_test(test_numbers),          cmocka_unit_test(test_quotes),
+		cmocka_unit_test(test_bad_header_lines), cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_datagram_body),    cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_limits),           cmocka_unit_test(test_hdr_lookup),
+		cmocka_unit_test(test_next_value),       cmocka_unit_test(test_param_get),
+		cmocka_unit_test(test_name_addr),        cmocka_unit_test(test_via),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
