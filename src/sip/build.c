@@ -35,6 +35,8 @@ const char *sip_reason_phrase(int code)
 	return "Unknown";
 }
 
+/* A CR/LF run followed by SP/HTAB is a fold: dropped, the whitespace stays. The parser also takes
+ * a bare CR/LF as LWS, so any other run becomes one SP (keeps "1\rINVITE" a valid CSeq). */
 void sip_build_append_unfolded(struct sb_buf *b, struct sb_slice v)
 {
 	size_t i = 0;
@@ -43,9 +45,14 @@ void sip_build_append_unfolded(struct sb_buf *b, struct sb_slice v)
 		while (j < v.len && v.p[j] != '\r' && v.p[j] != '\n')
 			j++;
 		sb_buf_append(b, v.p + i, j - i);
-		while (j < v.len && (v.p[j] == '\r' || v.p[j] == '\n'))
-			j++;
-		i = j;
+		if (j == v.len)
+			break;
+		size_t k = j;
+		while (k < v.len && (v.p[k] == '\r' || v.p[k] == '\n'))
+			k++;
+		if (j > 0 && k < v.len && v.p[k] != ' ' && v.p[k] != '\t')
+			sb_buf_append_char(b, ' ');
+		i = k;
 	}
 }
 

@@ -1282,7 +1282,7 @@ static void tglare_fire(struct sb_timer *t, sb_time_ms now)
 	if (c->state != SIP__CALL_CONFIRMED)
 		return;
 	if (c->inv_ct || c->resp2xx) {
-		sb_timers_arm(&c->ua->timers, &c->tglare, now + 500);
+		sb_timers_arm(&c->ua->timers, &c->tglare, now + 20);
 		return;
 	}
 	if (send_reinvite(c))
@@ -1293,14 +1293,22 @@ static int hold_or_resume(struct sip_call *c, bool hold, void (*done)(void *, in
 {
 	if (c->state != SIP__CALL_CONFIRMED || !c->have_local_media)
 		return SB_ESTATE;
-	if (c->inv_ct || c->resp2xx || c->reinvite_op.done || sb_timer_armed(&c->tglare))
-		return SB_EBUSY;
+	if (c->reinvite_op.done || sb_timer_armed(&c->tglare))
+		return SB_EBUSY; /* one hold/resume at a time */
 	c->reinvite_hold = hold;
-	int err = send_reinvite(c);
-	if (err)
-		return err;
 	c->reinvite_op.done = done;
 	c->reinvite_op.arg = arg;
+	if (c->inv_ct || c->resp2xx) {
+		/* An INVITE transaction is still open on the dialog (RFC 3261 §14.1): go once it
+		 * completes. */
+		sb_timers_arm(&c->ua->timers, &c->tglare, sip__now(c->ua) + 20);
+		return 0;
+	}
+	int err = send_reinvite(c);
+	if (err) {
+		c->reinvite_op.done = NULL;
+		return err;
+	}
 	return 0;
 }
 
