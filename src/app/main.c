@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <uv.h>
 
@@ -17,8 +18,14 @@
 #include "sip/transport.h"
 #include "sip/ua.h"
 
+#define IDLE_ECHO_MAX 4096
+
 struct app {
 	struct sb_config cfg;
+	/* Echo sockets of ended calls, kept open for the next call (LIFO). */
+	struct rtp_echo *idle_echo[IDLE_ECHO_MAX];
+	uint16_t idle_port[IDLE_ECHO_MAX];
+	size_t n_idle;
 	uv_loop_t *loop;
 	struct sip_ua *ua;
 	struct rtp_pool pool;
@@ -54,10 +61,18 @@ static void leg_timer_closed(uv_handle_t *h)
 
 static void leg_free(struct echo_leg *leg)
 {
+	struct app *app = leg->app;
+	if (leg->echo && leg->port && app->n_idle < IDLE_ECHO_MAX && !app->stopping) {
+		rtp_echo_set_active(leg->echo, false);
+		app->idle_echo[app->n_idle] = leg->echo;
+		app->idle_port[app->n_idle++] = leg->port;
+		leg->echo = NULL;
+		leg->port = 0;
+	}
 	if (leg->echo)
 		rtp_echo_close(leg->echo);
 	if (leg->port)
-		rtp_pool_put(&leg->app->pool, leg->port);
+		rtp_pool_put(&app->pool, leg->port);
 	if (leg->timer_used) {
 		uv_timer_stop(&leg->answer_timer);
 		leg->answer_timer.data = leg;
@@ -73,6 +88,14 @@ static int leg_open(struct app *app, const char *ip, struct echo_leg **out)
 	if (!leg)
 		return SB_ENOMEM;
 	leg->app = app;
+	if (app->n_idle) {
+		app->n_idle--;
+		leg->echo = app->idle_echo[app->n_idle];
+		leg->port = app->idle_port[app->n_idle];
+		rtp_echo_set_active(leg->echo, true);
+		*out = leg;
+		return 0;
+	}
 	/* A port may be taken by another process: try a few. */
 	for (int i = 0; i < 16; i++) {
 		uint16_t port = rtp_pool_get(&app->pool);
@@ -200,6 +223,11 @@ static void app_stop(struct app *app)
 	if (app->stopping)
 		return;
 	app->stopping = true;
+	while (app->n_idle) {
+		app->n_idle--;
+		rtp_echo_close(app->idle_echo[app->n_idle]);
+		rtp_pool_put(&app->pool, app->idle_port[app->n_idle]);
+	}
 	if (app->registration) {
 		sip_reg_free(app->registration);
 		app->registration = NULL;
@@ -335,6 +363,12 @@ static int setup_common(struct app *app)
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&app->sigint, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
+	/* Every call holds sockets: take the hard limit on descriptors (Debian's soft one is 1024). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 struct rtp_echo {
 	uv_udp_t handle;
 	uint64_t packets;
+	bool active;
 	char buf[2048];
 };
 
@@ -24,7 +25,7 @@ static void echo_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const str
 {
 	(void)flags;
 	struct rtp_echo *e = h->data;
-	if (nread <= 0 || !addr)
+	if (nread <= 0 || !addr || !e->active)
 		return;
 	e->packets++;
 	uv_buf_t out = uv_buf_init(buf->base, (unsigned)nread);
@@ -55,8 +56,16 @@ int rtp_echo_new(struct rtp_echo **out, uv_loop_t *loop, const char *ip, uint16_
 		uv_close((uv_handle_t *)&e->handle, echo_closed);
 		return SB_EIO;
 	}
+	e->active = true;
 	*out = e;
 	return 0;
+}
+
+void rtp_echo_set_active(struct rtp_echo *e, bool active)
+{
+	e->active = active;
+	if (active)
+		e->packets = 0;
 }
 
 void rtp_echo_close(struct rtp_echo *e)

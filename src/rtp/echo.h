@@ -3,6 +3,7 @@
 #ifndef SB_RTP_ECHO_H
 #define SB_RTP_ECHO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -13,5 +14,7 @@ int rtp_echo_new(struct rtp_echo **out, uv_loop_t *loop, const char *ip, uint16_
 /* Stop and free (asynchronously; no callback needed). */
 void rtp_echo_close(struct rtp_echo *e);
 uint64_t rtp_echo_packets(const struct rtp_echo *e);
+/* A parked echo keeps its socket (so the next call costs no syscall) but drops what arrives. */
+void rtp_echo_set_active(struct rtp_echo *e, bool active);
 
 #endif

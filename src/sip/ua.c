@@ -489,8 +489,11 @@ static void recv_request(struct sip_ua *ua, const struct sip_msg *m, const struc
 				     "Retry-After: 5\r\n", SB_SLICE_NULL, SB_SLICE_NULL);
 			return;
 		}
-		sip__respond(ua, st, m, src, 100, NULL, SB_SLICE_NULL, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
 		sip__call_incoming(ua, m, src, st);
+		/* RFC 3261 §17.2.1: 100 Trying only when the application did not answer at once
+		 * (the transaction outlives the call, so st is still valid here). */
+		if (sip_txn_last_status(st) == 0)
+			sip__respond(ua, st, m, src, 100, NULL, SB_SLICE_NULL, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
 		return;
 	}
 	case SIP_METHOD_OPTIONS: {

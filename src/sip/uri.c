@@ -341,16 +341,6 @@ static bool uri_param_next(struct sb_slice s, size_t *pos, struct sb_slice *n, s
 	return true;
 }
 
-static bool uri_param_find(struct sb_slice s, struct sb_slice name, struct sb_slice *v)
-{
-	size_t pos = 0;
-	struct sb_slice n;
-	while (uri_param_next(s, &pos, &n, v))
-		if (esc_eq(n, name, true))
-			return true;
-	return false;
-}
-
 static bool special_param(struct sb_slice n)
 {
 	static const char *const names[] = {"user", "ttl", "method", "maddr", "transport"};
@@ -360,18 +350,26 @@ static bool special_param(struct sb_slice n)
 	return false;
 }
 
-/* One direction of §19.1.4 parameter matching; all_special for tel (every param must match). */
+/* One direction of §19.1.4 parameter matching; all_special for tel (every param must match).
+ * A repeated name matches when any occurrence in b carries an equal value. */
 static bool params_sub(struct sb_slice a, struct sb_slice b, bool all_special)
 {
 	size_t pos = 0;
-	struct sb_slice n, v, w;
+	struct sb_slice n, v;
 	while (uri_param_next(a, &pos, &n, &v)) {
-		if (uri_param_find(b, n, &w)) {
-			if (!esc_eq(v, w, true))
-				return false;
-		} else if (all_special || special_param(n)) {
-			return false;
+		size_t pb = 0;
+		struct sb_slice m, w;
+		bool named = false, same = false;
+		while (!same && uri_param_next(b, &pb, &m, &w)) {
+			if (esc_eq(n, m, true)) {
+				named = true;
+				same = esc_eq(v, w, true);
+			}
 		}
+		if (same)
+			continue;
+		if (named || all_special || special_param(n))
+			return false;
 	}
 	return true;
 }
