@@ -688,6 +688,7 @@ static void handle_reinvite(struct sip_call *c, struct sip_txn *st, const struct
 	int err = 0;
 	bool offer = m->body.len > 0;
 	if (offer) {
+		sdp_local_next_version(&c->sdp); /* every new description gets a new o= version */
 		err = answer_offer(c, m->body, &b, &r);
 		if (err == SB_ENOTFOUND || err == SB_EMALFORMED) {
 			respond_in_dialog(c, st, m, src, 488, NULL, SB_SLICE_NULL, SB_SLICE_NULL);

@@ -187,6 +187,15 @@ digest-invite-and-bye)
   [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
   expect_log dial.log "ended: 200 bye"
   wait_sipp ;;
+sipp-no-ack)
+  # T1 = 100 ms: 200 retransmitted at 0.1, 0.3, 0.7 ... s, BYE at 64*T1 = 6.4 s.
+  start_serve
+  timeout 30 sipp -sf "$(dirname "$0")/uac_noack.xml" -i 127.0.0.1 -p 0 -m 1 -timeout 20s \
+    -timeout_error -nostdin "127.0.0.1:$PORT" >"$WORK/dial.log" 2>&1 \
+    || fail "sipp no-ACK scenario failed"
+  expect_log serve.log "no ACK for 2xx, ending call"
+  expect_log serve.log "ended: 408 no ACK"
+  stop_serve ;;
 register)
   # SIPp is the registrar; switchboard keeps a registration there and removes it on exit.
   start_sipp_uas uas_register.xml
