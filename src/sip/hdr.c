@@ -69,6 +69,10 @@ const uint16_t sip__cc[256] = {CC64(0), CC64(64)}; /* bytes >= 128 have no class
 
 const unsigned char sip__lower[256] = {LW64(0), LW64(64), LW64(128), LW64(192)};
 
+const struct sip_uri sip__zero_uri;
+const struct sip_via sip__zero_via;
+const struct sip_name_addr sip__zero_name_addr;
+
 /* ---- header names ---- */
 
 struct hdr_def {
@@ -88,27 +92,25 @@ static const struct hdr_def hdr_defs[SIP_HDR__COUNT] = {
  * Names hold only letters and '-': a received byte matches a letter of the name when
  * (byte | 0x20) equals the lowercase letter, and a '-' only when equal, so the compare below is
  * exact for any input bytes (no aliasing of CR to '-'), eight bytes at a time. */
-#define HTAB_SIZE 256
+#define HTAB_SIZE SIP__HDR_HTAB_SIZE
 #define NAME_MAX_LEN 32
-struct hslot {
-	unsigned char id; /* 0 = empty */
-	unsigned char len;
-};
-static struct hslot hdr_htab[HTAB_SIZE];
-static unsigned char hdr_compact[256];                 /* compact letter (any case) -> id */
-static char hdr_lname[SIP_HDR__COUNT][NAME_MAX_LEN];   /* lowercase names, zero padded */
-static char hdr_mask[SIP_HDR__COUNT][NAME_MAX_LEN];    /* 0x20 on letters, 0 elsewhere */
+#define hdr_htab sip__hdr_htab
+#define hdr_lname sip__hdr_lname
+#define hdr_mask sip__hdr_mask
+struct sip__hdr_slot sip__hdr_htab[SIP__HDR_HTAB_SIZE];
+unsigned char sip__hdr_compact[256];                 /* compact letter (any case) -> id */
+char sip__hdr_lname[SIP_HDR__COUNT][NAME_MAX_LEN];   /* lowercase names, zero padded */
+char sip__hdr_mask[SIP_HDR__COUNT][NAME_MAX_LEN];    /* 0x20 on letters, 0 elsewhere */
+char sip__hdr_lenmask[SIP__HDR_FAST_LEN + 1][SIP__HDR_FAST_LEN]; /* 0xff on bytes < len */
+#define hdr_compact sip__hdr_compact
 static pthread_once_t hdr_once = PTHREAD_ONCE_INIT;
-
-static inline unsigned hdr_hash(const char *p, size_t len)
-{
-	unsigned f = (unsigned char)p[0] | 0x20u;
-	unsigned l = (unsigned char)p[len - 1] | 0x20u;
-	return (f * 7u + l * 31u + (unsigned)len * 13u) & (HTAB_SIZE - 1);
-}
+#define hdr_hash sip__hdr_hash
 
 static void hdr_build(void)
 {
+	for (size_t l = 0; l <= SIP__HDR_FAST_LEN; l++)
+		for (size_t i = 0; i < l; i++)
+			sip__hdr_lenmask[l][i] = (char)0xff;
 	for (int id = 1; id < SIP_HDR__COUNT; id++) {
 		const struct hdr_def *d = &hdr_defs[id];
 		for (size_t i = 0; i < d->len && i < NAME_MAX_LEN; i++) {
@@ -183,7 +185,7 @@ enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len)
 		return SIP_HDR_OTHER;
 	unsigned h = hdr_hash(p, len);
 	for (;;) {
-		struct hslot sl = hdr_htab[h];
+		struct sip__hdr_slot sl = hdr_htab[h];
 		if (!sl.id)
 			return SIP_HDR_OTHER;
 		if (sl.len == len && name_eq(p, len, sl.id))
@@ -216,14 +218,21 @@ const char *const sip__method_names[SIP_METHOD__COUNT] = {
 #undef METHOD_NAME
 };
 
-/* Methods are case-sensitive (RFC 3261 §7.1). Dispatch on length and first letter. */
+static const unsigned char method_lens[SIP_METHOD__COUNT] = {
+	[SIP_METHOD_OTHER] = 0,
+#define METHOD_LEN(m) [SIP_METHOD_##m] = sizeof(#m) - 1,
+	SIP_METHOD_MAP(METHOD_LEN)
+#undef METHOD_LEN
+};
+
+/* Methods are case-sensitive (RFC 3261 §7.1). */
 enum sip_method sip_method_from(struct sb_slice n)
 {
 	if (n.len < 3 || n.len > 9)
 		return SIP_METHOD_OTHER;
 	for (int m = 1; m < SIP_METHOD__COUNT; m++) {
 		const char *s = sip__method_names[m];
-		if (s[0] == n.p[0] && strlen(s) == n.len && memcmp(s, n.p, n.len) == 0)
+		if (method_lens[m] == n.len && s[0] == n.p[0] && memcmp(s, n.p, n.len) == 0)
 			return (enum sip_method)m;
 	}
 	return SIP_METHOD_OTHER;

@@ -94,12 +94,6 @@ bool sip__param_next(struct sb_slice s, size_t *pos, struct sb_slice *name, stru
 	return true;
 }
 
-static inline bool gen_value_char(unsigned char c)
-{
-	/* token / host (incl. IPv6 reference, and bare IPv6 in received=) */
-	return sip__is(c, SIP__CC_GVAL);
-}
-
 /* Strict generic-param scanner: *(SWS ";" SWS token [SWS "=" SWS gen-value]).
  * 1 = one parameter, 0 = end (end of input or a top-level ','; *pos points there), -1 = junk. */
 static int hparam_next(struct sb_slice s, size_t *pos, struct sb_slice *n, struct sb_slice *v)
@@ -113,8 +107,7 @@ static int hparam_next(struct sb_slice s, size_t *pos, struct sb_slice *n, struc
 		return -1;
 	i = skip_ws(s, i + 1);
 	size_t n0 = i;
-	while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_TOKEN))
-		i++;
+	i = sip__span(s.p, i, s.len, SIP__CC_TOKEN);
 	if (i == n0)
 		return -1;
 	*n = sb_slice(s.p + n0, i - n0);
@@ -130,8 +123,7 @@ static int hparam_next(struct sb_slice s, size_t *pos, struct sb_slice *n, struc
 			if (!j)
 				return -1;
 		} else {
-			while (j < s.len && gen_value_char((unsigned char)s.p[j]))
-				j++;
+			j = sip__span(s.p, j, s.len, SIP__CC_GVAL);
 			if (j == v0)
 				return -1;
 		}
@@ -177,18 +169,24 @@ bool sip_param_get(struct sb_slice params, const char *name, struct sb_slice *va
 
 static int parse_port(struct sb_slice s, uint16_t *out)
 {
-	uint32_t v;
-	if (s.len == 0 || s.len > 5 || sb_slice_to_u32(s, 65535, &v))
+	if (s.len == 0 || s.len > 5)
+		return SB_EMALFORMED;
+	uint32_t v = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned d = (unsigned)(unsigned char)s.p[i] - '0';
+		if (d > 9)
+			return SB_EMALFORMED;
+		v = v * 10 + d;
+	}
+	if (v > 65535)
 		return SB_EMALFORMED;
 	*out = (uint16_t)v;
 	return 0;
 }
 
-static size_t scan_token(struct sb_slice s, size_t i)
+static inline size_t scan_token(struct sb_slice s, size_t i)
 {
-	while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_TOKEN))
-		i++;
-	return i;
+	return sip__span(s.p, i, s.len, SIP__CC_TOKEN);
 }
 
 /* Parse the via-parm starting in s; stops at the end or at a top-level ',' (*stop). */
@@ -233,9 +231,7 @@ static int via_parse_at(struct sb_slice s, struct sip_via *out, size_t *stop)
 			return SB_EMALFORMED;
 		i = (size_t)(e - s.p) + 1;
 	} else {
-		t = i;
-		while (t < s.len && sip__is((unsigned char)s.p[t], SIP__CC_HOST))
-			t++;
+		t = sip__span(s.p, i, s.len, SIP__CC_HOST);
 		if (t == i)
 			return SB_EMALFORMED;
 		out->host = sb_slice(s.p + i, t - i);
@@ -375,10 +371,14 @@ int sip_cseq_parse(struct sb_slice in, struct sip_cseq *out)
 	memset(out, 0, sizeof(*out));
 	struct sb_slice s = sip__trim(in);
 	size_t i = 0;
-	while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_DIGIT))
+	uint64_t num = 0;
+	while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_DIGIT)) {
+		num = num * 10 + (uint64_t)(s.p[i] - '0');
+		if (num > 0x7fffffffu)
+			return SB_EMALFORMED;
 		i++;
-	uint32_t num;
-	if (i == 0 || sb_slice_to_u32(sb_slice(s.p, i), 0x7fffffffu, &num))
+	}
+	if (i == 0)
 		return SB_EMALFORMED;
 	if (i >= s.len || !sip__ws(s.p[i]))
 		return SB_EMALFORMED;
@@ -386,7 +386,7 @@ int sip_cseq_parse(struct sb_slice in, struct sip_cseq *out)
 	size_t m1 = scan_token(s, m0);
 	if (m1 == m0 || m1 != s.len)
 		return SB_EMALFORMED;
-	out->num = num;
+	out->num = (uint32_t)num;
 	out->method_name = sb_slice(s.p + m0, m1 - m0);
 	out->method = sip_method_from(out->method_name);
 	return 0;
@@ -496,6 +496,7 @@ static void fail(struct sip_msg *m, int status, const char *reason)
 		m->error_reason = reason;
 	}
 }
+
 
 /* via, from and to are written whole by their parsers (or zeroed in parse_eager when absent),
  * so they are left out here: the message struct is large and this runs per packet. */
@@ -647,9 +648,7 @@ static void parse_eager(struct sip_msg *m)
 		if (m->count[SIP_HDR_CALL_ID] > 1)
 			fail(m, 400, "Multiple Call-ID");
 		struct sb_slice c = h->value;
-		bool ok = c.len > 0;
-		for (size_t k = 0; ok && k < c.len; k++)
-			ok = sip__is((unsigned char)c.p[k], SIP__CC_WORD);
+		bool ok = c.len > 0 && sip__span(c.p, 0, c.len, SIP__CC_WORD) == c.len;
 		m->call_id = c;
 		if (!ok)
 			fail(m, 400, "Bad Call-ID");
@@ -809,7 +808,9 @@ static int parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_
 			finish_hdr(cur, cur_end);
 			cur = NULL;
 		}
-		/* name: up to ':' minus trailing SP/HTAB; known names need no per-byte check */
+		/* name: up to ':' minus trailing SP/HTAB. Known names need no per-byte check (the
+		 * lookup compares them exactly); unknown ones must be tokens. Few loops per line on
+		 * purpose: their mispredicted exits are what a header line costs. */
 		const char *c = q;
 		while (c < le && *c != ':')
 			c++;
@@ -819,15 +820,10 @@ static int parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_
 		while (n > q && (n[-1] == ' ' || n[-1] == '\t'))
 			n--;
 		size_t nlen = (size_t)(n - q);
-		enum sip_hdr_id id = nlen ? sip__hdr_lookup(q, nlen) : SIP_HDR_OTHER;
+		enum sip_hdr_id id = nlen ? sip__hdr_lookup_fast(q, nlen, (size_t)(end - q)) : SIP_HDR_OTHER;
 		bool ok = c && nlen && nlen <= 255;
-		if (ok && id == SIP_HDR_OTHER) {
-			for (const char *k = q; k < n; k++)
-				if (!sip__is((unsigned char)*k, SIP__CC_TOKEN)) {
-					ok = false;
-					break;
-				}
-		}
+		if (ok && id == SIP_HDR_OTHER && sip__span(q, 0, nlen, SIP__CC_TOKEN) != nlen)
+			ok = false;
 		if (!ok) {
 			fail(m, 400, "Bad Header");
 			q = nl + 1;

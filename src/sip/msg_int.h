@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "base/slice.h"
 #include "sip/msg.h"
 
@@ -42,6 +44,19 @@ static inline bool sip__ws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Index after the run of bytes of class cls starting at i (s[i..n)). Four table lookups per step
+ * when the run is long: independent loads and one branch instead of four. */
+static inline size_t sip__span(const char *p, size_t i, size_t n, unsigned cls)
+{
+	while (i + 4 <= n &&
+	       (sip__cc[(unsigned char)p[i]] & sip__cc[(unsigned char)p[i + 1]] &
+		sip__cc[(unsigned char)p[i + 2]] & sip__cc[(unsigned char)p[i + 3]] & cls))
+		i += 4;
+	while (i < n && (sip__cc[(unsigned char)p[i]] & cls))
+		i++;
+	return i;
+}
+
 /* Trim SP, HTAB, CR, LF at both ends. */
 static inline struct sb_slice sip__trim(struct sb_slice s)
 {
@@ -57,39 +72,88 @@ static inline struct sb_slice sip__trim(struct sb_slice s)
 /* Method names indexed by enum sip_method, generated from SIP_METHOD_MAP ("" for OTHER). */
 extern const char *const sip__method_names[SIP_METHOD__COUNT];
 
-/* Field-by-field clearing of the parse outputs. memset of these ~150-byte structs compiles to
- * `rep stos` here, which costs more than the whole parse of a short header; keep these in sync
- * with the structs in msg.h / uri.h when adding fields. */
+/* Clearing of the parse outputs by copying zero templates: memset and compound-literal zeroing
+ * of these 128-200 byte structs compile to `rep stos`, several times slower than the vector
+ * copy a struct assignment gives, and this runs several times per packet. */
+extern const struct sip_uri sip__zero_uri;
+extern const struct sip_via sip__zero_via;
+extern const struct sip_name_addr sip__zero_name_addr;
+
 static inline void sip__uri_clear(struct sip_uri *u)
 {
-	u->scheme = SIP_URI_OTHER;
-	u->scheme_name = u->user = u->password = u->host = SB_SLICE_NULL;
-	u->host_ipv6 = false;
-	u->port = 0;
-	u->params = u->headers = u->raw = SB_SLICE_NULL;
+	*u = sip__zero_uri;
 }
 
 static inline void sip__via_clear(struct sip_via *v)
 {
-	v->protocol = v->transport = v->host = v->branch = v->received = SB_SLICE_NULL;
-	v->port = 0;
-	v->rport = false;
-	v->rport_value = 0;
-	v->params = v->raw = SB_SLICE_NULL;
+	*v = sip__zero_via;
 }
 
 static inline void sip__name_addr_clear(struct sip_name_addr *n)
 {
-	n->display = SB_SLICE_NULL;
-	sip__uri_clear(&n->uri);
-	n->params = n->tag = n->raw = SB_SLICE_NULL;
-	n->angle = n->star = false;
+	*n = sip__zero_name_addr;
+}
+
+/* Header-name hash table (hdr.c), exposed so the parser can inline the lookup. */
+#define SIP__HDR_HTAB_SIZE 256
+#define SIP__HDR_FAST_LEN 24 /* longest known name is 19 */
+struct sip__hdr_slot {
+	unsigned char id; /* 0 = empty */
+	unsigned char len;
+};
+extern struct sip__hdr_slot sip__hdr_htab[SIP__HDR_HTAB_SIZE];
+extern unsigned char sip__hdr_compact[256];
+extern char sip__hdr_lname[SIP_HDR__COUNT][32];
+extern char sip__hdr_mask[SIP_HDR__COUNT][32];
+extern char sip__hdr_lenmask[SIP__HDR_FAST_LEN + 1][SIP__HDR_FAST_LEN];
+
+static inline unsigned sip__hdr_hash(const char *p, size_t len)
+{
+	unsigned f = (unsigned char)p[0] | 0x20u;
+	unsigned l = (unsigned char)p[len - 1] | 0x20u;
+	return (f * 7u + l * 31u + (unsigned)len * 13u) & (SIP__HDR_HTAB_SIZE - 1);
+}
+
+static inline uint64_t sip__ld8(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
 }
 
 /* Make sure the header-name hash table is built (thread-safe, once). */
 void sip__hdr_init(void);
 /* Lookup after sip__hdr_init(); name must be non-empty. */
 enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len);
+
+/* Same, branch-light: compares 24 bytes at once under a length mask, which needs avail >= 24
+ * readable bytes at p (the name and whatever follows it in the same buffer). */
+static inline enum sip_hdr_id sip__hdr_lookup_fast(const char *p, size_t len, size_t avail)
+{
+	if (len == 1)
+		return (enum sip_hdr_id)sip__hdr_compact[(unsigned char)p[0]];
+	if (len > SIP__HDR_FAST_LEN)
+		return SIP_HDR_OTHER;
+	if (avail < SIP__HDR_FAST_LEN)
+		return sip__hdr_lookup(p, len);
+	uint64_t w0 = sip__ld8(p), w1 = sip__ld8(p + 8), w2 = sip__ld8(p + 16);
+	const char *lm = sip__hdr_lenmask[len];
+	unsigned h = sip__hdr_hash(p, len);
+	for (;;) {
+		struct sip__hdr_slot sl = sip__hdr_htab[h];
+		if (!sl.id)
+			return SIP_HDR_OTHER;
+		if (sl.len == len) {
+			const char *ln = sip__hdr_lname[sl.id], *mk = sip__hdr_mask[sl.id];
+			uint64_t d = (((w0 | sip__ld8(mk)) ^ sip__ld8(ln)) & sip__ld8(lm)) |
+				     (((w1 | sip__ld8(mk + 8)) ^ sip__ld8(ln + 8)) & sip__ld8(lm + 8)) |
+				     (((w2 | sip__ld8(mk + 16)) ^ sip__ld8(ln + 16)) & sip__ld8(lm + 16));
+			if (!d)
+				return (enum sip_hdr_id)sl.id;
+		}
+		h = (h + 1) & (SIP__HDR_HTAB_SIZE - 1);
+	}
+}
 
 /* End of a quoted string starting at s[i] == '"': index after the closing quote,
  * or 0 when unterminated (or a lone backslash ends the input). */

@@ -91,6 +91,9 @@ bool sip__ipv6_valid(struct sb_slice s)
 static size_t scan_chars(struct sb_slice s, size_t i, unsigned cls)
 {
 	while (i < s.len) {
+		i = sip__span(s.p, i, s.len, cls);
+		if (i >= s.len)
+			break;
 		unsigned char c = (unsigned char)s.p[i];
 		if (sip__is(c, cls)) {
 			i++;
@@ -182,15 +185,19 @@ static int parse_sip(struct sb_slice s, struct sip_uri *out)
 		i = (size_t)(e - s.p) + 1;
 	} else {
 		size_t h0 = i;
-		bool numeric = true;
-		while (i < s.len && sip__is((unsigned char)s.p[i], SIP__CC_HOST)) {
-			if (!sip__is((unsigned char)s.p[i], SIP__CC_DIGIT) && s.p[i] != '.')
-				numeric = false;
-			i++;
-		}
+		i = sip__span(s.p, i, s.len, SIP__CC_HOST);
 		out->host = sb_slice(s.p + h0, i - h0);
-		if (!out->host.len || (numeric && !sip__ipv4_valid(out->host)))
+		if (!out->host.len)
 			return SB_EMALFORMED;
+		if (sip__is((unsigned char)out->host.p[0], SIP__CC_DIGIT)) {
+			/* all digits and dots: must be an IPv4 address (a toplabel starts with a letter) */
+			size_t k = 0;
+			while (k < out->host.len && (sip__is((unsigned char)out->host.p[k], SIP__CC_DIGIT) ||
+						     out->host.p[k] == '.'))
+				k++;
+			if (k == out->host.len && !sip__ipv4_valid(out->host))
+				return SB_EMALFORMED;
+		}
 	}
 	if (i < s.len && s.p[i] == ':') {
 		size_t d0 = ++i;
@@ -230,9 +237,7 @@ int sip_uri_parse(struct sb_slice in, struct sip_uri *out)
 	out->raw = in;
 	if (in.len == 0 || !sip__is((unsigned char)in.p[0], SIP__CC_ALPHA))
 		return SB_EMALFORMED;
-	size_t i = 1;
-	while (i < in.len && sip__is((unsigned char)in.p[i], SIP__CC_SCHEME))
-		i++;
+	size_t i = sip__span(in.p, 1, in.len, SIP__CC_SCHEME);
 	if (i >= in.len || in.p[i] != ':')
 		return SB_EMALFORMED;
 	out->scheme_name = sb_slice(in.p, i);

@@ -1,0 +1,15 @@
+# Fuzz corpora replayed as ordinary ctest tests (fuzz-replay/<name>), in every build.
+# Add a harness with one line: sb_fuzz_replay(<name> <harness.c> <corpus dir> <libs...>).
+set(SB_FUZZ_DIR ${CMAKE_SOURCE_DIR}/fuzz)
+
+function(sb_fuzz_replay name harness corpus)
+  set(target fuzz_replay_${name})
+  add_executable(${target} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/replay.c ${harness})
+  target_link_libraries(${target} PRIVATE ${ARGN})
+  add_test(NAME fuzz-replay/${name} COMMAND ${target} ${corpus})
+  set_tests_properties(fuzz-replay/${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+endfunction()
+
+sb_fuzz_replay(sip_msg ${SB_FUZZ_DIR}/fuzz_sip_msg.c ${SB_FUZZ_DIR}/corpus/sip_msg sb_sip)
+sb_fuzz_replay(sip_uri ${SB_FUZZ_DIR}/fuzz_sip_uri.c ${SB_FUZZ_DIR}/corpus/sip_uri sb_sip)
+sb_fuzz_replay(sdp ${SB_FUZZ_DIR}/fuzz_sdp.c ${SB_FUZZ_DIR}/corpus/sdp sb_sdp sb_base)
