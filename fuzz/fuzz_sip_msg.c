@@ -21,7 +21,7 @@ static struct sip_msg m, rsp;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* an exact-size copy so reads past the end are caught even when data is larger */
-	char *buf = malloc(size ? size : 1);
+	char *buf = calloc(1, size ? size : 1);
 	if (!buf)
 		return 0;
 	if (size)

@@ -392,7 +392,8 @@ static int cmd_serve(struct app *app)
 	char tls_text[160] = "";
 	if (tls)
 		snprintf(tls_text, sizeof(tls_text), " tls %s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", tls);
-	SB_INFO("app", "switchboard ready: sip udp+tcp %s%s%s:%u%s rtp %s http %s data %s", v6 ? "[" : "", host,
+	/* Printed at every log level: scripts wait for this line. */
+	sb_log_write(SB_LOG_INFO, "app", "switchboard ready: sip udp+tcp %s%s%s:%u%s rtp %s http %s data %s", v6 ? "[" : "", host,
 		v6 ? "]" : "", sip_ua_port(app->ua, SIP_TP_UDP), tls_text, app->cfg.rtp_ports, app->cfg.http_listen,
 		app->cfg.data_dir);
 	uv_run(app->loop, UV_RUN_DEFAULT);

@@ -527,10 +527,12 @@ static void on_recv(struct sip_transport *tp, const struct sip_rx *rx, void *arg
 	if (m->call_id.len)
 		sb_log_ctx_set(m->call_id);
 	if (rx->err) {
-		/* Answer a malformed request when its headers allow a response; drop the rest. */
-		if (m->is_request && m->method != SIP_METHOD_ACK && m->via.raw.len && m->call_id.len &&
-		    m->cseq.method_name.len && sip_msg_hdr(m, SIP_HDR_FROM) && sip_msg_hdr(m, SIP_HDR_TO)) {
-			int status = m->error_status ? m->error_status : 400;
+		/* Answer a malformed request whenever its top Via says where the answer goes: the
+		 * response copies whichever of From, To, Call-ID and CSeq could be read (RFC 4475
+		 * §3.1.2, §3.3.1). Responses and requests without a usable Via are dropped. */
+		if (m->is_request && m->error_status && m->method != SIP_METHOD_ACK && m->via.raw.len &&
+		    m->via.host.len) {
+			int status = m->error_status;
 			SB_INFO("sip", "malformed request: %d %s", status,
 				m->error_reason ? m->error_reason : "Bad Request");
 			struct sip_dest d = response_dest(m, &rx->src);
