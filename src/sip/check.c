@@ -122,6 +122,13 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 		return reject(out, 400, "Missing Call-ID");
 	if (!m->count[SIP_HDR_CSEQ])
 		return reject(out, 400, "Missing CSeq");
+	/* The parser checked the From/To bounds, display names and parameters but only delimited
+	 * the URIs (eager for the transaction key only); their syntax is checked here. */
+	struct sip_uri u;
+	if (sip_uri_parse(m->from.uri.raw, &u))
+		return reject(out, 400, "Bad From");
+	if (sip_uri_parse(m->to.uri.raw, &u))
+		return reject(out, 400, "Bad To");
 	if (!sb_slice_eq(m->cseq.method_name, m->method_name))
 		return reject(out, 400, "CSeq Method Mismatch");
 

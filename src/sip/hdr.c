@@ -185,11 +185,11 @@ enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len)
 		return SIP_HDR_OTHER;
 	unsigned h = hdr_hash(p, len);
 	for (;;) {
-		struct sip__hdr_slot sl = hdr_htab[h];
-		if (!sl.id)
+		const struct sip__hdr_slot *sl = &hdr_htab[h];
+		if (!sl->id)
 			return SIP_HDR_OTHER;
-		if (sl.len == len && name_eq(p, len, sl.id))
-			return (enum sip_hdr_id)sl.id;
+		if (sl->len == len && name_eq(p, len, sl->id))
+			return (enum sip_hdr_id)sl->id;
 		h = (h + 1) & (HTAB_SIZE - 1);
 	}
 }

@@ -145,6 +145,9 @@ struct sip_msg {
 
 	/* Parsed eagerly: the transaction key and framing. */
 	struct sip_via via; /* top via-parm */
+	/* From/To: display, params, tag, angle, raw and of the URI only raw, scheme, scheme_name
+	 * and user are filled; the URI's syntax is checked by sip_check_request (400 Bad From/To).
+	 * For the other URI fields use sip_uri_parse(m->from.uri.raw, &u). */
 	struct sip_name_addr from, to;
 	struct sb_slice call_id;
 	struct sip_cseq cseq;

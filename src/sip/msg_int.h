@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "base/compat.h"
 #include "base/slice.h"
 #include "sip/msg.h"
 
@@ -121,6 +122,37 @@ static inline uint64_t sip__ld8(const char *p)
 	return v;
 }
 
+/* 0x80 in each byte of w (as loaded by sip__ld8) equal to c, 0 elsewhere; exact, no carries. */
+static inline uint64_t sip__byte_eq(uint64_t w, unsigned char c)
+{
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fu;
+	uint64_t x = w ^ (0x0101010101010101u * c);
+	return ~(((x & lo7) + lo7) | x | lo7);
+}
+
+/* Offset of the first marked byte of a non-zero sip__byte_eq mask. */
+static inline size_t sip__first_marked(uint64_t mask)
+{
+	return (size_t)(SB_BIG_ENDIAN ? SB_CLZ64(mask) : SB_CTZ64(mask)) / 8;
+}
+
+/* First c in [p, lim), or NULL. Reads whole 8-byte words while they lie before end (end >= lim):
+ * one branch per word, where a byte loop mispredicts its exit once per call anyway. */
+static inline const char *sip__find_byte(const char *p, const char *lim, const char *end, unsigned char c)
+{
+	while (p < lim && end - p >= 8) {
+		uint64_t mk = sip__byte_eq(sip__ld8(p), c);
+		if (mk) {
+			p += sip__first_marked(mk);
+			return p < lim ? p : NULL;
+		}
+		p += 8;
+	}
+	while (p < lim && (unsigned char)*p != c)
+		p++;
+	return p < lim ? p : NULL;
+}
+
 /* Make sure the header-name hash table is built (thread-safe, once). */
 void sip__hdr_init(void);
 /* Lookup after sip__hdr_init(); name must be non-empty. */
@@ -140,16 +172,16 @@ static inline enum sip_hdr_id sip__hdr_lookup_fast(const char *p, size_t len, si
 	const char *lm = sip__hdr_lenmask[len];
 	unsigned h = sip__hdr_hash(p, len);
 	for (;;) {
-		struct sip__hdr_slot sl = sip__hdr_htab[h];
-		if (!sl.id)
+		const struct sip__hdr_slot *sl = &sip__hdr_htab[h];
+		if (!sl->id)
 			return SIP_HDR_OTHER;
-		if (sl.len == len) {
-			const char *ln = sip__hdr_lname[sl.id], *mk = sip__hdr_mask[sl.id];
+		if (sl->len == len) {
+			const char *ln = sip__hdr_lname[sl->id], *mk = sip__hdr_mask[sl->id];
 			uint64_t d = (((w0 | sip__ld8(mk)) ^ sip__ld8(ln)) & sip__ld8(lm)) |
 				     (((w1 | sip__ld8(mk + 8)) ^ sip__ld8(ln + 8)) & sip__ld8(lm + 8)) |
 				     (((w2 | sip__ld8(mk + 16)) ^ sip__ld8(ln + 16)) & sip__ld8(lm + 16));
 			if (!d)
-				return (enum sip_hdr_id)sl.id;
+				return (enum sip_hdr_id)sl->id;
 		}
 		h = (h + 1) & (SIP__HDR_HTAB_SIZE - 1);
 	}
@@ -165,6 +197,11 @@ int sip__params_check(struct sb_slice params);
 
 /* Iterate the parameters of a raw list: *pos starts at 0. Returns false at the end or on junk. */
 bool sip__param_next(struct sb_slice params, size_t *pos, struct sb_slice *name, struct sb_slice *value);
+
+/* The delimiting part of sip_uri_parse, no character checked: writes raw, scheme_name, scheme
+ * and, for sip/sips/tel, user (found by '@', ':' and ';') into an already cleared *out. For any
+ * URI sip_uri_parse accepts these equal what it gives. SB_EMALFORMED only for a bad scheme. */
+int sip__uri_bounds(struct sb_slice in, struct sip_uri *out);
 
 /* Validate an IPv6 address (RFC 4291 text form, RFC 5954 ABNF); no brackets. */
 bool sip__ipv6_valid(struct sb_slice s);

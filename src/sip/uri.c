@@ -231,9 +231,10 @@ static int parse_tel(struct sb_slice s, struct sip_uri *out)
 	return 0;
 }
 
-int sip_uri_parse(struct sb_slice in, struct sip_uri *out)
+/* scheme ":" rest with rest non-empty: sets raw, scheme_name and scheme (out already cleared);
+ * *rest gets what follows. */
+static int parse_scheme(struct sb_slice in, struct sip_uri *out, struct sb_slice *rest)
 {
-	sip__uri_clear(out);
 	out->raw = in;
 	if (in.len == 0 || !sip__is((unsigned char)in.p[0], SIP__CC_ALPHA))
 		return SB_EMALFORMED;
@@ -241,16 +242,45 @@ int sip_uri_parse(struct sb_slice in, struct sip_uri *out)
 	if (i >= in.len || in.p[i] != ':')
 		return SB_EMALFORMED;
 	out->scheme_name = sb_slice(in.p, i);
-	struct sb_slice rest = sb_slice(in.p + i + 1, in.len - i - 1);
-	if (rest.len == 0)
+	*rest = sb_slice(in.p + i + 1, in.len - i - 1);
+	if (rest->len == 0)
 		return SB_EMALFORMED;
-	if (SIP__EQ(out->scheme_name, "sip")) {
+	if (SIP__EQ(out->scheme_name, "sip"))
 		out->scheme = SIP_URI_SIP;
-	} else if (SIP__EQ(out->scheme_name, "sips")) {
+	else if (SIP__EQ(out->scheme_name, "sips"))
 		out->scheme = SIP_URI_SIPS;
-	} else if (SIP__EQ(out->scheme_name, "tel")) {
+	else if (SIP__EQ(out->scheme_name, "tel"))
 		out->scheme = SIP_URI_TEL;
-	} else {
+	return 0;
+}
+
+int sip__uri_bounds(struct sb_slice in, struct sip_uri *out)
+{
+	struct sb_slice rest;
+	/* out was cleared with the name-addr holding it */
+	if (parse_scheme(in, out, &rest))
+		return SB_EMALFORMED;
+	if (out->scheme == SIP_URI_TEL) {
+		const char *semi = memchr(rest.p, ';', rest.len);
+		out->user = sb_slice(rest.p, semi ? (size_t)(semi - rest.p) : rest.len);
+	} else if (out->scheme != SIP_URI_OTHER) {
+		/* '@' and ':' occur in a valid sip URI only after the user and the password */
+		const char *at = memchr(rest.p, '@', rest.len);
+		if (at) {
+			const char *colon = memchr(rest.p, ':', (size_t)(at - rest.p));
+			out->user = sb_slice(rest.p, (size_t)((colon ? colon : at) - rest.p));
+		}
+	}
+	return 0;
+}
+
+int sip_uri_parse(struct sb_slice in, struct sip_uri *out)
+{
+	struct sb_slice rest;
+	sip__uri_clear(out);
+	if (parse_scheme(in, out, &rest))
+		return SB_EMALFORMED;
+	if (out->scheme == SIP_URI_OTHER) {
 		for (size_t k = 0; k < rest.len; k++) {
 			unsigned char c = (unsigned char)rest.p[k];
 			if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"')

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 
 	int failures = 0;
 	for (size_t i = 0; i < n; i++) {
-		char path[1024];
+		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", argv[3], names[i]);
 		FILE *f = fopen(path, "rb");
 		if (!f)
@@ -83,12 +83,12 @@ int main(int argc, char **argv)
 				msg[ml2++] = '\r';
 			msg[ml2++] = raw[k];
 		}
-		char casebuf[16];
+		char casebuf[24];
 		snprintf(casebuf, sizeof(casebuf), "%zu", i);
 		ml2 = subst(msg, ml2, sizeof(msg), "[local_port]", port);
 		ml2 = subst(msg, ml2, sizeof(msg), "[case]", casebuf);
 		char *body = memmem(msg, ml2, "\r\n\r\n", 4);
-		char lenbuf[16];
+		char lenbuf[24];
 		snprintf(lenbuf, sizeof(lenbuf), "%zu", body ? ml2 - (size_t)(body + 4 - msg) : 0);
 		ml2 = subst(msg, ml2, sizeof(msg), "[len]", lenbuf);
 

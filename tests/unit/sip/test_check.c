@@ -91,6 +91,53 @@ static void test_mandatory_and_cseq(void **state)
 	assert_string_equal(res.reason, "Bad Contact");
 }
 
+static struct req *mk_from_to(const char *method, const char *from, const char *to)
+{
+	struct req *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	int n = snprintf(r->buf, sizeof(r->buf),
+			 "%s sip:b@example.com SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKabc\r\n"
+			 "From: %s\r\nTo: %s\r\nCall-ID: c1\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
+			 method, from, to, method);
+	assert_true(n > 0 && (size_t)n < sizeof(r->buf));
+	int rc = sip_msg_parse(&r->m, r->buf, (size_t)n, SIP_PARSE_DATAGRAM);
+	if (rc <= 0)
+		fail_msg("test request does not parse: %s", r->m.error_reason);
+	return r;
+}
+
+/* The parser only delimits the From/To URIs (eager for the transaction key); their syntax is
+ * checked here, before any other rejection. */
+static void test_from_to_uri(void **state)
+{
+	(void)state;
+	struct sip_check_result res;
+	assert_int_equal(run(mk_from_to("OPTIONS", "<sip:a b@example.com>;tag=1", "<sip:b@example.com>"), &pol, &res), 400);
+	assert_string_equal(res.reason, "Bad From");
+	assert_int_equal(run(mk_from_to("OPTIONS", "sip:a@example.com;tag=1", "\"B\" <sip:b@exa mple.com>"), &pol, &res), 400);
+	assert_string_equal(res.reason, "Bad To");
+	assert_int_equal(run(mk_from_to("OPTIONS", "<sip:a@example.com>;tag=1", "<sip:b@[::1>"), &pol, &res), 400);
+	/* before the method checks */
+	assert_int_equal(run(mk_from_to("FOO", "<sip:a@example.com>;tag=1", "<sip:b@example.com:99999>"), &pol, &res), 400);
+	assert_string_equal(res.reason, "Bad To");
+
+	/* the eager tag: ";tag=" inside the URI or the quoted display name is not the tag */
+	struct req *r = mk_from_to("OPTIONS", "\"x;tag=2\" <sip:a@example.com;tag=3>;tag=1",
+				   "<sip:b@example.com;tag=4>");
+	assert_true(sb_slice_eq_cstr(r->m.from.tag, "1"));
+	assert_true(sb_slice_empty(r->m.to.tag));
+	assert_true(sb_slice_eq_cstr(r->m.from.uri.raw, "sip:a@example.com;tag=3"));
+	assert_true(sb_slice_eq_cstr(r->m.from.uri.user, "a"));
+	assert_int_equal(run(r, &pol, &res), 0);
+	r = mk_from_to("OPTIONS", "sip:u:pw@example.com;tag=9", "tel:+1-212-555-0101;x=y");
+	assert_true(sb_slice_eq_cstr(r->m.from.tag, "9"));
+	assert_true(sb_slice_eq_cstr(r->m.from.uri.user, "u"));
+	assert_true(sb_slice_eq_cstr(r->m.to.uri.user, "+1-212-555-0101"));
+	assert_int_equal(r->m.to.uri.scheme, SIP_URI_TEL);
+	assert_int_equal(run(r, &pol, &res), 0);
+}
+
 static void test_methods(void **state)
 {
 	(void)state;
@@ -232,6 +279,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok),      cmocka_unit_test(test_mandatory_and_cseq),
+		cmocka_unit_test(test_from_to_uri),
 		cmocka_unit_test(test_methods), cmocka_unit_test(test_scheme),
 		cmocka_unit_test(test_require), cmocka_unit_test(test_content),
 		cmocka_unit_test(test_strict),  cmocka_unit_test(test_response),
