@@ -54,15 +54,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sb_buf_init(&b, NULL, 0);
 		if (m.is_request) {
 			struct sip_check_policy pol = {
-				.methods = methods, .n_methods = 5, .supported = tags, .n_supported = 2,
-				.accept = types, .n_accept = 2, .flags = SIP_CHECK_STRICT_BRANCH,
+			    .methods = methods,
+			    .n_methods = 5,
+			    .supported = tags,
+			    .n_supported = 2,
+			    .accept = types,
+			    .n_accept = 2,
+			    .flags = SIP_CHECK_STRICT_BRANCH,
 			};
 			struct sip_check_result res;
 			int st = sip_check_request(&m, &pol, &res);
 			m.src_ip = SB_SLICE_LIT("192.0.2.99");
 			m.src_port = SB_SLICE_LIT("5099");
 			if (sip_build_response(&b, &m, st ? st : 200, NULL, SB_SLICE_LIT("fuzztag"),
-					       sb_slice_cstr(res.extra_header), SB_SLICE_LIT("text/plain"),
+					       sb_slice_cstr(res.extra_header),
+					       SB_SLICE_LIT("text/plain"),
 					       SB_SLICE_LIT("x")) == 0) {
 				/* a response built from a request we accepted must parse */
 				if (sip_msg_parse(&rsp, b.p, b.len, SIP_PARSE_STREAM) != (int)b.len)

@@ -137,8 +137,10 @@ int sb_config_file(struct sb_config *c, const char *path, char *err, size_t cap)
 		}
 		char key[64], val[512];
 		sb_slice_copy(sb_slice_trim(sb_slice(s.p, (size_t)colon)), key, sizeof(key));
-		struct sb_slice vs = sb_slice_trim(sb_slice(s.p + colon + 1, s.len - (size_t)colon - 1));
-		if (vs.len >= 2 && (vs.p[0] == '"' || vs.p[0] == '\'') && vs.p[vs.len - 1] == vs.p[0])
+		struct sb_slice vs =
+		    sb_slice_trim(sb_slice(s.p + colon + 1, s.len - (size_t)colon - 1));
+		if (vs.len >= 2 && (vs.p[0] == '"' || vs.p[0] == '\'') &&
+		    vs.p[vs.len - 1] == vs.p[0])
 			vs = sb_slice(vs.p + 1, vs.len - 2);
 		if (!vs.len)
 			continue; /* a section header such as "keys:" */

@@ -27,13 +27,13 @@ struct sb_config {
 	enum sip_tp_type dial_transport;
 	char dial_proxy[128];
 	char dial_user[128], dial_password[128];
-	uint32_t ring_timeout;   /* s: CANCEL an unanswered outgoing call after this */
-	char refer_to[256];      /* dial: REFER the callee here once answered */
-	uint32_t hold_after;     /* dial: put on hold this many seconds after answer (0 = never) */
-	uint32_t hold_for;       /* dial: resume after this many seconds on hold */
-	char dtmf[64];           /* dial: digits sent by SIP INFO after answer */
+	uint32_t ring_timeout; /* s: CANCEL an unanswered outgoing call after this */
+	char refer_to[256];    /* dial: REFER the callee here once answered */
+	uint32_t hold_after;   /* dial: put on hold this many seconds after answer (0 = never) */
+	uint32_t hold_for;     /* dial: resume after this many seconds on hold */
+	char dtmf[64];	       /* dial: digits sent by SIP INFO after answer */
 	/* REGISTER client: keep a registration to a provider */
-	char register_uri[256];  /* sip:user@registrar[:port] */
+	char register_uri[256]; /* sip:user@registrar[:port] */
 	uint32_t register_expires;
 };
 

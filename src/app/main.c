@@ -125,8 +125,9 @@ static void on_call_media(struct sip_call *c, const struct sip_media_state *m, v
 	(void)c;
 	(void)arg;
 	SB_INFO("app", "media: %s pt %u to %s:%u (remote %s, local %s)",
-		sdp_codec_info(m->codec) ? sdp_codec_info(m->codec)->name : "?", m->pt, m->remote_addr,
-		m->remote_port, sdp_dir_name(m->remote_dir), sdp_dir_name(m->local_dir));
+		sdp_codec_info(m->codec) ? sdp_codec_info(m->codec)->name : "?", m->pt,
+		m->remote_addr, m->remote_port, sdp_dir_name(m->remote_dir),
+		sdp_dir_name(m->local_dir));
 }
 
 static void on_call_hold(struct sip_call *c, bool held, enum sdp_dir dir, void *arg)
@@ -146,16 +147,17 @@ static void on_call_dtmf(struct sip_call *c, char digit, uint32_t ms, void *arg)
 static void on_call_ended(struct sip_call *c, int status, const char *reason, void *arg)
 {
 	struct echo_leg *leg = arg;
-	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status, reason ? reason : "");
+	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status,
+		reason ? reason : "");
 	if (leg)
 		leg_free(leg);
 }
 
 static const struct sip_call_handlers serve_call_handlers = {
-	.media = on_call_media,
-	.hold = on_call_hold,
-	.dtmf = on_call_dtmf,
-	.ended = on_call_ended,
+    .media = on_call_media,
+    .hold = on_call_hold,
+    .dtmf = on_call_dtmf,
+    .ended = on_call_ended,
 };
 
 static void answer_now(struct echo_leg *leg)
@@ -164,7 +166,8 @@ static void answer_now(struct echo_leg *leg)
 	media_local_for(leg->app, leg, &m);
 	int err = sip_call_answer(leg->call, &m);
 	if (err)
-		sip_call_reject(leg->call, err == SB_ENOTFOUND ? 488 : 500, NULL); /* ended frees the leg */
+		sip_call_reject(leg->call, err == SB_ENOTFOUND ? 488 : 500,
+				NULL); /* ended frees the leg */
 }
 
 static void answer_later(uv_timer_t *t)
@@ -172,11 +175,13 @@ static void answer_later(uv_timer_t *t)
 	answer_now(t->data);
 }
 
-static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in, void *arg)
+static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in,
+			void *arg)
 {
 	(void)ua;
 	struct app *app = arg;
-	SB_INFO("app", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user), SB_SLICE_ARG(in->to_user));
+	SB_INFO("app", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user),
+		SB_SLICE_ARG(in->to_user));
 	sip_call_set_handlers(c, &serve_call_handlers, NULL);
 	/* Dev routing: only loopback callers are accepted until trunks exist. */
 	if (!sip_sockaddr_is_loopback(&in->src.addr)) {
@@ -215,7 +220,6 @@ static void ua_closed(void *arg)
 		uv_close((uv_handle_t *)&app->dial_timer, NULL);
 		uv_close((uv_handle_t *)&app->step_timer, NULL);
 	}
-
 }
 
 static void app_stop(struct app *app)
@@ -283,13 +287,13 @@ static void reg_state(void *arg, int status, uint32_t expires)
 static int start_register(struct app *app)
 {
 	struct sip_reg_opts ro = {
-		.aor = app->cfg.register_uri,
-		.auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
-		.auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
-		.expires = app->cfg.register_expires,
-		.transport = app->cfg.dial_transport,
-		.state = reg_state,
-		.arg = app,
+	    .aor = app->cfg.register_uri,
+	    .auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
+	    .auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
+	    .expires = app->cfg.register_expires,
+	    .transport = app->cfg.dial_transport,
+	    .state = reg_state,
+	    .arg = app,
 	};
 	int err = sip_reg_new(app->ua, &ro, &app->registration);
 	if (err)
@@ -301,16 +305,16 @@ static int start_sip(struct app *app, bool with_handlers)
 {
 	struct sb_config *cfg = &app->cfg;
 	struct sip_ua_opts o = {
-		.loop = app->loop,
-		.handlers = with_handlers ? &ua_handlers : NULL,
-		.arg = app,
-		.t1_ms = cfg->t1_ms,
-		.t2_ms = cfg->t2_ms,
-		.t4_ms = cfg->t4_ms,
-		.tls_cert_file = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
-		.tls_key_file = cfg->tls_key[0] ? cfg->tls_key : NULL,
-		.max_calls = cfg->max_calls,
-		.auth_lookup = with_handlers && cfg->dial_user[0] ? serve_auth_lookup : NULL,
+	    .loop = app->loop,
+	    .handlers = with_handlers ? &ua_handlers : NULL,
+	    .arg = app,
+	    .t1_ms = cfg->t1_ms,
+	    .t2_ms = cfg->t2_ms,
+	    .t4_ms = cfg->t4_ms,
+	    .tls_cert_file = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
+	    .tls_key_file = cfg->tls_key[0] ? cfg->tls_key : NULL,
+	    .max_calls = cfg->max_calls,
+	    .auth_lookup = with_handlers && cfg->dial_user[0] ? serve_auth_lookup : NULL,
 	};
 	int err = sip_ua_new(&app->ua, &o);
 	if (err) {
@@ -353,7 +357,8 @@ static int setup_common(struct app *app)
 {
 	app->loop = uv_default_loop();
 	uint16_t lo, hi;
-	if (rtp_pool_parse_range(app->cfg.rtp_ports, &lo, &hi) || rtp_pool_init(&app->pool, lo, hi)) {
+	if (rtp_pool_parse_range(app->cfg.rtp_ports, &lo, &hi) ||
+	    rtp_pool_init(&app->pool, lo, hi)) {
 		SB_ERROR("app", "bad RTP port range %s (want LO-HI)", app->cfg.rtp_ports);
 		return SB_EINVAL;
 	}
@@ -363,7 +368,8 @@ static int setup_common(struct app *app)
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&app->sigint, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
-	/* Every call holds sockets: take the hard limit on descriptors (Debian's soft one is 1024). */
+	/* Every call holds sockets: take the hard limit on descriptors (Debian's soft one is 1024).
+	 */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -377,7 +383,8 @@ static int cmd_serve(struct app *app)
 	if (setup_common(app))
 		return 2;
 	if (app->cfg.data_dir[0] && mkdir(app->cfg.data_dir, 0755) && errno != EEXIST) {
-		SB_ERROR("app", "cannot create data directory %s: %s", app->cfg.data_dir, strerror(errno));
+		SB_ERROR("app", "cannot create data directory %s: %s", app->cfg.data_dir,
+			 strerror(errno));
 		return 2;
 	}
 	if (start_sip(app, true))
@@ -391,11 +398,13 @@ static int cmd_serve(struct app *app)
 	bool v6 = strchr(host, ':') != NULL;
 	char tls_text[160] = "";
 	if (tls)
-		snprintf(tls_text, sizeof(tls_text), " tls %s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", tls);
+		snprintf(tls_text, sizeof(tls_text), " tls %s%s%s:%u", v6 ? "[" : "", host,
+			 v6 ? "]" : "", tls);
 	/* Printed at every log level: scripts wait for this line. */
-	sb_log_write(SB_LOG_INFO, "app", "switchboard ready: sip udp+tcp %s%s%s:%u%s rtp %s http %s data %s", v6 ? "[" : "", host,
-		v6 ? "]" : "", sip_ua_port(app->ua, SIP_TP_UDP), tls_text, app->cfg.rtp_ports, app->cfg.http_listen,
-		app->cfg.data_dir);
+	sb_log_write(SB_LOG_INFO, "app",
+		     "switchboard ready: sip udp+tcp %s%s%s:%u%s rtp %s http %s data %s",
+		     v6 ? "[" : "", host, v6 ? "]" : "", sip_ua_port(app->ua, SIP_TP_UDP), tls_text,
+		     app->cfg.rtp_ports, app->cfg.http_listen, app->cfg.data_dir);
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	rtp_pool_free(&app->pool);
 	uv_loop_close(app->loop);
@@ -451,7 +460,8 @@ static void dial_hold_done(void *arg, int status)
 	struct app *app = arg;
 	SB_INFO("app", "hold answered %d", status);
 	if (status >= 200 && status < 300)
-		uv_timer_start(&app->step_timer, dial_resume_step, (uint64_t)app->cfg.hold_for * 1000, 0);
+		uv_timer_start(&app->step_timer, dial_resume_step,
+			       (uint64_t)app->cfg.hold_for * 1000, 0);
 }
 
 static void dial_hold_step(uv_timer_t *t)
@@ -476,10 +486,12 @@ static void dial_established(struct sip_call *c, void *arg)
 	struct app *app = leg->app;
 	app->answered = true;
 	SB_INFO("app", "call answered; hanging up in %u s", app->cfg.dial_duration);
-	uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.dial_duration * 1000, 0);
+	uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.dial_duration * 1000,
+		       0);
 	dial_dtmf_next(app);
 	if (app->cfg.hold_after)
-		uv_timer_start(&app->step_timer, dial_hold_step, (uint64_t)app->cfg.hold_after * 1000, 0);
+		uv_timer_start(&app->step_timer, dial_hold_step,
+			       (uint64_t)app->cfg.hold_after * 1000, 0);
 	if (app->cfg.refer_to[0]) {
 		int err = sip_call_refer(c, app->cfg.refer_to, NULL, app->cfg.ring_timeout * 1000,
 					 dial_refer_done, app);
@@ -501,9 +513,11 @@ static void dial_ended(struct sip_call *c, int status, const char *reason, void 
 	struct app *app = leg->app;
 	app->out_call = NULL;
 	app->final_status = status;
-	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status, reason ? reason : "");
+	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status,
+		reason ? reason : "");
 	if (leg->echo)
-		SB_INFO("app", "echoed %llu RTP packets", (unsigned long long)rtp_echo_packets(leg->echo));
+		SB_INFO("app", "echoed %llu RTP packets",
+			(unsigned long long)rtp_echo_packets(leg->echo));
 	leg_free(leg);
 	uv_timer_stop(&app->dial_timer);
 	uv_timer_stop(&app->step_timer);
@@ -517,12 +531,12 @@ static void dial_ended(struct sip_call *c, int status, const char *reason, void 
 }
 
 static const struct sip_call_handlers dial_handlers = {
-	.progress = dial_progress,
-	.established = dial_established,
-	.media = on_call_media,
-	.hold = on_call_hold,
-	.dtmf = on_call_dtmf,
-	.ended = dial_ended,
+    .progress = dial_progress,
+    .established = dial_established,
+    .media = on_call_media,
+    .hold = on_call_hold,
+    .dtmf = on_call_dtmf,
+    .ended = dial_ended,
 };
 
 static int cmd_dial(struct app *app, const char *target)
@@ -544,12 +558,12 @@ static int cmd_dial(struct app *app, const char *target)
 		return 2;
 	}
 	struct sip_dial_opts o = {
-		.target = target,
-		.from_user = "switchboard",
-		.transport = app->cfg.dial_transport,
-		.proxy = app->cfg.dial_proxy[0] ? app->cfg.dial_proxy : NULL,
-		.auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
-		.auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
+	    .target = target,
+	    .from_user = "switchboard",
+	    .transport = app->cfg.dial_transport,
+	    .proxy = app->cfg.dial_proxy[0] ? app->cfg.dial_proxy : NULL,
+	    .auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
+	    .auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
 	};
 	media_local_for(app, leg, &o.media);
 	int err = sip_dial(app->ua, &o, &dial_handlers, leg, &app->out_call);
@@ -559,7 +573,8 @@ static int cmd_dial(struct app *app, const char *target)
 		app->exit_code = 2;
 		app_stop(app);
 	} else {
-		uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.ring_timeout * 1000, 0);
+		uv_timer_start(&app->dial_timer, dial_hangup_timer,
+			       (uint64_t)app->cfg.ring_timeout * 1000, 0);
 	}
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	rtp_pool_free(&app->pool);
@@ -569,32 +584,36 @@ static int cmd_dial(struct app *app, const char *target)
 
 static void usage(FILE *f)
 {
-	fputs("usage: switchboard serve [options]\n"
-	      "       switchboard dial URI [--duration SECONDS] [--transport udp|tcp|tls] [--proxy HOST:PORT]\n"
-	      "                            [--auth-user U --auth-password P] [options]\n"
-	      "       switchboard version\n"
-	      "options:\n"
-	      "  --config FILE          configuration file (switchboard.yaml)\n"
-	      "  --sip-listen HOST:PORT SIP over UDP and TCP (default 127.0.0.1:5060; port 0 picks one)\n"
-	      "  --sip-tls-listen HOST:PORT  SIP over TLS (default: SIP port + 1 when a certificate is set)\n"
-	      "  --tls-cert FILE --tls-key FILE  certificate and key (PEM) for SIP over TLS\n"
-	      "  --http-listen HOST:PORT HTTP API (default 127.0.0.1:7880)\n"
-	      "  --rtp-ports LO-HI      RTP port range (default 10000-20000)\n"
-	      "  --rtp-ip IP            address put in SDP (default 127.0.0.1)\n"
-	      "  --data-dir DIR         data directory (default ./data)\n"
-	      "  --log-level LEVEL      error, warn, info, debug, trace (default info)\n"
-	      "  --t1 MS --t2 MS --t4 MS  SIP timer bases (default 500, 4000, 5000)\n"
-	      "  --max-calls N          answer 503 above N concurrent calls (default unlimited)\n"
-	      "  --answer-delay MS      serve: ring (180) for MS before answering (default 0)\n"
-	      "  --auth-user U --auth-password P  serve: require digest auth from callers;\n"
-	      "                         dial/register: answer 401/407 challenges with these\n"
-	      "  --register sip:USER@HOST[:PORT]  keep a registration there (--register-expires S)\n"
-	      "dial options:\n"
-	      "  --ring-timeout S       CANCEL when not answered in S seconds (default 30)\n"
-	      "  --dtmf DIGITS          send DIGITS by SIP INFO once answered\n"
-	      "  --hold-after S --hold-for S  put the callee on hold S s after answer, resume later\n"
-	      "  --refer URI            transfer the callee to URI; exit 3 unless it succeeds\n",
-	      f);
+	fputs(
+	    "usage: switchboard serve [options]\n"
+	    "       switchboard dial URI [--duration SECONDS] [--transport udp|tcp|tls] [--proxy "
+	    "HOST:PORT]\n"
+	    "                            [--auth-user U --auth-password P] [options]\n"
+	    "       switchboard version\n"
+	    "options:\n"
+	    "  --config FILE          configuration file (switchboard.yaml)\n"
+	    "  --sip-listen HOST:PORT SIP over UDP and TCP (default 127.0.0.1:5060; port 0 picks "
+	    "one)\n"
+	    "  --sip-tls-listen HOST:PORT  SIP over TLS (default: SIP port + 1 when a certificate "
+	    "is set)\n"
+	    "  --tls-cert FILE --tls-key FILE  certificate and key (PEM) for SIP over TLS\n"
+	    "  --http-listen HOST:PORT HTTP API (default 127.0.0.1:7880)\n"
+	    "  --rtp-ports LO-HI      RTP port range (default 10000-20000)\n"
+	    "  --rtp-ip IP            address put in SDP (default 127.0.0.1)\n"
+	    "  --data-dir DIR         data directory (default ./data)\n"
+	    "  --log-level LEVEL      error, warn, info, debug, trace (default info)\n"
+	    "  --t1 MS --t2 MS --t4 MS  SIP timer bases (default 500, 4000, 5000)\n"
+	    "  --max-calls N          answer 503 above N concurrent calls (default unlimited)\n"
+	    "  --answer-delay MS      serve: ring (180) for MS before answering (default 0)\n"
+	    "  --auth-user U --auth-password P  serve: require digest auth from callers;\n"
+	    "                         dial/register: answer 401/407 challenges with these\n"
+	    "  --register sip:USER@HOST[:PORT]  keep a registration there (--register-expires S)\n"
+	    "dial options:\n"
+	    "  --ring-timeout S       CANCEL when not answered in S seconds (default 30)\n"
+	    "  --dtmf DIGITS          send DIGITS by SIP INFO once answered\n"
+	    "  --hold-after S --hold-for S  put the callee on hold S s after answer, resume later\n"
+	    "  --refer URI            transfer the callee to URI; exit 3 unless it succeeds\n",
+	    f);
 }
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 #define SB_BASE_ERR_H
 
 /* X(name, message) */
+/* clang-format off */
 #define SB_ERR_MAP(X)                                                   \
 	X(AGAIN, "need more data")                                      \
 	X(MALFORMED, "malformed input")                                 \
@@ -21,6 +22,7 @@
 	X(STATE, "not allowed in this state")                           \
 	X(CANCELED, "canceled")                                         \
 	X(AUTH, "authentication failed")
+/* clang-format on */
 
 enum sb_err {
 	SB_OK = 0,
@@ -28,7 +30,7 @@ enum sb_err {
 #define SB__ERR_ENUM(n, m) SB_E##n,
 	SB_ERR_MAP(SB__ERR_ENUM)
 #undef SB__ERR_ENUM
-	SB__ERR_END
+	    SB__ERR_END
 };
 
 /* Short name ("MALFORMED") of a code; "OK" for 0; "UNKNOWN" otherwise. */

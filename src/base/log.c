@@ -57,8 +57,8 @@ void sb_log_write(enum sb_log_level level, const char *subsys, const char *fmt, 
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	int n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld %-5s %-6s ", tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], subsys);
+	int n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld %-5s %-6s ", tm.tm_hour,
+			 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], subsys);
 	if (n < 0)
 		return;
 	size_t off = (size_t)n;

@@ -21,17 +21,18 @@ void sb_log_set_file(FILE *f);
 void sb_log_ctx_set(struct sb_slice ctx);
 void sb_log_ctx_clear(void);
 
-void sb_log_write(enum sb_log_level level, const char *subsys, const char *fmt, ...) SB_PRINTF(3, 4);
+void sb_log_write(enum sb_log_level level, const char *subsys, const char *fmt, ...)
+    SB_PRINTF(3, 4);
 
-#define SB_LOG(level, subsys, ...)                                            \
-	do {                                                                  \
-		if (SB_UNLIKELY((int)(level) <= sb_log_level_current))        \
-			sb_log_write((level), (subsys), __VA_ARGS__);         \
+#define SB_LOG(level, subsys, ...)                                                                 \
+	do {                                                                                       \
+		if (SB_UNLIKELY((int)(level) <= sb_log_level_current))                             \
+			sb_log_write((level), (subsys), __VA_ARGS__);                              \
 	} while (0)
 
 #define SB_ERROR(subsys, ...) SB_LOG(SB_LOG_ERROR, subsys, __VA_ARGS__)
-#define SB_WARN(subsys, ...) SB_LOG(SB_LOG_WARN, subsys, __VA_ARGS__)
-#define SB_INFO(subsys, ...) SB_LOG(SB_LOG_INFO, subsys, __VA_ARGS__)
+#define SB_WARN(subsys, ...)  SB_LOG(SB_LOG_WARN, subsys, __VA_ARGS__)
+#define SB_INFO(subsys, ...)  SB_LOG(SB_LOG_INFO, subsys, __VA_ARGS__)
 #define SB_DEBUG(subsys, ...) SB_LOG(SB_LOG_DEBUG, subsys, __VA_ARGS__)
 #define SB_TRACE(subsys, ...) SB_LOG(SB_LOG_TRACE, subsys, __VA_ARGS__)
 

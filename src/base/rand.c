@@ -63,7 +63,8 @@ void sb_random_token(char *out, size_t len)
 		size_t n = len < sizeof(raw) ? len : sizeof(raw);
 		(void)sb_random_bytes(raw, n);
 		for (size_t i = 0; i < n; i++)
-			out[i] = alphabet[raw[i] % 36]; /* bias of 256 mod 36 is harmless for tags */
+			out[i] =
+			    alphabet[raw[i] % 36]; /* bias of 256 mod 36 is harmless for tags */
 		out += n;
 		len -= n;
 	}

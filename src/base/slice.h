@@ -13,10 +13,10 @@ struct sb_slice {
 	size_t len;
 };
 
-#define SB_SLICE_FMT "%.*s"
-#define SB_SLICE_ARG(s) (int)(s).len, (s).p
+#define SB_SLICE_FMT	  "%.*s"
+#define SB_SLICE_ARG(s)	  (int)(s).len, (s).p
 #define SB_SLICE_LIT(lit) ((struct sb_slice){(lit), sizeof(lit) - 1})
-#define SB_SLICE_NULL ((struct sb_slice){NULL, 0})
+#define SB_SLICE_NULL	  ((struct sb_slice){NULL, 0})
 
 static inline struct sb_slice sb_slice(const char *p, size_t len)
 {

@@ -76,7 +76,8 @@ int rtp_pool_parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 		return SB_EINVAL;
 	uint32_t a, b;
 	if (sb_slice_to_u32(sb_slice(v.p, (size_t)dash), 65535, &a) ||
-	    sb_slice_to_u32(sb_slice(v.p + dash + 1, v.len - (size_t)dash - 1), 65535, &b) || a >= b || a < 1024)
+	    sb_slice_to_u32(sb_slice(v.p + dash + 1, v.len - (size_t)dash - 1), 65535, &b) ||
+	    a >= b || a < 1024)
 		return SB_EINVAL;
 	*lo = (uint16_t)a;
 	*hi = (uint16_t)b;

@@ -1,5 +1,6 @@
 /* The RTP port pool: even ports of the configured range, RTCP on port + 1.
- * Owns which ports are lent out; sockets are bound by the caller, who returns ports on every exit. */
+ * Owns which ports are lent out; sockets are bound by the caller, who returns ports on every exit.
+ */
 #ifndef SB_RTP_POOL_H
 #define SB_RTP_POOL_H
 
@@ -9,7 +10,7 @@
 
 struct rtp_pool {
 	uint16_t lo, hi; /* even lo, inclusive range of RTP (even) ports */
-	uint8_t *used;   /* one byte per even port */
+	uint8_t *used;	 /* one byte per even port */
 	size_t n, next, in_use;
 };
 

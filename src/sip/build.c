@@ -19,16 +19,16 @@ const char *sip_method_name(enum sip_method m)
 const char *sip_reason_phrase(int code)
 {
 	switch (code) {
-#define STATUS_CASE(c, phrase)                                                \
-	case c:                                                               \
+#define STATUS_CASE(c, phrase)                                                                     \
+	case c:                                                                                    \
 		return phrase;
 		SIP_STATUS_MAP(STATUS_CASE)
 #undef STATUS_CASE
 	default:
 		break;
 	}
-	static const char *const cls[] = {"Unknown Provisional", "Unknown Success",
-					  "Unknown Redirection", "Unknown Client Error",
+	static const char *const cls[] = {"Unknown Provisional",  "Unknown Success",
+					  "Unknown Redirection",  "Unknown Client Error",
 					  "Unknown Server Error", "Unknown Global Failure"};
 	if (code >= 100 && code <= 699)
 		return cls[code / 100 - 1];
@@ -110,7 +110,8 @@ void sip_build_response_via(struct sb_buf *b, const struct sip_msg *req, struct 
 		const struct sip_hdr *h = &req->hdrs[i];
 		if (h->id != SIP_HDR_VIA)
 			continue;
-		bool stamp = first && src_ip.len && req->via.raw.p && req->via.raw.p >= h->value.p &&
+		bool stamp = first && src_ip.len && req->via.raw.p &&
+			     req->via.raw.p >= h->value.p &&
 			     req->via.raw.p + req->via.raw.len <= h->value.p + h->value.len;
 		first = false;
 		if (!stamp) {
@@ -122,7 +123,8 @@ void sip_build_response_via(struct sb_buf *b, const struct sip_msg *req, struct 
 		sip_build_append_unfolded(b, pre);
 		stamp_top_via(b, &req->via, src_ip, src_port);
 		const char *after = req->via.raw.p + req->via.raw.len;
-		sip_build_append_unfolded(b, sb_slice(after, (size_t)(h->value.p + h->value.len - after)));
+		sip_build_append_unfolded(
+		    b, sb_slice(after, (size_t)(h->value.p + h->value.len - after)));
 		sb_buf_append(b, "\r\n", 2);
 	}
 }

@@ -8,6 +8,7 @@
 #include "sip/msg.h"
 
 /* X(code, default reason phrase). One list: sip_reason_phrase() is generated from it. */
+/* clang-format off */
 #define SIP_STATUS_MAP(X)                                                     \
 	X(100, "Trying")                                                      \
 	X(180, "Ringing")                                                     \
@@ -81,6 +82,7 @@
 	X(606, "Not Acceptable")                                              \
 	X(607, "Unwanted")                                                    \
 	X(608, "Rejected")
+/* clang-format on */
 
 /* Default phrase of a status code; for a code not in the list, a generic phrase of its class
  * ("Unknown Provisional", ..., "Unknown Global Failure"); "Unknown" outside 100-699. */

@@ -36,7 +36,8 @@ static uint64_t dialog_hash(struct sb_slice call_id, struct sb_slice local_tag)
 	return sb_hash(call_id.p, call_id.len) * 31 ^ sb_hash(local_tag.p, local_tag.len);
 }
 
-struct sip_call *sip__call_find(struct sip_ua *ua, struct sb_slice call_id, struct sb_slice local_tag)
+struct sip_call *sip__call_find(struct sip_ua *ua, struct sb_slice call_id,
+				struct sb_slice local_tag)
 {
 	uint64_t h = dialog_hash(call_id, local_tag);
 	for (struct sb_hnode *n = sb_htab_chain(&ua->dialogs, h); n; n = n->next) {
@@ -186,7 +187,8 @@ static void media_changed(struct sip_call *c, const struct sdp_result *r)
 }
 
 /* Answer an offer body; prints the answer into b. */
-static int answer_offer(struct sip_call *c, struct sb_slice offer_body, struct sb_buf *b, struct sdp_result *r)
+static int answer_offer(struct sip_call *c, struct sb_slice offer_body, struct sb_buf *b,
+			struct sdp_result *r)
 {
 	struct sdp_session off;
 	if (sdp_parse(&off, offer_body))
@@ -210,16 +212,17 @@ static void print_via(struct sip_call *c, struct sb_buf *b, const char *branch)
 static void print_contact(struct sip_call *c, struct sb_buf *b)
 {
 	bool v6 = strchr(c->local_ip, ':') != NULL;
-	sb_buf_printf(b, "Contact: <sip:%.*s@%s%s%s:%u%s>\r\n", SB_SLICE_ARG(c->contact_user), v6 ? "[" : "",
-		      c->local_ip, v6 ? "]" : "", c->local_port,
-		      c->dest.type == SIP_TP_TCP ? ";transport=tcp"
+	sb_buf_printf(b, "Contact: <sip:%.*s@%s%s%s:%u%s>\r\n", SB_SLICE_ARG(c->contact_user),
+		      v6 ? "[" : "", c->local_ip, v6 ? "]" : "", c->local_port,
+		      c->dest.type == SIP_TP_TCP   ? ";transport=tcp"
 		      : c->dest.type == SIP_TP_TLS ? ";transport=tls"
 						   : "");
 }
 
 /* Build an in-dialog (or initial) request into b. cseq 0 = next local CSeq. */
-static void build_request(struct sip_call *c, struct sb_buf *b, enum sip_method method, uint32_t cseq,
-			  const char *branch, const char *extra, struct sb_slice ctype, struct sb_slice body)
+static void build_request(struct sip_call *c, struct sb_buf *b, enum sip_method method,
+			  uint32_t cseq, const char *branch, const char *extra,
+			  struct sb_slice ctype, struct sb_slice body)
 {
 	const char *name = sip_method_name(method);
 	sb_buf_printf(b, "%s %.*s SIP/2.0\r\n", name, SB_SLICE_ARG(c->remote_target));
@@ -231,8 +234,8 @@ static void build_request(struct sip_call *c, struct sb_buf *b, enum sip_method 
 	sb_buf_printf(b, "To: %.*s\r\n", SB_SLICE_ARG(c->remote_uri));
 	sb_buf_printf(b, "Call-ID: %.*s\r\n", SB_SLICE_ARG(c->call_id));
 	sb_buf_printf(b, "CSeq: %u %s\r\n", cseq, method == SIP_METHOD_ACK ? "ACK" : name);
-	if (method == SIP_METHOD_INVITE || method == SIP_METHOD_UPDATE || method == SIP_METHOD_REFER ||
-	    method == SIP_METHOD_NOTIFY)
+	if (method == SIP_METHOD_INVITE || method == SIP_METHOD_UPDATE ||
+	    method == SIP_METHOD_REFER || method == SIP_METHOD_NOTIFY)
 		print_contact(c, b);
 	if (method == SIP_METHOD_INVITE)
 		sb_buf_printf(b, "Allow: %s\r\nSupported: replaces, norefersub\r\n", sip__allow());
@@ -245,8 +248,8 @@ static void build_request(struct sip_call *c, struct sb_buf *b, enum sip_method 
 	sb_buf_append_slice(b, body);
 }
 
-static int start_client_txn(struct sip_call *c, struct sb_buf *b, enum sip_method method, uint32_t cseq,
-			    struct sip_txn **out)
+static int start_client_txn(struct sip_call *c, struct sb_buf *b, enum sip_method method,
+			    uint32_t cseq, struct sip_txn **out)
 {
 	if (b->err)
 		return b->err;
@@ -298,7 +301,8 @@ static int send_request(struct sip_call *c, enum sip_method method, const char *
 /* ---- responses to the INVITE we received ---- */
 
 static int respond_invite(struct sip_call *c, struct sip_txn *st, int status, const char *reason,
-			  struct sb_slice hdrs, const char *extra, struct sb_slice body, bool keep_2xx)
+			  struct sb_slice hdrs, const char *extra, struct sb_slice body,
+			  bool keep_2xx)
 {
 	char stack[2048];
 	struct sb_buf b;
@@ -352,8 +356,9 @@ static void t2xx_fire(struct sb_timer *t, sb_time_ms now)
 		free(c->resp2xx);
 		c->resp2xx = NULL;
 		c->state = SIP__CALL_CONFIRMED;
-		if (send_request(c, SIP_METHOD_BYE, "Reason: SIP;cause=408;text=\"ACK timeout\"\r\n",
-				 SB_SLICE_NULL, SB_SLICE_NULL, NULL) == 0) {
+		if (send_request(c, SIP_METHOD_BYE,
+				 "Reason: SIP;cause=408;text=\"ACK timeout\"\r\n", SB_SLICE_NULL,
+				 SB_SLICE_NULL, NULL) == 0) {
 			c->state = SIP__CALL_ENDING;
 			c->end_status = 408;
 			c->end_reason = "no ACK";
@@ -385,8 +390,8 @@ void sip__call_incoming(struct sip_ua *ua, const struct sip_msg *m, const struct
 {
 	struct sip_call *c = call_new(ua, false);
 	if (!c) {
-		sip__respond(ua, st, m, src, 500, NULL, SB_SLICE_NULL, "Retry-After: 5\r\n", SB_SLICE_NULL,
-			     SB_SLICE_NULL);
+		sip__respond(ua, st, m, src, 500, NULL, SB_SLICE_NULL, "Retry-After: 5\r\n",
+			     SB_SLICE_NULL, SB_SLICE_NULL);
 		return;
 	}
 	call_adopt(c, st);
@@ -401,12 +406,13 @@ void sip__call_incoming(struct sip_ua *ua, const struct sip_msg *m, const struct
 	c->local_tag = cdup(c, sb_slice(tag, TAG_LEN));
 	c->remote_tag = cdup(c, m->from.tag);
 	c->remote_uri = cdup(c, sip_msg_hdr(m, SIP_HDR_FROM)->value);
-	c->local_uri = dup_printf(c, "%.*s;tag=%.*s", SB_SLICE_ARG(sip_msg_hdr(m, SIP_HDR_TO)->value),
-				  TAG_LEN, tag);
+	c->local_uri = dup_printf(c, "%.*s;tag=%.*s",
+				  SB_SLICE_ARG(sip_msg_hdr(m, SIP_HDR_TO)->value), TAG_LEN, tag);
 	c->remote_cseq = m->cseq.num;
 	c->remote_cseq_set = true;
 	c->inv_cseq = m->cseq.num;
-	c->contact_user = m->ruri.user.len ? unescape_dup(c, m->ruri.user) : SB_SLICE_LIT("switchboard");
+	c->contact_user =
+	    m->ruri.user.len ? unescape_dup(c, m->ruri.user) : SB_SLICE_LIT("switchboard");
 	/* Remote target from Contact; route set from Record-Route in order (UAS side). */
 	struct sip_hdr_iter it;
 	struct sb_slice v;
@@ -434,7 +440,8 @@ void sip__call_incoming(struct sip_ua *ua, const struct sip_msg *m, const struct
 	sip__render_resp_headers(&b, m, src, c->local_tag, true);
 	c->resp_hdrs = b.err ? SB_SLICE_NULL : cdup(c, sb_buf_slice(&b));
 	sb_buf_free(&b);
-	if (m->body.len && (!m->content_type.len || sb_slice_starts_with_nocase(m->content_type, "application/sdp"))) {
+	if (m->body.len && (!m->content_type.len ||
+			    sb_slice_starts_with_nocase(m->content_type, "application/sdp"))) {
 		c->inv_has_offer = true;
 		c->inv_offer = cdup(c, m->body);
 	}
@@ -492,7 +499,8 @@ int sip_call_ringing(struct sip_call *c, const struct sip_media_local *early)
 		struct sdp_result r;
 		int err = answer_offer(c, c->inv_offer, &b, &r);
 		if (!err)
-			err = respond_invite(c, c->inv_st, 183, NULL, c->resp_hdrs, NULL, sb_buf_slice(&b), false);
+			err = respond_invite(c, c->inv_st, 183, NULL, c->resp_hdrs, NULL,
+					     sb_buf_slice(&b), false);
 		sb_buf_free(&b);
 		if (!err)
 			media_changed(c, &r);
@@ -518,7 +526,8 @@ int sip_call_answer(struct sip_call *c, const struct sip_media_local *local)
 		err = sdp_make_offer(&b, &c->sdp); /* the answer comes in the ACK */
 	}
 	if (!err)
-		err = respond_invite(c, c->inv_st, 200, NULL, c->resp_hdrs, NULL, sb_buf_slice(&b), true);
+		err = respond_invite(c, c->inv_st, 200, NULL, c->resp_hdrs, NULL, sb_buf_slice(&b),
+				     true);
 	sb_buf_free(&b);
 	if (err)
 		return err;
@@ -534,7 +543,8 @@ int sip_call_reject(struct sip_call *c, int status, const char *reason)
 		return SB_ESTATE;
 	if (c->inv_st)
 		respond_invite(c, c->inv_st, status, reason, c->resp_hdrs,
-			       status == 503 || status == 480 ? "Retry-After: 5\r\n" : NULL, SB_SLICE_NULL, false);
+			       status == 503 || status == 480 ? "Retry-After: 5\r\n" : NULL,
+			       SB_SLICE_NULL, false);
 	call_end(c, status, reason ? reason : "rejected");
 	return 0;
 }
@@ -706,7 +716,8 @@ static void handle_reinvite(struct sip_call *c, struct sip_txn *st, const struct
 		return;
 	}
 	if (update) {
-		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_LIT("application/sdp"), sb_buf_slice(&b));
+		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_LIT("application/sdp"),
+				  sb_buf_slice(&b));
 	} else {
 		c->inv_cseq = m->cseq.num;
 		c->inv_has_offer = offer;
@@ -715,7 +726,8 @@ static void handle_reinvite(struct sip_call *c, struct sip_txn *st, const struct
 		sb_buf_init(&hb, hstack, sizeof(hstack));
 		sip__render_resp_headers(&hb, m, src, SB_SLICE_NULL, false);
 		if (!hb.err)
-			respond_invite(c, st, 200, NULL, sb_buf_slice(&hb), NULL, sb_buf_slice(&b), true);
+			respond_invite(c, st, 200, NULL, sb_buf_slice(&hb), NULL, sb_buf_slice(&b),
+				       true);
 		sb_buf_free(&hb);
 	}
 	sb_buf_free(&b);
@@ -727,8 +739,8 @@ void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip
 			 const struct sip_dest *src)
 {
 	if (c->remote_cseq_set && m->cseq.num < c->remote_cseq) {
-		sip__respond(ua, NULL, m, src, 500, "CSeq Out Of Order", SB_SLICE_NULL, NULL, SB_SLICE_NULL,
-			     SB_SLICE_NULL);
+		sip__respond(ua, NULL, m, src, 500, "CSeq Out Of Order", SB_SLICE_NULL, NULL,
+			     SB_SLICE_NULL, SB_SLICE_NULL);
 		return;
 	}
 	c->remote_cseq = m->cseq.num;
@@ -741,20 +753,22 @@ void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip
 			c->links = l->next;
 			sip__link_free(l);
 		}
-		sip__respond(ua, NULL, m, src, 500, NULL, SB_SLICE_NULL, "Retry-After: 1\r\n", SB_SLICE_NULL,
-			     SB_SLICE_NULL);
+		sip__respond(ua, NULL, m, src, 500, NULL, SB_SLICE_NULL, "Retry-After: 1\r\n",
+			     SB_SLICE_NULL, SB_SLICE_NULL);
 		return;
 	}
 	switch (m->method) {
 	case SIP_METHOD_BYE:
 		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
 		if (c->state == SIP__CALL_INCOMING && c->inv_st)
-			respond_invite(c, c->inv_st, 487, NULL, c->resp_hdrs, NULL, SB_SLICE_NULL, false);
+			respond_invite(c, c->inv_st, 487, NULL, c->resp_hdrs, NULL, SB_SLICE_NULL,
+				       false);
 		call_end(c, 200, "remote bye");
 		return;
 	case SIP_METHOD_INVITE:
 		if (c->state == SIP__CALL_INCOMING || c->state == SIP__CALL_CALLING) {
-			respond_in_dialog(c, st, m, src, 500, "Retry-After: 2\r\n", SB_SLICE_NULL, SB_SLICE_NULL);
+			respond_in_dialog(c, st, m, src, 500, "Retry-After: 2\r\n", SB_SLICE_NULL,
+					  SB_SLICE_NULL);
 			return;
 		}
 		handle_reinvite(c, st, m, src, false);
@@ -770,8 +784,8 @@ void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip
 			err = 0, digit = 0; /* empty INFO: keep-alive */
 		if (err) {
 			respond_in_dialog(c, st, m, src, err == SB_EUNSUPPORTED ? 415 : 400,
-					  "Accept: application/dtmf-relay, application/dtmf\r\n", SB_SLICE_NULL,
-					  SB_SLICE_NULL);
+					  "Accept: application/dtmf-relay, application/dtmf\r\n",
+					  SB_SLICE_NULL, SB_SLICE_NULL);
 			return;
 		}
 		respond_in_dialog(c, st, m, src, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
@@ -789,8 +803,8 @@ void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip
 			return;
 		}
 		if (!c->h || !c->h->refer || c->refer_in_active) {
-			respond_in_dialog(c, st, m, src, c->refer_in_active ? 491 : 603, NULL, SB_SLICE_NULL,
-					  SB_SLICE_NULL);
+			respond_in_dialog(c, st, m, src, c->refer_in_active ? 491 : 603, NULL,
+					  SB_SLICE_NULL, SB_SLICE_NULL);
 			return;
 		}
 		/* Answer at once (202) so the referrer's transaction completes; the outcome
@@ -823,7 +837,8 @@ void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip
 	}
 	case SIP_METHOD_OPTIONS: {
 		char extra[160];
-		snprintf(extra, sizeof(extra), "Allow: %s\r\nAccept: application/sdp\r\n", sip__allow());
+		snprintf(extra, sizeof(extra), "Allow: %s\r\nAccept: application/sdp\r\n",
+			 sip__allow());
 		respond_in_dialog(c, st, m, src, 200, extra, SB_SLICE_NULL, SB_SLICE_NULL);
 		return;
 	}
@@ -857,14 +872,15 @@ int sip_call_refer_notify(struct sip_call *c, int status, const char *reason)
 		return SB_ESTATE;
 	bool final = status >= 200;
 	char extra[128], body[128];
-	snprintf(extra, sizeof(extra), "Event: refer;id=%u\r\nSubscription-State: %s\r\n", c->refer_in_cseq,
-		 final ? "terminated;reason=noresource" : "active;expires=60");
+	snprintf(extra, sizeof(extra), "Event: refer;id=%u\r\nSubscription-State: %s\r\n",
+		 c->refer_in_cseq, final ? "terminated;reason=noresource" : "active;expires=60");
 	int n = snprintf(body, sizeof(body), "SIP/2.0 %d %s\r\n", status,
 			 reason ? reason : sip_reason_phrase(status));
 	if (final)
 		c->refer_in_active = false;
-	return send_request(c, SIP_METHOD_NOTIFY, extra, SB_SLICE_LIT("message/sipfrag;version=2.0"),
-			    sb_slice(body, (size_t)n), NULL);
+	return send_request(c, SIP_METHOD_NOTIFY, extra,
+			    SB_SLICE_LIT("message/sipfrag;version=2.0"), sb_slice(body, (size_t)n),
+			    NULL);
 }
 
 /* ---- responses to our requests ---- */
@@ -928,13 +944,15 @@ static void uac_establish(struct sip_call *c, const struct sip_msg *rsp)
 /* Answer a 401/407 to a request we sent (RFC 3261 §22.2): the same request again with
  * credentials, CSeq + 1 and a new branch. Only calls we placed with credentials answer, only
  * once per request, and only for the configured realm (digest-leak protection). */
-static int auth_retry(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp, struct sip_txn **out)
+static int auth_retry(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp,
+		      struct sip_txn **out)
 {
 	struct sip_dial_opts_copy *d = c->dial;
 	struct sip__link *old = sip_txn_arg(t);
 	if (!d || !d->has_auth || old->auth_tried || d->dc.nonces > 4)
 		return SB_EAUTH;
-	enum sip_hdr_id hid = rsp->status == 401 ? SIP_HDR_WWW_AUTHENTICATE : SIP_HDR_PROXY_AUTHENTICATE;
+	enum sip_hdr_id hid =
+	    rsp->status == 401 ? SIP_HDR_WWW_AUTHENTICATE : SIP_HDR_PROXY_AUTHENTICATE;
 	int err = sip_digest_client_take_msg(&d->dc, rsp, hid, sb_slice_cstr(d->auth_realm));
 	if (err)
 		return err;
@@ -952,19 +970,22 @@ static int auth_retry(struct sip_call *c, struct sip_txn *t, const struct sip_ms
 	char stack[2048];
 	struct sb_buf b;
 	sb_buf_init(&b, stack, sizeof(stack));
-	sb_buf_printf(&b, "%.*s %.*s SIP/2.0\r\n", SB_SLICE_ARG(m->method_name), SB_SLICE_ARG(m->ruri_raw));
+	sb_buf_printf(&b, "%.*s %.*s SIP/2.0\r\n", SB_SLICE_ARG(m->method_name),
+		      SB_SLICE_ARG(m->ruri_raw));
 	print_via(c, &b, branch);
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		enum sip_hdr_id id = m->hdrs[i].id;
 		if (id == SIP_HDR_VIA || id == SIP_HDR_CSEQ || id == SIP_HDR_CONTENT_LENGTH ||
 		    id == SIP_HDR_AUTHORIZATION || id == SIP_HDR_PROXY_AUTHORIZATION)
 			continue;
-		sb_buf_printf(&b, "%.*s: %.*s\r\n", SB_SLICE_ARG(m->hdrs[i].name), SB_SLICE_ARG(m->hdrs[i].value));
+		sb_buf_printf(&b, "%.*s: %.*s\r\n", SB_SLICE_ARG(m->hdrs[i].name),
+			      SB_SLICE_ARG(m->hdrs[i].value));
 	}
 	sb_buf_printf(&b, "CSeq: %u %.*s\r\n", cseq, SB_SLICE_ARG(m->method_name));
 	sb_buf_append_cstr(&b, rsp->status == 401 ? "Authorization: " : "Proxy-Authorization: ");
-	err = sip_digest_client_authorize(&d->dc, sb_slice_cstr(d->auth_user), sb_slice_cstr(d->auth_password),
-					  m->method_name, m->ruri_raw, m->body, &b);
+	err = sip_digest_client_authorize(&d->dc, sb_slice_cstr(d->auth_user),
+					  sb_slice_cstr(d->auth_password), m->method_name,
+					  m->ruri_raw, m->body, &b);
 	sb_buf_printf(&b, "\r\nContent-Length: %zu\r\n\r\n", m->body.len);
 	sb_buf_append_slice(&b, m->body);
 	enum sip_method method = m->method;
@@ -979,11 +1000,13 @@ static int auth_retry(struct sip_call *c, struct sip_txn *t, const struct sip_ms
 	return 0;
 }
 
-static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
+static void initial_invite_response(struct sip_call *c, struct sip_txn *t,
+				    const struct sip_msg *rsp)
 {
 	int st = rsp->status;
 	if (st >= 200 && c->inv_ct == t)
-		c->inv_ct = NULL; /* the transaction lingers (Timer M/D); the INVITE is no longer pending */
+		c->inv_ct =
+		    NULL; /* the transaction lingers (Timer M/D); the INVITE is no longer pending */
 	if (st < 200) {
 		if (c->state != SIP__CALL_CALLING)
 			return;
@@ -992,8 +1015,8 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const
 			struct sip__link *l = sip__link_new(c->ua, c, &c->dest);
 			if (l) {
 				l->method = SIP_METHOD_CANCEL;
-				if (sip_txn_client_cancel(t, SB_SLICE_NULL, &sip__txn_handlers, l, sip__now(c->ua),
-							  &ct)) {
+				if (sip_txn_client_cancel(t, SB_SLICE_NULL, &sip__txn_handlers, l,
+							  sip__now(c->ua), &ct)) {
 					c->links = l->next;
 					sip__link_free(l);
 				}
@@ -1005,7 +1028,8 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const
 		if (st == 183 && rsp->body.len && !c->media.remote_port) {
 			struct sdp_session ans;
 			struct sdp_result r;
-			if (sdp_parse(&ans, rsp->body) == 0 && sdp_process_answer(&ans, &c->sdp, &r) == 0)
+			if (sdp_parse(&ans, rsp->body) == 0 &&
+			    sdp_process_answer(&ans, &c->sdp, &r) == 0)
 				media_changed(c, &r);
 		}
 		return;
@@ -1018,7 +1042,8 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const
 				c->state = SIP__CALL_CONFIRMED;
 				c->end_status = 200;
 				c->end_reason = "cancelled after answer";
-				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL, SB_SLICE_NULL, NULL))
+				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL,
+						 SB_SLICE_NULL, NULL))
 					call_end(c, 487, "cancelled");
 				else
 					c->state = SIP__CALL_ENDING;
@@ -1034,7 +1059,8 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t, const
 				SB_WARN("sip", "2xx without a usable SDP answer, hanging up");
 				c->end_status = 488;
 				c->end_reason = "no usable answer";
-				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL, SB_SLICE_NULL, NULL))
+				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL,
+						 SB_SLICE_NULL, NULL))
 					call_end(c, 488, "no usable answer");
 				else
 					c->state = SIP__CALL_ENDING;
@@ -1070,7 +1096,8 @@ static void reinvite_response(struct sip_call *c, struct sip_txn *t, const struc
 		send_ack(c, rsp->cseq.num, SB_SLICE_NULL);
 		struct sdp_session ans;
 		struct sdp_result r;
-		if (rsp->body.len && sdp_parse(&ans, rsp->body) == 0 && sdp_process_answer(&ans, &c->sdp, &r) == 0)
+		if (rsp->body.len && sdp_parse(&ans, rsp->body) == 0 &&
+		    sdp_process_answer(&ans, &c->sdp, &r) == 0)
 			media_changed(c, &r);
 		c->local_hold = c->reinvite_hold;
 		op_done(&c->reinvite_op, st);
@@ -1091,10 +1118,11 @@ static void reinvite_response(struct sip_call *c, struct sip_txn *t, const struc
 void sip__call_txn_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)
 {
 	struct sip__link *l = sip_txn_arg(t);
-	bool initial = l->method == SIP_METHOD_INVITE &&
-		       (c->state == SIP__CALL_CALLING || (c->outgoing && l->cseq == c->initial_cseq));
-	if ((rsp->status == 401 || rsp->status == 407) && !initial && l->method != SIP_METHOD_CANCEL &&
-	    l->method != SIP_METHOD_ACK) {
+	bool initial =
+	    l->method == SIP_METHOD_INVITE &&
+	    (c->state == SIP__CALL_CALLING || (c->outgoing && l->cseq == c->initial_cseq));
+	if ((rsp->status == 401 || rsp->status == 407) && !initial &&
+	    l->method != SIP_METHOD_CANCEL && l->method != SIP_METHOD_ACK) {
 		struct sip_txn *nt = NULL;
 		if (auth_retry(c, t, rsp, &nt) == 0) {
 			if (l->method == SIP_METHOD_INVITE)
@@ -1112,7 +1140,8 @@ void sip__call_txn_response(struct sip_call *c, struct sip_txn *t, const struct 
 	case SIP_METHOD_BYE:
 		if (rsp->status >= 200) {
 			op_done(&c->bye_op, rsp->status);
-			call_end(c, c->end_status > 0 ? c->end_status : 200, c->end_reason ? c->end_reason : "bye");
+			call_end(c, c->end_status > 0 ? c->end_status : 200,
+				 c->end_reason ? c->end_reason : "bye");
 		}
 		return;
 	case SIP_METHOD_INFO:
@@ -1143,7 +1172,8 @@ void sip__call_txn_timeout(struct sip_call *c, struct sip_txn *t, int err)
 	switch (l->method) {
 	case SIP_METHOD_INVITE:
 		if (c->state == SIP__CALL_CALLING) {
-			call_end(c, c->cancel_wanted ? 487 : status, c->cancel_wanted ? "cancelled" : "timeout");
+			call_end(c, c->cancel_wanted ? 487 : status,
+				 c->cancel_wanted ? "cancelled" : "timeout");
 		} else if (sip_txn_kind(t) == SIP_TXN_SERVER_INVITE) {
 			return; /* Timer H: no ACK for our failure response; nothing to do */
 		} else {
@@ -1152,7 +1182,8 @@ void sip__call_txn_timeout(struct sip_call *c, struct sip_txn *t, int err)
 		return;
 	case SIP_METHOD_BYE:
 		op_done(&c->bye_op, status);
-		call_end(c, c->end_status > 0 ? c->end_status : 200, c->end_reason ? c->end_reason : "bye timeout");
+		call_end(c, c->end_status > 0 ? c->end_status : 200,
+			 c->end_reason ? c->end_reason : "bye timeout");
 		return;
 	case SIP_METHOD_INFO:
 		op_done(&c->info_op, status);
@@ -1229,8 +1260,9 @@ int sip_call_hangup(struct sip_call *c, void (*done)(void *arg, int status), voi
 			struct sip_txn *ct = NULL;
 			if (l) {
 				l->method = SIP_METHOD_CANCEL;
-				if (sip_txn_client_cancel(c->inv_ct, SB_SLICE_NULL, &sip__txn_handlers, l,
-							  sip__now(c->ua), &ct)) {
+				if (sip_txn_client_cancel(c->inv_ct, SB_SLICE_NULL,
+							  &sip__txn_handlers, l, sip__now(c->ua),
+							  &ct)) {
 					c->links = l->next;
 					sip__link_free(l);
 				}
@@ -1270,8 +1302,8 @@ static int send_reinvite(struct sip_call *c)
 	sb_buf_init(&b, stack, sizeof(stack));
 	int err = sdp_make_offer(&b, &c->sdp);
 	if (!err)
-		err = send_request(c, SIP_METHOD_INVITE, NULL, SB_SLICE_LIT("application/sdp"), sb_buf_slice(&b),
-				   &c->inv_ct);
+		err = send_request(c, SIP_METHOD_INVITE, NULL, SB_SLICE_LIT("application/sdp"),
+				   sb_buf_slice(&b), &c->inv_ct);
 	sb_buf_free(&b);
 	return err;
 }
@@ -1338,8 +1370,9 @@ static void trefer_fire(struct sb_timer *t, sb_time_ms now)
 		done(c->refer_arg, 408, "no final NOTIFY");
 }
 
-int sip_call_refer(struct sip_call *c, const char *target, const char *referred_by, uint32_t timeout_ms,
-		   void (*done)(void *arg, int status, const char *reason), void *arg)
+int sip_call_refer(struct sip_call *c, const char *target, const char *referred_by,
+		   uint32_t timeout_ms, void (*done)(void *arg, int status, const char *reason),
+		   void *arg)
 {
 	if (c->state != SIP__CALL_CONFIRMED)
 		return SB_ESTATE;
@@ -1348,7 +1381,8 @@ int sip_call_refer(struct sip_call *c, const char *target, const char *referred_
 	char extra[1200];
 	int n = snprintf(extra, sizeof(extra), "Refer-To: <%s>\r\n", target);
 	if (referred_by && n > 0 && (size_t)n < sizeof(extra))
-		n += snprintf(extra + n, sizeof(extra) - (size_t)n, "Referred-By: <%s>\r\n", referred_by);
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, "Referred-By: <%s>\r\n",
+			      referred_by);
 	if (n < 0 || (size_t)n >= sizeof(extra))
 		return SB_ETOOBIG;
 	int err = send_request(c, SIP_METHOD_REFER, extra, SB_SLICE_NULL, SB_SLICE_NULL, NULL);
@@ -1357,7 +1391,8 @@ int sip_call_refer(struct sip_call *c, const char *target, const char *referred_
 	c->refer_active = true;
 	c->refer_done = done;
 	c->refer_arg = arg;
-	sb_timers_arm(&c->ua->timers, &c->trefer, sip__now(c->ua) + (timeout_ms ? timeout_ms : 30000));
+	sb_timers_arm(&c->ua->timers, &c->trefer,
+		      sip__now(c->ua) + (timeout_ms ? timeout_ms : 30000));
 	return 0;
 }
 
@@ -1381,8 +1416,8 @@ int sip_call_send_info_dtmf(struct sip_call *c, char digit, uint32_t duration_ms
 
 /* ---- dialing ---- */
 
-int sip_dial(struct sip_ua *ua, const struct sip_dial_opts *o, const struct sip_call_handlers *h, void *arg,
-	     struct sip_call **out)
+int sip_dial(struct sip_ua *ua, const struct sip_dial_opts *o, const struct sip_call_handlers *h,
+	     void *arg, struct sip_call **out)
 {
 	if (ua->shutting_down)
 		return SB_ESTATE;
@@ -1406,7 +1441,9 @@ int sip_dial(struct sip_ua *ua, const struct sip_dial_opts *o, const struct sip_
 		ptrdiff_t colon = sb_slice_find(host, ':');
 		if (colon > 0 && host.p[0] != '[') {
 			uint32_t p;
-			if (sb_slice_to_u32(sb_slice(host.p + colon + 1, host.len - (size_t)colon - 1), 65535, &p) == 0)
+			if (sb_slice_to_u32(
+				sb_slice(host.p + colon + 1, host.len - (size_t)colon - 1), 65535,
+				&p) == 0)
 				port = (uint16_t)p;
 			host.len = (size_t)colon;
 		}
@@ -1465,11 +1502,11 @@ int sip_dial(struct sip_ua *ua, const struct sip_dial_opts *o, const struct sip_
 	const char *fu = o->from_user ? o->from_user : "switchboard";
 	bool v6 = strchr(c->local_ip, ':') != NULL;
 	if (o->from_display)
-		c->local_uri = dup_printf(c, "\"%s\" <sip:%s@%s%s%s>;tag=%.*s", o->from_display, fu, v6 ? "[" : "",
-					  c->local_ip, v6 ? "]" : "", TAG_LEN, tag);
+		c->local_uri = dup_printf(c, "\"%s\" <sip:%s@%s%s%s>;tag=%.*s", o->from_display, fu,
+					  v6 ? "[" : "", c->local_ip, v6 ? "]" : "", TAG_LEN, tag);
 	else
-		c->local_uri = dup_printf(c, "<sip:%s@%s%s%s>;tag=%.*s", fu, v6 ? "[" : "", c->local_ip,
-					  v6 ? "]" : "", TAG_LEN, tag);
+		c->local_uri = dup_printf(c, "<sip:%s@%s%s%s>;tag=%.*s", fu, v6 ? "[" : "",
+					  c->local_ip, v6 ? "]" : "", TAG_LEN, tag);
 	c->remote_uri = dup_printf(c, "<%s>", d->ruri);
 	c->remote_target = cdup(c, sb_slice_cstr(d->ruri));
 	c->contact_user = cdup(c, sb_slice_cstr(fu));
@@ -1483,8 +1520,9 @@ int sip_dial(struct sip_ua *ua, const struct sip_dial_opts *o, const struct sip_
 	sb_buf_init(&body, body_stack, sizeof(body_stack));
 	err = sdp_make_offer(&body, &c->sdp);
 	if (!err)
-		err = send_request(c, SIP_METHOD_INVITE, d->extra[0] ? d->extra : NULL,
-				   SB_SLICE_LIT("application/sdp"), sb_buf_slice(&body), &c->inv_ct);
+		err =
+		    send_request(c, SIP_METHOD_INVITE, d->extra[0] ? d->extra : NULL,
+				 SB_SLICE_LIT("application/sdp"), sb_buf_slice(&body), &c->inv_ct);
 	sb_buf_free(&body);
 	if (err) {
 		c->h = NULL;

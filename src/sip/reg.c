@@ -81,14 +81,16 @@ static void reg_response(struct sip_txn *t, const struct sip_msg *m, void *arg)
 		report(r, m->status, r->granted);
 		if (!r->unregistering && r->granted) {
 			/* Refresh ahead of expiry: at 80 %, and at least 1 s. */
-			uint32_t at = r->granted > 10 ? r->granted * 4 / 5 : (r->granted > 1 ? r->granted - 1 : 1);
+			uint32_t at = r->granted > 10 ? r->granted * 4 / 5
+						      : (r->granted > 1 ? r->granted - 1 : 1);
 			schedule(r, at);
 		}
 		return;
 	}
 	if ((m->status == 401 || m->status == 407) && r->challenges < 2 && !r->unregistering) {
 		r->challenges++;
-		enum sip_hdr_id id = m->status == 401 ? SIP_HDR_WWW_AUTHENTICATE : SIP_HDR_PROXY_AUTHENTICATE;
+		enum sip_hdr_id id =
+		    m->status == 401 ? SIP_HDR_WWW_AUTHENTICATE : SIP_HDR_PROXY_AUTHENTICATE;
 		r->challenges_hdr407 = m->status == 407;
 		int err = sip_digest_client_take_msg(&r->dc, m, id, sb_slice_cstr(r->realm));
 		if (!err) {
@@ -109,7 +111,8 @@ static void reg_timeout(struct sip_txn *t, int err, void *arg)
 {
 	(void)t;
 	struct sip_reg *r = arg;
-	SB_WARN("sip", "registration of %s: %s", r->aor, err == SB_ETIMEDOUT ? "timeout" : "transport error");
+	SB_WARN("sip", "registration of %s: %s", r->aor,
+		err == SB_ETIMEDOUT ? "timeout" : "transport error");
 	report(r, 408, 0);
 	if (!r->unregistering)
 		schedule(r, 30);
@@ -123,10 +126,10 @@ static void reg_terminated(struct sip_txn *t, void *arg)
 }
 
 static const struct sip_txn_handlers reg_handlers = {
-	.send = reg_tx,
-	.response = reg_response,
-	.timeout = reg_timeout,
-	.terminated = reg_terminated,
+    .send = reg_tx,
+    .response = reg_response,
+    .timeout = reg_timeout,
+    .terminated = reg_terminated,
 };
 
 static void reg_send(struct sip_reg *r, uint32_t expires)
@@ -148,17 +151,20 @@ static void reg_send(struct sip_reg *r, uint32_t expires)
 		      "Contact: <sip:%s@%s%s%s:%u%s>\r\n"
 		      "Expires: %u\r\n"
 		      "User-Agent: %s\r\n",
-		      r->host_uri, sip_tp_name(r->dest.type), v6 ? "[" : "", r->local_ip, v6 ? "]" : "",
-		      r->local_port, branch, r->aor, r->tag, r->aor, r->call_id, ++r->cseq, r->user,
-		      v6 ? "[" : "", r->local_ip, v6 ? "]" : "", r->local_port,
-		      r->dest.type == SIP_TP_TCP ? ";transport=tcp" : r->dest.type == SIP_TP_TLS ? ";transport=tls" : "",
+		      r->host_uri, sip_tp_name(r->dest.type), v6 ? "[" : "", r->local_ip,
+		      v6 ? "]" : "", r->local_port, branch, r->aor, r->tag, r->aor, r->call_id,
+		      ++r->cseq, r->user, v6 ? "[" : "", r->local_ip, v6 ? "]" : "", r->local_port,
+		      r->dest.type == SIP_TP_TCP   ? ";transport=tcp"
+		      : r->dest.type == SIP_TP_TLS ? ";transport=tls"
+						   : "",
 		      expires, r->ua->user_agent);
 	if (r->dc.nonce_len) {
 		/* Once challenged, every REGISTER carries credentials (nc counts up). */
-		sb_buf_append_cstr(&b, r->challenges_hdr407 ? "Proxy-Authorization: " : "Authorization: ");
-		int aerr = sip_digest_client_authorize(&r->dc, sb_slice_cstr(r->user), sb_slice_cstr(r->password),
-						       SB_SLICE_LIT("REGISTER"), sb_slice_cstr(r->host_uri),
-						       SB_SLICE_NULL, &b);
+		sb_buf_append_cstr(&b, r->challenges_hdr407 ? "Proxy-Authorization: "
+							    : "Authorization: ");
+		int aerr = sip_digest_client_authorize(
+		    &r->dc, sb_slice_cstr(r->user), sb_slice_cstr(r->password),
+		    SB_SLICE_LIT("REGISTER"), sb_slice_cstr(r->host_uri), SB_SLICE_NULL, &b);
 		if (aerr && !b.err)
 			b.err = aerr;
 		sb_buf_append_cstr(&b, "\r\n");
@@ -178,14 +184,16 @@ static void reg_send(struct sip_reg *r, uint32_t expires)
 			/* Fire and forget: the transaction outlives r, owned by a bare link. */
 			struct sip__link *l = sip__link_new(r->ua, NULL, &r->dest);
 			struct sip_txn *t;
-			err = l ? sip_txn_client_new(r->ua->txl, sb_buf_slice(&b), m, r->dest.type != SIP_TP_UDP,
-						     &sip__txn_handlers, l, sip__now(r->ua), &t)
+			err = l ? sip_txn_client_new(r->ua->txl, sb_buf_slice(&b), m,
+						     r->dest.type != SIP_TP_UDP, &sip__txn_handlers,
+						     l, sip__now(r->ua), &t)
 				: SB_ENOMEM;
 			if (err)
 				sip__link_free(l);
 		} else {
-			err = sip_txn_client_new(r->ua->txl, sb_buf_slice(&b), m, r->dest.type != SIP_TP_UDP,
-						 &reg_handlers, r, sip__now(r->ua), &r->txn);
+			err = sip_txn_client_new(r->ua->txl, sb_buf_slice(&b), m,
+						 r->dest.type != SIP_TP_UDP, &reg_handlers, r,
+						 sip__now(r->ua), &r->txn);
 		}
 		if (err) {
 			SB_WARN("sip", "cannot send REGISTER: %s", sb_strerror(err));
@@ -200,7 +208,8 @@ static void reg_send(struct sip_reg *r, uint32_t expires)
 static void reg_fire(struct sb_timer *t, sb_time_ms now)
 {
 	(void)now;
-	reg_send(SB_CONTAINER_OF(t, struct sip_reg, t), SB_CONTAINER_OF(t, struct sip_reg, t)->o.expires);
+	reg_send(SB_CONTAINER_OF(t, struct sip_reg, t),
+		 SB_CONTAINER_OF(t, struct sip_reg, t)->o.expires);
 }
 
 int sip_reg_new(struct sip_ua *ua, const struct sip_reg_opts *o, struct sip_reg **out)
@@ -227,11 +236,13 @@ int sip_reg_new(struct sip_ua *ua, const struct sip_reg_opts *o, struct sip_reg 
 	/* The Request-URI of REGISTER is the registrar's domain, without user (§10.2). */
 	bool v6 = u.host_ipv6;
 	if (u.port)
-		snprintf(r->host_uri, sizeof(r->host_uri), "%.*s:%s%.*s%s:%u", SB_SLICE_ARG(u.scheme_name),
-			 v6 ? "[" : "", SB_SLICE_ARG(u.host), v6 ? "]" : "", u.port);
+		snprintf(r->host_uri, sizeof(r->host_uri), "%.*s:%s%.*s%s:%u",
+			 SB_SLICE_ARG(u.scheme_name), v6 ? "[" : "", SB_SLICE_ARG(u.host),
+			 v6 ? "]" : "", u.port);
 	else
-		snprintf(r->host_uri, sizeof(r->host_uri), "%.*s:%s%.*s%s", SB_SLICE_ARG(u.scheme_name),
-			 v6 ? "[" : "", SB_SLICE_ARG(u.host), v6 ? "]" : "");
+		snprintf(r->host_uri, sizeof(r->host_uri), "%.*s:%s%.*s%s",
+			 SB_SLICE_ARG(u.scheme_name), v6 ? "[" : "", SB_SLICE_ARG(u.host),
+			 v6 ? "]" : "");
 	int err = sip__resolve(sb_slice_cstr(r->aor), o->transport, &r->dest);
 	if (err) {
 		free(r);

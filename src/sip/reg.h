@@ -11,11 +11,11 @@
 struct sip_reg;
 
 struct sip_reg_opts {
-	const char *aor;        /* sip:user@registrar[:port] — the address of record and where to send */
-	const char *auth_user;  /* NULL = the AOR's user */
+	const char *aor; /* sip:user@registrar[:port] — the address of record and where to send */
+	const char *auth_user; /* NULL = the AOR's user */
 	const char *auth_password;
 	const char *auth_realm; /* NULL = any realm the registrar names */
-	uint32_t expires;       /* asked for; the registrar's answer wins (0 = 3600) */
+	uint32_t expires;	/* asked for; the registrar's answer wins (0 = 3600) */
 	enum sip_tp_type transport;
 	/* Every outcome: status 200 with the granted expiry, or the failure (401/403/408 ...). */
 	void (*state)(void *arg, int status, uint32_t expires);

@@ -14,8 +14,8 @@
 #include "base/log.h"
 
 #define UDP_MMSG_COUNT 16
-#define UDP_DGRAM_MAX 65536
-#define MAX_LISTENERS 8
+#define UDP_DGRAM_MAX  65536
+#define MAX_LISTENERS  8
 
 struct udp_listener {
 	uv_udp_t handle;
@@ -90,8 +90,8 @@ const char *sip_tp_name(enum sip_tp_type t)
 const char *sip_sockaddr_ip(const struct sockaddr_storage *ss, char *buf, size_t cap)
 {
 	if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr, buf,
-			  (socklen_t)cap);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr,
+			  buf, (socklen_t)cap);
 	else
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, buf,
 			  (socklen_t)cap);
@@ -163,8 +163,8 @@ bool sip_sockaddr_is_loopback(const struct sockaddr_storage *ss)
 
 /* ---- delivery ---- */
 
-static void deliver(struct sip_transport *tp, const char *p, size_t len,
-		    const struct sip_dest *src, const struct sockaddr_storage *local)
+static void deliver(struct sip_transport *tp, const char *p, size_t len, const struct sip_dest *src,
+		    const struct sockaddr_storage *local)
 {
 	struct sip_rx rx = {.msg = &tp->msg, .err = 0, .src = *src, .local = *local};
 	int n = sip_msg_parse(&tp->msg, p, len, SIP_PARSE_DATAGRAM);
@@ -205,8 +205,9 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		return; /* keep-alive */
 	struct sip_dest src = {.type = SIP_TP_UDP, .conn = NULL};
 	memset(&src.addr, 0, sizeof(src.addr));
-	memcpy(&src.addr, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							     : sizeof(struct sockaddr_in));
+	memcpy(&src.addr, addr,
+	       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					   : sizeof(struct sockaddr_in));
 	deliver(l->tp, buf->base, (size_t)nread, &src, &l->local);
 }
 
@@ -420,7 +421,8 @@ static void conn_feed(struct sip_conn *c, const char *p, size_t len)
 		int n = sip_msg_parse(&tp->msg, c->rx + off, c->rx_len - off, SIP_PARSE_STREAM);
 		if (n == SB_EAGAIN) {
 			if (c->rx_len - off > tp->max_msg) {
-				SB_WARN("sip", "message over %zu bytes on stream, closing", tp->max_msg);
+				SB_WARN("sip", "message over %zu bytes on stream, closing",
+					tp->max_msg);
 				conn_close(c);
 				return;
 			}
@@ -651,7 +653,8 @@ static void on_connect(uv_connect_t *req, int status)
 	conn_started(c);
 }
 
-static int listen_stream(struct sip_transport *tp, enum sip_tp_type type, const struct sockaddr_storage *ss)
+static int listen_stream(struct sip_transport *tp, enum sip_tp_type type,
+			 const struct sockaddr_storage *ss)
 {
 	if (tp->ntcp == MAX_LISTENERS)
 		return SB_ENORES;
@@ -715,7 +718,8 @@ static int send_stream(struct sip_transport *tp, const struct sip_dest *dst, str
 			return SB_ENOMEM;
 		}
 		req->data = c;
-		if (uv_tcp_connect(req, &c->handle, (const struct sockaddr *)&dst->addr, on_connect)) {
+		if (uv_tcp_connect(req, &c->handle, (const struct sockaddr *)&dst->addr,
+				   on_connect)) {
 			free(req);
 			conn_close(c);
 			return SB_EIO;
@@ -794,7 +798,8 @@ int sip_transport_new(struct sip_transport **out, const struct sip_transport_opt
 	return 0;
 }
 
-int sip_transport_listen(struct sip_transport *tp, enum sip_tp_type type, const char *host, uint16_t port)
+int sip_transport_listen(struct sip_transport *tp, enum sip_tp_type type, const char *host,
+			 uint16_t port)
 {
 	struct sockaddr_storage ss;
 	if (sip_sockaddr_set(&ss, sb_slice_cstr(host), port))

@@ -25,9 +25,9 @@ struct sip_dest {
 };
 
 struct sip_rx {
-	const struct sip_msg *msg; /* parsed message, valid during the callback only */
-	int err;                   /* 0 or SB_EMALFORMED (msg holds what was parsed) */
-	struct sip_dest src;       /* where it came from (reply here for streams) */
+	const struct sip_msg *msg;     /* parsed message, valid during the callback only */
+	int err;		       /* 0 or SB_EMALFORMED (msg holds what was parsed) */
+	struct sip_dest src;	       /* where it came from (reply here for streams) */
 	struct sockaddr_storage local; /* the listening/local address it arrived on */
 };
 
@@ -48,7 +48,8 @@ struct sip_transport_opts {
 
 int sip_transport_new(struct sip_transport **out, const struct sip_transport_opts *o);
 /* Listen on host:port ("127.0.0.1", "::1", "0.0.0.0"); port 0 picks one (see _local_port). */
-int sip_transport_listen(struct sip_transport *tp, enum sip_tp_type type, const char *host, uint16_t port);
+int sip_transport_listen(struct sip_transport *tp, enum sip_tp_type type, const char *host,
+			 uint16_t port);
 /* Port actually bound by the first listener of that type (0 when none). */
 uint16_t sip_transport_local_port(const struct sip_transport *tp, enum sip_tp_type type);
 /* Local address (for Via/Contact) of the first listener of that type matching the family. */

@@ -19,8 +19,8 @@
 
 static const char ALLOW[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK";
 static const enum sip_method allowed_methods[] = {
-	SIP_METHOD_INVITE, SIP_METHOD_ACK,    SIP_METHOD_CANCEL, SIP_METHOD_BYE,    SIP_METHOD_OPTIONS,
-	SIP_METHOD_INFO,   SIP_METHOD_REFER,  SIP_METHOD_NOTIFY, SIP_METHOD_UPDATE, SIP_METHOD_PRACK,
+    SIP_METHOD_INVITE, SIP_METHOD_ACK,	 SIP_METHOD_CANCEL, SIP_METHOD_BYE,    SIP_METHOD_OPTIONS,
+    SIP_METHOD_INFO,   SIP_METHOD_REFER, SIP_METHOD_NOTIFY, SIP_METHOD_UPDATE, SIP_METHOD_PRACK,
 };
 static const char *const supported_tags[] = {"replaces", "timer", "norefersub"};
 static const char *const accepted_types[] = {"application/sdp", "application/dtmf-relay",
@@ -64,7 +64,6 @@ static int link_send(struct sip_txn *t, struct sb_slice bytes, void *arg)
 	struct sip__link *l = arg;
 	return sip_transport_send(l->ua->tp, &l->dest, bytes);
 }
-
 
 static void link_response(struct sip_txn *t, const struct sip_msg *rsp, void *arg)
 {
@@ -111,15 +110,16 @@ static void link_terminated(struct sip_txn *t, void *arg)
 }
 
 const struct sip_txn_handlers sip__txn_handlers = {
-	.send = link_send,
-	.response = link_response,
-	.timeout = link_timeout,
-	.terminated = link_terminated,
+    .send = link_send,
+    .response = link_response,
+    .timeout = link_timeout,
+    .terminated = link_terminated,
 };
 
 /* ---- addresses ---- */
 
-void sip__local_addr(struct sip_ua *ua, const struct sip_dest *d, char *ip, size_t cap, uint16_t *port)
+void sip__local_addr(struct sip_ua *ua, const struct sip_dest *d, char *ip, size_t cap,
+		     uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	int fam = d->addr.ss_family ? d->addr.ss_family : AF_INET;
@@ -191,8 +191,8 @@ int sip__resolve(struct sb_slice uri_text, enum sip_tp_type def_tp, struct sip_d
 
 /* ---- responses ---- */
 
-void sip__render_resp_headers(struct sb_buf *b, const struct sip_msg *req, const struct sip_dest *src,
-			      struct sb_slice to_tag, bool record_route)
+void sip__render_resp_headers(struct sb_buf *b, const struct sip_msg *req,
+			      const struct sip_dest *src, struct sb_slice to_tag, bool record_route)
 {
 	char ip[64];
 	/* Top Via with received/rport (RFC 3261 §18.2.1, RFC 3581 §4). */
@@ -214,7 +214,8 @@ void sip__render_resp_headers(struct sb_buf *b, const struct sip_msg *req, const
 			sb_buf_append_slice(b, v);
 		}
 		if (src) {
-			sb_buf_printf(b, ";received=%s;rport=%u", sip_sockaddr_ip(&src->addr, ip, sizeof(ip)),
+			sb_buf_printf(b, ";received=%s;rport=%u",
+				      sip_sockaddr_ip(&src->addr, ip, sizeof(ip)),
 				      sip_sockaddr_port(&src->addr));
 		}
 	} else {
@@ -346,13 +347,14 @@ static void respond_simple(struct sip_ua *ua, const struct sip_msg *m, const str
 		return;
 	}
 	sip__link_free(l);
-	sip__respond(ua, NULL, m, &d, status, reason, SB_SLICE_NULL, extra, SB_SLICE_NULL, SB_SLICE_NULL);
+	sip__respond(ua, NULL, m, &d, status, reason, SB_SLICE_NULL, extra, SB_SLICE_NULL,
+		     SB_SLICE_NULL);
 }
 
 /* ---- digest authentication of incoming requests ---- */
 
-static int auth_lookup(void *arg, struct sb_slice username, struct sb_slice realm, char *pw, size_t cap,
-		       size_t *len)
+static int auth_lookup(void *arg, struct sb_slice username, struct sb_slice realm, char *pw,
+		       size_t cap, size_t *len)
 {
 	(void)realm;
 	struct sip_ua *ua = arg;
@@ -374,14 +376,14 @@ static bool authorize(struct sip_ua *ua, const struct sip_msg *m, const struct s
 	bool stale = false;
 	if (h) {
 		struct sip_digest_check chk = {
-			.credentials = h->value,
-			.method = m->method_name,
-			.request_uri = m->ruri_raw,
-			.body = m->body,
-			.bind = bind,
-			.now_s = sb_clock_wall_s(),
-			.lookup = auth_lookup,
-			.lookup_arg = ua,
+		    .credentials = h->value,
+		    .method = m->method_name,
+		    .request_uri = m->ruri_raw,
+		    .body = m->body,
+		    .bind = bind,
+		    .now_s = sb_clock_wall_s(),
+		    .lookup = auth_lookup,
+		    .lookup_arg = ua,
 		};
 		enum sip_digest_verdict v = sip_digest_verify(ua->auth, &chk, NULL);
 		if (v == SIP_DIGEST_OK)
@@ -400,7 +402,8 @@ static bool authorize(struct sip_ua *ua, const struct sip_msg *m, const struct s
 	char stack[1024];
 	struct sb_buf b;
 	sb_buf_init(&b, stack, sizeof(stack));
-	sip_digest_challenge_headers(ua->auth, "WWW-Authenticate", sb_clock_wall_s(), bind, stale, &b);
+	sip_digest_challenge_headers(ua->auth, "WWW-Authenticate", sb_clock_wall_s(), bind, stale,
+				     &b);
 	if (!b.err)
 		respond_simple(ua, m, src, 401, NULL, b.p);
 	sb_buf_free(&b);
@@ -431,21 +434,23 @@ static void recv_request(struct sip_ua *ua, const struct sip_msg *m, const struc
 		return;
 	}
 	struct sip_check_policy pol = {
-		.methods = allowed_methods,
-		.n_methods = SB_ARRAY_LEN(allowed_methods),
-		.allow = ALLOW,
-		.supported = supported_tags,
-		.n_supported = SB_ARRAY_LEN(supported_tags),
-		.accept = accepted_types,
-		.n_accept = SB_ARRAY_LEN(accepted_types),
+	    .methods = allowed_methods,
+	    .n_methods = SB_ARRAY_LEN(allowed_methods),
+	    .allow = ALLOW,
+	    .supported = supported_tags,
+	    .n_supported = SB_ARRAY_LEN(supported_tags),
+	    .accept = accepted_types,
+	    .n_accept = SB_ARRAY_LEN(accepted_types),
 	};
 	struct sip_check_result chk;
 	if (sip_check_request(m, &pol, &chk) != 0) {
-		respond_simple(ua, m, src, chk.status, chk.reason, chk.extra_header[0] ? chk.extra_header : NULL);
+		respond_simple(ua, m, src, chk.status, chk.reason,
+			       chk.extra_header[0] ? chk.extra_header : NULL);
 		return;
 	}
 	if (m->method == SIP_METHOD_ACK) {
-		struct sip_call *c = m->to.tag.len ? sip__call_find(ua, m->call_id, m->to.tag) : NULL;
+		struct sip_call *c =
+		    m->to.tag.len ? sip__call_find(ua, m->call_id, m->to.tag) : NULL;
 		if (c)
 			sip__call_ack(c, m);
 		return;
@@ -482,8 +487,8 @@ static void recv_request(struct sip_ua *ua, const struct sip_msg *m, const struc
 		struct sip_dest d = response_dest(m, src);
 		struct sip__link *l = sip__link_new(ua, NULL, &d);
 		struct sip_txn *st = NULL;
-		if (!l || sip_txn_server_new(ua->txl, m, src->type != SIP_TP_UDP, &sip__txn_handlers, l,
-					     now, &st)) {
+		if (!l || sip_txn_server_new(ua->txl, m, src->type != SIP_TP_UDP,
+					     &sip__txn_handlers, l, now, &st)) {
 			sip__link_free(l);
 			sip__respond(ua, NULL, m, &d, 500, "Server Internal Error", SB_SLICE_NULL,
 				     "Retry-After: 5\r\n", SB_SLICE_NULL, SB_SLICE_NULL);
@@ -493,13 +498,15 @@ static void recv_request(struct sip_ua *ua, const struct sip_msg *m, const struc
 		/* RFC 3261 §17.2.1: 100 Trying only when the application did not answer at once
 		 * (the transaction outlives the call, so st is still valid here). */
 		if (sip_txn_last_status(st) == 0)
-			sip__respond(ua, st, m, src, 100, NULL, SB_SLICE_NULL, NULL, SB_SLICE_NULL, SB_SLICE_NULL);
+			sip__respond(ua, st, m, src, 100, NULL, SB_SLICE_NULL, NULL, SB_SLICE_NULL,
+				     SB_SLICE_NULL);
 		return;
 	}
 	case SIP_METHOD_OPTIONS: {
 		char extra[256];
 		snprintf(extra, sizeof(extra),
-			 "Allow: %s\r\nAccept: application/sdp\r\nSupported: replaces, timer, norefersub\r\n",
+			 "Allow: %s\r\nAccept: application/sdp\r\nSupported: replaces, timer, "
+			 "norefersub\r\n",
 			 ALLOW);
 		respond_simple(ua, m, src, 200, NULL, extra);
 		return;
@@ -530,8 +537,8 @@ static void on_recv(struct sip_transport *tp, const struct sip_rx *rx, void *arg
 		/* Answer a malformed request whenever its top Via says where the answer goes: the
 		 * response copies whichever of From, To, Call-ID and CSeq could be read (RFC 4475
 		 * §3.1.2, §3.3.1). Responses and requests without a usable Via are dropped. */
-		if (m->is_request && m->error_status && m->method != SIP_METHOD_ACK && m->via.raw.len &&
-		    m->via.host.len) {
+		if (m->is_request && m->error_status && m->method != SIP_METHOD_ACK &&
+		    m->via.raw.len && m->via.host.len) {
 			int status = m->error_status;
 			SB_INFO("sip", "malformed request: %d %s", status,
 				m->error_reason ? m->error_reason : "Bad Request");
@@ -589,14 +596,16 @@ int sip_ua_new(struct sip_ua **out, const struct sip_ua_opts *o)
 		ua->h = *o->handlers;
 	ua->arg = o->arg;
 	ua->max_calls = o->max_calls;
-	snprintf(ua->user_agent, sizeof(ua->user_agent), "%s", o->user_agent ? o->user_agent : "switchboard");
-	snprintf(ua->auth_realm, sizeof(ua->auth_realm), "%s", o->auth_realm ? o->auth_realm : "switchboard");
+	snprintf(ua->user_agent, sizeof(ua->user_agent), "%s",
+		 o->user_agent ? o->user_agent : "switchboard");
+	snprintf(ua->auth_realm, sizeof(ua->auth_realm), "%s",
+		 o->auth_realm ? o->auth_realm : "switchboard");
 	ua->auth_lookup = o->auth_lookup;
 	if (o->auth_lookup) {
 		struct sip_digest_server_cfg dc = {
-			.realm = sb_slice_cstr(ua->auth_realm),
-			.offer_md5 = true,
-			.nc_slots = 4096,
+		    .realm = sb_slice_cstr(ua->auth_realm),
+		    .offer_md5 = true,
+		    .nc_slots = 4096,
 		};
 		int aerr = sip_digest_server_new(&ua->auth, &dc);
 		if (aerr) {
@@ -614,12 +623,12 @@ int sip_ua_new(struct sip_ua **out, const struct sip_ua_opts *o)
 	if (err)
 		goto fail_txl;
 	struct sip_transport_opts to = {
-		.loop = o->loop,
-		.handlers = &tp_handlers,
-		.arg = ua,
-		.tls_cert_file = o->tls_cert_file,
-		.tls_key_file = o->tls_key_file,
-		.tls_ca_file = o->tls_ca_file,
+	    .loop = o->loop,
+	    .handlers = &tp_handlers,
+	    .arg = ua,
+	    .tls_cert_file = o->tls_cert_file,
+	    .tls_key_file = o->tls_key_file,
+	    .tls_ca_file = o->tls_ca_file,
 	};
 	err = sip_transport_new(&ua->tp, &to);
 	if (err)

@@ -34,7 +34,7 @@ struct sip_media_state {
 	char remote_addr[SDP_ADDR_MAX];
 	uint16_t remote_port;
 	enum sdp_dir remote_dir; /* what the peer said (sendonly/inactive = it holds us) */
-	enum sdp_dir local_dir;  /* what we may do now */
+	enum sdp_dir local_dir;	 /* what we may do now */
 	uint32_t ptime;
 };
 
@@ -73,7 +73,8 @@ struct sip_incoming {
 struct sip_ua_handlers {
 	/* A new INVITE outside any dialog. The application sets the call's handlers with
 	 * sip_call_set_handlers and, now or later, calls ringing/answer/reject. */
-	void (*incoming)(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in, void *arg);
+	void (*incoming)(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in,
+			 void *arg);
 };
 
 struct sip_ua_opts {
@@ -81,7 +82,7 @@ struct sip_ua_opts {
 	const struct sip_ua_handlers *handlers;
 	void *arg;
 	uint32_t t1_ms, t2_ms, t4_ms; /* 0 = 500, 4000, 5000 */
-	const char *user_agent;       /* NULL = "switchboard" */
+	const char *user_agent;	      /* NULL = "switchboard" */
 	const char *tls_cert_file, *tls_key_file, *tls_ca_file;
 	/* Digest challenge for incoming INVITEs when auth_lookup is set. */
 	const char *auth_realm;
@@ -117,10 +118,10 @@ struct sip_dial_opts {
 	const char *target;    /* sip:, sips: or tel: URI */
 	const char *from_user; /* NULL = "switchboard" */
 	const char *from_display;
-	const char *proxy;     /* optional host[:port] to send to instead of the target host */
+	const char *proxy; /* optional host[:port] to send to instead of the target host */
 	enum sip_tp_type transport;
 	const char *auth_user, *auth_password, *auth_realm; /* realm NULL = any */
-	const char *extra_headers; /* "Name: value\r\n" lines */
+	const char *extra_headers;			    /* "Name: value\r\n" lines */
 	struct sip_media_local media;
 };
 /* Place a call. The handlers report progress, answer (established + media) and the end. */

@@ -28,7 +28,7 @@ struct sip_ua {
 	struct sip_txn_layer *txl;
 	struct sb_htab dialogs;
 	struct sip__link *links; /* every transaction owner record */
-	struct sip_call *calls; /* every live call, for shutdown */
+	struct sip_call *calls;	 /* every live call, for shutdown */
 	size_t ncalls;
 	uint32_t max_calls;
 	char user_agent[64];
@@ -44,11 +44,11 @@ struct sip_ua {
 };
 
 enum sip__call_state {
-	SIP__CALL_INCOMING,   /* INVITE received, no final sent */
-	SIP__CALL_ANSWERED,   /* 2xx sent, waiting for ACK */
-	SIP__CALL_CALLING,    /* INVITE sent, no final received */
-	SIP__CALL_CONFIRMED,  /* dialog confirmed */
-	SIP__CALL_ENDING,     /* BYE sent, or final failure sent and waiting */
+	SIP__CALL_INCOMING,  /* INVITE received, no final sent */
+	SIP__CALL_ANSWERED,  /* 2xx sent, waiting for ACK */
+	SIP__CALL_CALLING,   /* INVITE sent, no final received */
+	SIP__CALL_CONFIRMED, /* dialog confirmed */
+	SIP__CALL_ENDING,    /* BYE sent, or final failure sent and waiting */
 	SIP__CALL_ENDED,
 };
 
@@ -78,7 +78,7 @@ struct sip_call {
 	size_t nroutes;
 	uint32_t local_cseq, remote_cseq;
 	bool remote_cseq_set;
-	struct sip_dest dest;       /* next hop for in-dialog requests */
+	struct sip_dest dest;	    /* next hop for in-dialog requests */
 	struct sip_dest reply_dest; /* where responses to the INVITE go */
 	char local_ip[64];
 	uint16_t local_port;
@@ -136,7 +136,7 @@ struct sip_call {
 struct sip__link {
 	struct sip_ua *ua;
 	struct sip_call *call;
-	struct sip__link *next; /* in call->links */
+	struct sip__link *next;		       /* in call->links */
 	struct sip__link *all_prev, *all_next; /* in ua->links, so shutdown frees leftovers */
 	struct sip_dest dest;
 	enum sip_method method;
@@ -149,13 +149,15 @@ sb_time_ms sip__now(const struct sip_ua *ua);
 struct sip__link *sip__link_new(struct sip_ua *ua, struct sip_call *c, const struct sip_dest *d);
 void sip__link_free(struct sip__link *l);
 extern const struct sip_txn_handlers sip__txn_handlers;
-void sip__render_resp_headers(struct sb_buf *b, const struct sip_msg *req, const struct sip_dest *src,
-			      struct sb_slice to_tag, bool record_route);
+void sip__render_resp_headers(struct sb_buf *b, const struct sip_msg *req,
+			      const struct sip_dest *src, struct sb_slice to_tag,
+			      bool record_route);
 int sip__respond(struct sip_ua *ua, struct sip_txn *st, const struct sip_msg *req,
 		 const struct sip_dest *src, int status, const char *reason, struct sb_slice to_tag,
 		 const char *extra, struct sb_slice ctype, struct sb_slice body);
 int sip__resolve(struct sb_slice uri_text, enum sip_tp_type def_tp, struct sip_dest *out);
-void sip__local_addr(struct sip_ua *ua, const struct sip_dest *d, char *ip, size_t cap, uint16_t *port);
+void sip__local_addr(struct sip_ua *ua, const struct sip_dest *d, char *ip, size_t cap,
+		     uint16_t *port);
 const char *sip__allow(void);
 
 /* call.c */
@@ -165,7 +167,8 @@ void sip__call_in_dialog(struct sip_ua *ua, struct sip_call *c, const struct sip
 			 const struct sip_dest *src);
 void sip__call_ack(struct sip_call *c, const struct sip_msg *m);
 void sip__call_cancel(struct sip_call *c);
-struct sip_call *sip__call_find(struct sip_ua *ua, struct sb_slice call_id, struct sb_slice local_tag);
+struct sip_call *sip__call_find(struct sip_ua *ua, struct sb_slice call_id,
+				struct sb_slice local_tag);
 void sip__call_stray_2xx(struct sip_ua *ua, const struct sip_msg *m, const struct sip_dest *src);
 void sip__call_shutdown(struct sip_call *c);
 void sip__call_txn_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp);

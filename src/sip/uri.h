@@ -14,12 +14,12 @@ enum sip_uri_scheme { SIP_URI_OTHER = 0, SIP_URI_SIP, SIP_URI_SIPS, SIP_URI_TEL 
 struct sip_uri {
 	enum sip_uri_scheme scheme;
 	struct sb_slice scheme_name;
-	struct sb_slice user;     /* still escaped; for tel: the telephone-subscriber number */
+	struct sb_slice user;	  /* still escaped; for tel: the telephone-subscriber number */
 	struct sb_slice password; /* still escaped */
-	struct sb_slice host;     /* IPv6 references without the brackets */
+	struct sb_slice host;	  /* IPv6 references without the brackets */
 	bool host_ipv6;
-	uint16_t port; /* 0 when absent */
-	struct sb_slice params;  /* raw ";a=b;c" (for tel: the parameters after the number) */
+	uint16_t port;		 /* 0 when absent */
+	struct sb_slice params;	 /* raw ";a=b;c" (for tel: the parameters after the number) */
 	struct sb_slice headers; /* raw after '?', without the '?' */
 	struct sb_slice raw;
 };
@@ -38,8 +38,10 @@ bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b);
 /* Print "sip:user@host:port;params" (headers omitted); IPv6 hosts are bracketed. */
 void sip_uri_print(struct sb_buf *b, const struct sip_uri *u);
 
-/* RFC 3261 §19.1.6: tel:+1-212-555-0101;phone-context=x → sip:+1-212-555-0101;phone-context=x@host;user=phone.
- * host (and port, 0 for none) name the gateway the call goes to. */
-void sip_uri_tel_to_sip(struct sb_buf *b, const struct sip_uri *tel, struct sb_slice host, uint16_t port);
+/* RFC 3261 §19.1.6: tel:+1-212-555-0101;phone-context=x →
+ * sip:+1-212-555-0101;phone-context=x@host;user=phone. host (and port, 0 for none) name the gateway
+ * the call goes to. */
+void sip_uri_tel_to_sip(struct sb_buf *b, const struct sip_uri *tel, struct sb_slice host,
+			uint16_t port);
 
 #endif

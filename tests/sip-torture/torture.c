@@ -6,10 +6,10 @@
  *   facts:  method max_forwards cseq via_count contact_count body_len consumed error_status
  *           ruri_user (unescaped) ruri_host ruri_port ruri_params ruri_scheme
  *           to_user from_user (unescaped) from_display to_display to_tag from_tag
- *           via.N.{host,port,transport,branch,received,rport} contact.N.{uri,params,uri_params,user}
- *           ext_hdr (an extension header with exactly that name exists) extra_has (substring of
- *           the extra header of the rejection) resp_via_count (Via values in our response)
- *   A value "hex:0a0b" is compared as bytes. */
+ *           via.N.{host,port,transport,branch,received,rport}
+ * contact.N.{uri,params,uri_params,user} ext_hdr (an extension header with exactly that name
+ * exists) extra_has (substring of the extra header of the rejection) resp_via_count (Via values in
+ * our response) A value "hex:0a0b" is compared as bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +22,14 @@
 #include "sip/uri.h"
 
 static const enum sip_method gw_methods[] = {
-	SIP_METHOD_INVITE, SIP_METHOD_ACK,    SIP_METHOD_CANCEL, SIP_METHOD_BYE,
-	SIP_METHOD_OPTIONS, SIP_METHOD_INFO,  SIP_METHOD_REFER,  SIP_METHOD_NOTIFY,
-	SIP_METHOD_UPDATE, SIP_METHOD_PRACK,  SIP_METHOD_MESSAGE,
+    SIP_METHOD_INVITE,	SIP_METHOD_ACK,	  SIP_METHOD_CANCEL,  SIP_METHOD_BYE,
+    SIP_METHOD_OPTIONS, SIP_METHOD_INFO,  SIP_METHOD_REFER,   SIP_METHOD_NOTIFY,
+    SIP_METHOD_UPDATE,	SIP_METHOD_PRACK, SIP_METHOD_MESSAGE,
 };
 static const enum sip_method reg_methods[] = {
-	SIP_METHOD_INVITE, SIP_METHOD_ACK,    SIP_METHOD_CANCEL, SIP_METHOD_BYE,
-	SIP_METHOD_OPTIONS, SIP_METHOD_INFO,  SIP_METHOD_REFER,  SIP_METHOD_NOTIFY,
-	SIP_METHOD_UPDATE, SIP_METHOD_PRACK,  SIP_METHOD_MESSAGE, SIP_METHOD_REGISTER,
+    SIP_METHOD_INVITE,	SIP_METHOD_ACK,	  SIP_METHOD_CANCEL,  SIP_METHOD_BYE,
+    SIP_METHOD_OPTIONS, SIP_METHOD_INFO,  SIP_METHOD_REFER,   SIP_METHOD_NOTIFY,
+    SIP_METHOD_UPDATE,	SIP_METHOD_PRACK, SIP_METHOD_MESSAGE, SIP_METHOD_REGISTER,
 };
 static const char *const tags[] = {"replaces", "timer", "100rel", "norefersub"};
 static const char *const types[] = {"application/sdp", "application/dtmf-relay", "message/sipfrag",
@@ -50,8 +50,8 @@ static void got(const char *key, struct sb_slice v, const struct fact *facts, si
 		if (strcmp(facts[i].key, key) != 0)
 			continue;
 		if (v.len != facts[i].vlen || (v.len && memcmp(v.p, facts[i].val, v.len) != 0)) {
-			printf("FAIL: %s is '" SB_SLICE_FMT "', expected '%.*s'\n", key, SB_SLICE_ARG(v),
-			       (int)facts[i].vlen, facts[i].val);
+			printf("FAIL: %s is '" SB_SLICE_FMT "', expected '%.*s'\n", key,
+			       SB_SLICE_ARG(v), (int)facts[i].vlen, facts[i].val);
 			failures++;
 		}
 	}
@@ -158,7 +158,8 @@ static void dump_facts(const struct sip_msg *m, int consumed, const struct fact 
 			if (m->hdrs[h].id == SIP_HDR_OTHER &&
 			    sb_slice_eq(m->hdrs[h].name, sb_slice(f[i].val, f[i].vlen)))
 				found = true;
-		printf("  ext_hdr %.*s: %s\n", (int)f[i].vlen, f[i].val, found ? "present" : "ABSENT");
+		printf("  ext_hdr %.*s: %s\n", (int)f[i].vlen, f[i].val,
+		       found ? "present" : "ABSENT");
 		if (!found)
 			failures++;
 	}
@@ -202,7 +203,8 @@ static void check_response_roundtrip(const struct sip_msg *req, int status, cons
 			if (sip_via_parse(va, &x) == 0 &&
 			    (sip_via_parse(vc, &y) || !sb_slice_eq(x.branch, y.branch) ||
 			     !sb_slice_eq(x.host, y.host))) {
-				printf("FAIL: response Via differs: " SB_SLICE_FMT " / " SB_SLICE_FMT "\n",
+				printf("FAIL: response Via differs: " SB_SLICE_FMT
+				       " / " SB_SLICE_FMT "\n",
 				       SB_SLICE_ARG(va), SB_SLICE_ARG(vc));
 				failures++;
 			}
@@ -219,7 +221,9 @@ static void check_response_roundtrip(const struct sip_msg *req, int status, cons
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s FILE accept|discard|CODE [policy=registrar] [fact=value ...]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s FILE accept|discard|CODE [policy=registrar] [fact=value ...]\n",
+			argv[0]);
 		return 2;
 	}
 	static struct fact facts[64];
@@ -273,14 +277,14 @@ int main(int argc, char **argv)
 	int n = sip_msg_parse(m, dgram, len, SIP_PARSE_DATAGRAM);
 
 	struct sip_check_policy pol = {
-		.methods = registrar ? reg_methods : gw_methods,
-		.n_methods = registrar ? SB_ARRAY_LEN(reg_methods) : SB_ARRAY_LEN(gw_methods),
-		.supported = tags,
-		.n_supported = SB_ARRAY_LEN(tags),
-		.accept = types,
-		.n_accept = SB_ARRAY_LEN(types),
-		.flags = SIP_CHECK_STRICT_BRANCH | SIP_CHECK_STRICT_DATE |
-			 (registrar ? SIP_CHECK_REGISTRAR : 0),
+	    .methods = registrar ? reg_methods : gw_methods,
+	    .n_methods = registrar ? SB_ARRAY_LEN(reg_methods) : SB_ARRAY_LEN(gw_methods),
+	    .supported = tags,
+	    .n_supported = SB_ARRAY_LEN(tags),
+	    .accept = types,
+	    .n_accept = SB_ARRAY_LEN(types),
+	    .flags = SIP_CHECK_STRICT_BRANCH | SIP_CHECK_STRICT_DATE |
+		     (registrar ? SIP_CHECK_REGISTRAR : 0),
 	};
 	char outcome[32];
 	struct sip_check_result chk;
@@ -303,19 +307,22 @@ int main(int argc, char **argv)
 			snprintf(outcome, sizeof(outcome), "%d", st);
 		else
 			snprintf(outcome, sizeof(outcome), "accept");
-		printf("parse: request " SB_SLICE_FMT ", check %d %s%s%s", SB_SLICE_ARG(m->method_name),
-		       st, chk.reason ? chk.reason : "", chk.extra_header[0] ? " + " : "",
-		       chk.extra_header);
+		printf("parse: request " SB_SLICE_FMT ", check %d %s%s%s",
+		       SB_SLICE_ARG(m->method_name), st, chk.reason ? chk.reason : "",
+		       chk.extra_header[0] ? " + " : "", chk.extra_header);
 		printf("\n");
 	}
 	dump_facts(m, n, facts, nf);
 	if (n > 0 && m->is_request)
-		check_response_roundtrip(m, chk.status ? chk.status : 200, chk.extra_header, facts, nf);
+		check_response_roundtrip(m, chk.status ? chk.status : 200, chk.extra_header, facts,
+					 nf);
 	for (size_t i = 0; i < nf; i++) {
 		if (strcmp(facts[i].key, "extra_has") != 0)
 			continue;
-		if (!memmem(chk.extra_header, strlen(chk.extra_header), facts[i].val, facts[i].vlen)) {
-			printf("FAIL: extra header lacks '%.*s'\n", (int)facts[i].vlen, facts[i].val);
+		if (!memmem(chk.extra_header, strlen(chk.extra_header), facts[i].val,
+			    facts[i].vlen)) {
+			printf("FAIL: extra header lacks '%.*s'\n", (int)facts[i].vlen,
+			       facts[i].val);
 			failures++;
 		}
 	}

@@ -46,7 +46,8 @@ int main(int argc, char **argv)
 	struct sockaddr_in me = {.sin_family = AF_INET};
 	inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
 	socklen_t ml = sizeof(me);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) || getsockname(fd, (struct sockaddr *)&me, &ml)) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) ||
+	    getsockname(fd, (struct sockaddr *)&me, &ml)) {
 		perror("socket");
 		return 2;
 	}
@@ -104,8 +105,8 @@ int main(int argc, char **argv)
 			if (r <= 12)
 				continue;
 			resp[r] = '\0';
-			/* Retransmitted answers to earlier cases (an INVITE's final waits for an ACK
-			 * that never comes) are not this case's answer. */
+			/* Retransmitted answers to earlier cases (an INVITE's final waits for an
+			 * ACK that never comes) are not this case's answer. */
 			char mine[48];
 			snprintf(mine, sizeof(mine), "malformed-%zu@", i);
 			if (strstr(resp, "malformed-") && !strstr(resp, mine))
@@ -121,7 +122,8 @@ int main(int argc, char **argv)
 		}
 		/* Every rejection must carry a reason phrase ("SIP/2.0 400 X"). */
 		bool ok = got == want && (!got || strlen(line) > 12);
-		printf("%s %-40s want %-4d got %-4d %s\n", ok ? "ok  " : "FAIL", names[i], want, got, line);
+		printf("%s %-40s want %-4d got %-4d %s\n", ok ? "ok  " : "FAIL", names[i], want,
+		       got, line);
 		if (!ok)
 			failures++;
 		free(names[i]);

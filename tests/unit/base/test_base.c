@@ -1,9 +1,12 @@
 /* Unit tests for src/base: slices, buffers, arenas, errors, timers, hash table, random. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +24,8 @@ static void test_slice_compare(void **state)
 	(void)state;
 	assert_true(sb_slice_eq_cstr_nocase(SB_SLICE_LIT("Call-ID"), "call-id"));
 	assert_false(sb_slice_eq_cstr(SB_SLICE_LIT("Call-ID"), "call-id"));
-	assert_true(sb_slice_starts_with_nocase(SB_SLICE_LIT("Application/SDP; x"), "application/sdp"));
+	assert_true(
+	    sb_slice_starts_with_nocase(SB_SLICE_LIT("Application/SDP; x"), "application/sdp"));
 	struct sb_slice t = sb_slice_trim(SB_SLICE_LIT(" \t abc \r\n"));
 	assert_int_equal(t.len, 3);
 	assert_int_equal(sb_slice_find(SB_SLICE_LIT("a;b"), ';'), 1);
@@ -42,7 +46,8 @@ static void test_slice_numbers(void **state)
 	assert_int_equal(sb_slice_to_u32(SB_SLICE_LIT("-1"), 255, &v), SB_EMALFORMED);
 	assert_int_equal(sb_slice_to_u32(SB_SLICE_LIT(""), 255, &v), SB_EMALFORMED);
 	uint64_t w;
-	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("36893488147419103232"), UINT64_MAX, &w), SB_ETOOBIG);
+	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("36893488147419103232"), UINT64_MAX, &w),
+			 SB_ETOOBIG);
 	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("18446744073709551615"), UINT64_MAX, &w), 0);
 	assert_true(w == UINT64_MAX);
 }
@@ -199,11 +204,11 @@ static void test_log_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_slice_compare), cmocka_unit_test(test_slice_numbers),
-		cmocka_unit_test(test_buf),           cmocka_unit_test(test_arena),
-		cmocka_unit_test(test_err),           cmocka_unit_test(test_timers),
-		cmocka_unit_test(test_htab),          cmocka_unit_test(test_random),
-		cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_slice_compare), cmocka_unit_test(test_slice_numbers),
+	    cmocka_unit_test(test_buf),		  cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_err),		  cmocka_unit_test(test_timers),
+	    cmocka_unit_test(test_htab),	  cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

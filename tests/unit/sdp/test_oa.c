@@ -1,13 +1,15 @@
 /* Unit tests for src/sdp/oa.c: offers, answers, versions, hold, telephone-event,
  * rejected streams, the offerer's answer check, and a full offer -> answer loop. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
 #include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "base/err.h"

@@ -1,14 +1,16 @@
 /* Unit tests for src/sdp/parse.c, print.c and codec.c: real-world bodies, torture bodies,
  * directions and hold, malformed input, and parse -> print -> parse round trips. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/err.h"

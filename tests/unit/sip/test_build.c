@@ -1,28 +1,30 @@
 /* Unit tests for src/sip/build.c: responses built from parsed requests (Via copying, To tag,
  * unfolding, body framing), RFC 3581 Via stamping and the reason-phrase table. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
 #include "base/err.h"
 #include "sip/build.h"
 
-static const char req_txt[] =
-	"INVITE sip:b@example.com SIP/2.0\r\n"
-	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKtop;rport, SIP/2.0/TCP p1.example.com;branch=z9hG4bK2\r\n"
-	"v: SIP/2.0/UDP\r\n p2.example.com;branch=z9hG4bK3\r\n"
-	"To: Bob\r\n <sip:b@example.com>\r\n"
-	"From: <sip:a@example.com>;tag=ft\r\n"
-	"Call-ID: cid@x\r\n"
-	"CSeq: 7 INVITE\r\n"
-	"Timestamp: 54\r\n"
-	"Content-Length: 0\r\n\r\n";
+static const char req_txt[] = "INVITE sip:b@example.com SIP/2.0\r\n"
+			      "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKtop;rport, "
+			      "SIP/2.0/TCP p1.example.com;branch=z9hG4bK2\r\n"
+			      "v: SIP/2.0/UDP\r\n p2.example.com;branch=z9hG4bK3\r\n"
+			      "To: Bob\r\n <sip:b@example.com>\r\n"
+			      "From: <sip:a@example.com>;tag=ft\r\n"
+			      "Call-ID: cid@x\r\n"
+			      "CSeq: 7 INVITE\r\n"
+			      "Timestamp: 54\r\n"
+			      "Content-Length: 0\r\n\r\n";
 
 static struct sip_msg *parse_req(const char *txt, size_t len)
 {
@@ -57,11 +59,12 @@ static void test_response(void **state)
 	struct sb_buf b;
 	sb_buf_init(&b, small, sizeof(small));
 	assert_int_equal(sip_build_response(&b, req, 180, NULL, SB_SLICE_LIT("tt"),
-					    SB_SLICE_LIT("Contact: <sip:b@192.0.2.9>\r\n"), SB_SLICE_NULL,
-					    SB_SLICE_NULL),
+					    SB_SLICE_LIT("Contact: <sip:b@192.0.2.9>\r\n"),
+					    SB_SLICE_NULL, SB_SLICE_NULL),
 			 0);
 	const char *want = "SIP/2.0 180 Ringing\r\n"
-			   "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKtop;rport, SIP/2.0/TCP p1.example.com;branch=z9hG4bK2\r\n"
+			   "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKtop;rport, SIP/2.0/TCP "
+			   "p1.example.com;branch=z9hG4bK2\r\n"
 			   "Via: SIP/2.0/UDP p2.example.com;branch=z9hG4bK3\r\n"
 			   "From: <sip:a@example.com>;tag=ft\r\n"
 			   "To: Bob <sip:b@example.com>;tag=tt\r\n"
@@ -83,7 +86,8 @@ static void test_response(void **state)
 	/* body with Content-Type; our output parses back */
 	sb_buf_reset(&b);
 	assert_int_equal(sip_build_response(&b, req, 200, "Fine", SB_SLICE_LIT("tt"), SB_SLICE_NULL,
-					    SB_SLICE_LIT("application/sdp"), SB_SLICE_LIT("v=0\r\n")),
+					    SB_SLICE_LIT("application/sdp"),
+					    SB_SLICE_LIT("v=0\r\n")),
 			 0);
 	struct sip_msg *rsp = malloc(sizeof(*rsp));
 	assert_non_null(rsp);
@@ -107,9 +111,10 @@ static void test_response(void **state)
 static void test_existing_tag(void **state)
 {
 	(void)state;
-	static const char txt[] = "BYE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
-				  "To: <sip:b@x>;tag=orig\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\n"
-				  "CSeq: 2 BYE\r\n\r\n";
+	static const char txt[] =
+	    "BYE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+	    "To: <sip:b@x>;tag=orig\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\n"
+	    "CSeq: 2 BYE\r\n\r\n";
 	struct sip_msg *req = parse_req(txt, sizeof(txt) - 1);
 	struct sb_buf b;
 	sb_buf_init(&b, NULL, 0);
@@ -125,10 +130,11 @@ static void test_existing_tag(void **state)
 static void via_line(const char *via, const char *ip, const char *port, const char *want)
 {
 	char txt[1024];
-	int n = snprintf(txt, sizeof(txt),
-			 "OPTIONS sip:b@x SIP/2.0\r\nVia: %s\r\nTo: <sip:b@x>\r\nFrom: <sip:a@x>;tag=1\r\n"
-			 "Call-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
-			 via);
+	int n = snprintf(
+	    txt, sizeof(txt),
+	    "OPTIONS sip:b@x SIP/2.0\r\nVia: %s\r\nTo: <sip:b@x>\r\nFrom: <sip:a@x>;tag=1\r\n"
+	    "Call-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
+	    via);
 	struct sip_msg *req = parse_req(txt, (size_t)n);
 	struct sb_buf b;
 	sb_buf_init(&b, NULL, 0);
@@ -140,8 +146,8 @@ static void via_line(const char *via, const char *ip, const char *port, const ch
 	req->src_ip = sb_slice_cstr(ip);
 	req->src_port = sb_slice_cstr(port);
 	sb_buf_reset(&b);
-	assert_int_equal(sip_build_response(&b, req, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL, SB_SLICE_NULL,
-					    SB_SLICE_NULL),
+	assert_int_equal(sip_build_response(&b, req, 200, NULL, SB_SLICE_NULL, SB_SLICE_NULL,
+					    SB_SLICE_NULL, SB_SLICE_NULL),
 			 0);
 	assert_non_null(strstr(b.p, want));
 	sb_buf_free(&b);
@@ -152,17 +158,20 @@ static void test_via_stamp(void **state)
 {
 	(void)state;
 	/* RFC 3581 §4: rport asked → received (even if equal) and rport=port */
-	via_line("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport", "192.0.2.1", "5061",
-		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;received=192.0.2.1;rport=5061\r\n");
+	via_line(
+	    "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport", "192.0.2.1", "5061",
+	    "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;received=192.0.2.1;rport=5061\r\n");
 	/* RFC 3261 §18.2.1: received only when the sent-by host differs */
 	via_line("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1", "192.0.2.1", "5060",
 		 "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n");
 	via_line("SIP/2.0/UDP pc.example.com;branch=z9hG4bK1", "198.51.100.3", "5060",
 		 "Via: SIP/2.0/UDP pc.example.com;branch=z9hG4bK1;received=198.51.100.3\r\n");
 	/* existing received/rport replaced; other Vias of the line kept */
-	via_line("SIP/2.0/UDP h ; received=1.1.1.1 ;rport=9; branch=z9hG4bK1 , SIP/2.0/TCP g;branch=z9hG4bK2",
+	via_line("SIP/2.0/UDP h ; received=1.1.1.1 ;rport=9; branch=z9hG4bK1 , SIP/2.0/TCP "
+		 "g;branch=z9hG4bK2",
 		 "2001:db8::1", "7000",
-		 "Via: SIP/2.0/UDP h;branch=z9hG4bK1;received=2001:db8::1;rport=7000 , SIP/2.0/TCP g;branch=z9hG4bK2\r\n");
+		 "Via: SIP/2.0/UDP h;branch=z9hG4bK1;received=2001:db8::1;rport=7000 , SIP/2.0/TCP "
+		 "g;branch=z9hG4bK2\r\n");
 	/* no source address: copied unchanged */
 	via_line("SIP/2.0/UDP h;branch=z9hG4bK1;rport", "", "",
 		 "Via: SIP/2.0/UDP h;branch=z9hG4bK1;rport\r\n");
@@ -181,9 +190,9 @@ static void test_unfold(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reason),       cmocka_unit_test(test_response),
-		cmocka_unit_test(test_existing_tag), cmocka_unit_test(test_via_stamp),
-		cmocka_unit_test(test_unfold),
+	    cmocka_unit_test(test_reason),	 cmocka_unit_test(test_response),
+	    cmocka_unit_test(test_existing_tag), cmocka_unit_test(test_via_stamp),
+	    cmocka_unit_test(test_unfold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,14 +1,16 @@
 /* Unit tests for src/sip/digest.c: RFC 2617 / RFC 7616 vectors, the auth-param parser, and our
  * client against our server (stale nonces, replays, wrong password/uri/realm, malformed input). */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "base/err.h"
 #include "sip/digest.h"

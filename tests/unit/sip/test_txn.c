@@ -1,14 +1,16 @@
 /* Unit tests for src/sip/txn.c: the four transaction state machines driven by time alone,
  * ACK/CANCEL construction and request/response/CANCEL matching (RFC 3261 and RFC 2543). */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "base/compat.h"
 #include "base/err.h"

@@ -1,10 +1,13 @@
 /* Dialog-level tests of src/sip/ua.c and call.c: two user agents in one process talk over
  * loopback UDP and exercise answer, reject, CANCEL, BYE, hold both ways, glare, INFO and REFER. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +26,7 @@ struct side {
 	int refers;
 	/* what the callee does with an incoming call */
 	int answer_mode; /* 0 answer, 1 ring only, 2 reject 486 */
-	int refer_mode;  /* 0 notify 200, 1 notify 486, 2 hang up instead */
+	int refer_mode;	 /* 0 notify 200, 1 notify 486, 2 hang up instead */
 	int op_status, op_count;
 	int refer_status;
 	char refer_to[128];
@@ -95,7 +98,8 @@ static void on_refer(struct sip_call *c, const struct sip_refer_request *r, void
 	snprintf(s->refer_to, sizeof(s->refer_to), "%.*s", SB_SLICE_ARG(r->refer_to));
 	assert_int_equal(sip_call_refer_accept(c), 0);
 	if (s->refer_mode == 2)
-		assert_int_equal(sip_call_hangup(c, NULL, NULL), 0); /* the call ends before any outcome */
+		assert_int_equal(sip_call_hangup(c, NULL, NULL),
+				 0); /* the call ends before any outcome */
 	else if (s->refer_mode == 0)
 		assert_int_equal(sip_call_refer_notify(c, 200, "OK"), 0);
 	else
@@ -113,16 +117,17 @@ static void on_ended(struct sip_call *c, int status, const char *reason, void *a
 }
 
 static const struct sip_call_handlers call_handlers = {
-	.progress = on_progress,
-	.established = on_established,
-	.media = on_media,
-	.hold = on_hold,
-	.dtmf = on_dtmf,
-	.refer = on_refer,
-	.ended = on_ended,
+    .progress = on_progress,
+    .established = on_established,
+    .media = on_media,
+    .hold = on_hold,
+    .dtmf = on_dtmf,
+    .refer = on_refer,
+    .ended = on_ended,
 };
 
-static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in, void *arg)
+static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in,
+			void *arg)
 {
 	(void)ua;
 	(void)in;
@@ -373,8 +378,8 @@ static void test_refer_notify_200(void **state)
 {
 	(void)state;
 	connect_call();
-	assert_int_equal(sip_call_refer(W.a.call, "sip:carol@127.0.0.1", "sip:alice@127.0.0.1", 5000,
-					refer_cb, &W.a),
+	assert_int_equal(sip_call_refer(W.a.call, "sip:carol@127.0.0.1", "sip:alice@127.0.0.1",
+					5000, refer_cb, &W.a),
 			 0);
 	run_until(refer_done, 3000);
 	assert_int_equal(W.b.refers, 1);
@@ -387,7 +392,8 @@ static void test_refer_notify_486(void **state)
 	(void)state;
 	W.b.refer_mode = 1;
 	connect_call();
-	assert_int_equal(sip_call_refer(W.a.call, "sip:carol@127.0.0.1", NULL, 5000, refer_cb, &W.a), 0);
+	assert_int_equal(
+	    sip_call_refer(W.a.call, "sip:carol@127.0.0.1", NULL, 5000, refer_cb, &W.a), 0);
 	run_until(refer_done, 3000);
 	assert_int_equal(W.a.refer_status, 486);
 }
@@ -399,7 +405,8 @@ static void test_refer_call_ends_first(void **state)
 	 * reported as a success. */
 	W.b.refer_mode = 2;
 	connect_call();
-	assert_int_equal(sip_call_refer(W.a.call, "sip:carol@127.0.0.1", NULL, 5000, refer_cb, &W.a), 0);
+	assert_int_equal(
+	    sip_call_refer(W.a.call, "sip:carol@127.0.0.1", NULL, 5000, refer_cb, &W.a), 0);
 	run_until(refer_done, 3000);
 	assert_int_equal(W.a.refer_status, 487);
 	run_until(both_ended, 3000);
@@ -416,17 +423,17 @@ static void test_shutdown_ends_calls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_answer_and_bye, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bye_from_callee, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reject_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_while_ringing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hold_resume_both_ways, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_glare, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_info_dtmf, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refer_notify_200, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refer_notify_486, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refer_call_ends_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_ends_calls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_answer_and_bye, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bye_from_callee, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reject_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_while_ringing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hold_resume_both_ways, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_glare, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_info_dtmf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refer_notify_200, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refer_notify_486, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refer_call_ends_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_ends_calls, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,15 @@
 /* Unit tests for src/sip/uri.c: sip/sips/tel parsing, IPv6 references, escapes, comparison
  * (RFC 3261 §19.1.4 examples), printing and the tel → sip mapping. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "base/err.h"
 #include "sip/uri.h"
@@ -45,7 +47,8 @@ static void test_sip_parts(void **state)
 	(void)state;
 	struct sip_uri u;
 	char *k;
-	assert_int_equal(uparse("sip:alice:secretword@atlanta.com:5070;transport=tcp;lr?subject=project%20x&priority=urgent",
+	assert_int_equal(uparse("sip:alice:secretword@atlanta.com:5070;transport=tcp;lr?subject="
+				"project%20x&priority=urgent",
 				&u, &k),
 			 0);
 	assert_int_equal(u.scheme, SIP_URI_SIP);
@@ -110,7 +113,7 @@ static void test_ipv6(void **state)
 	ok("sip:[2001:db8::192.0.2.1]");
 	ok("sip:[1:2:3:4:5:6:7:8]");
 	ok("sip:[1:2:3:4:5:6:192.0.2.1]");
-	bad("sip:2001:db8::10");          /* no brackets (RFC 5118 §4.2) */
+	bad("sip:2001:db8::10");	   /* no brackets (RFC 5118 §4.2) */
 	bad("sip:[2001:db8:::192.0.2.1]"); /* three colons (RFC 5954) */
 	bad("sip:[1:2:3:4:5:6:7:8:9]");
 	bad("sip:[1:2:3:4:5:6:7]");
@@ -170,7 +173,8 @@ static void test_tel_other(void **state)
 	(void)state;
 	struct sip_uri u;
 	char *k;
-	assert_int_equal(uparse("tel:+1-201-555-0123;ext=1234;phone-context=example.com", &u, &k), 0);
+	assert_int_equal(uparse("tel:+1-201-555-0123;ext=1234;phone-context=example.com", &u, &k),
+			 0);
 	assert_int_equal(u.scheme, SIP_URI_TEL);
 	assert_true(sb_slice_eq_cstr(u.user, "+1-201-555-0123"));
 	assert_true(sb_slice_eq_cstr(u.params, ";ext=1234;phone-context=example.com"));
@@ -196,7 +200,8 @@ static void test_unescape(void **state)
 	assert_int_equal(sip_unescape(SB_SLICE_LIT("abc%"), out, sizeof(out)), SB_EMALFORMED);
 	assert_int_equal(sip_unescape(SB_SLICE_LIT("abc%4"), out, sizeof(out)), SB_EMALFORMED);
 	assert_int_equal(sip_unescape(SB_SLICE_LIT("%Z%45"), out, sizeof(out)), SB_EMALFORMED);
-	assert_int_equal(sip_unescape(SB_SLICE_LIT("0123456789abcdefg"), out, sizeof(out)), SB_ETOOBIG);
+	assert_int_equal(sip_unescape(SB_SLICE_LIT("0123456789abcdefg"), out, sizeof(out)),
+			 SB_ETOOBIG);
 	assert_int_equal(sip_unescape(SB_SLICE_NULL, out, sizeof(out)), 0);
 	assert_int_equal(sip_unescape(SB_SLICE_LIT("x"), out, 0), SB_ETOOBIG);
 }
@@ -218,7 +223,8 @@ static void test_equal(void **state)
 {
 	(void)state;
 	/* RFC 3261 §19.1.4: equivalent */
-	assert_true(eq("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"));
+	assert_true(
+	    eq("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"));
 	assert_true(eq("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"));
 	assert_true(eq("sip:carol@chicago.com", "sip:carol@chicago.com;security=on"));
 	assert_true(eq("sip:carol@chicago.com;newparam=5", "sip:carol@chicago.com;security=on"));
@@ -229,7 +235,8 @@ static void test_equal(void **state)
 	assert_true(eq("sip:[2001:db8::1]", "sip:[2001:DB8:0::1]"));
 	assert_true(eq("tel:+1-201-555-0123", "tel:+1(201)5550123"));
 	/* not equivalent */
-	assert_false(eq("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
+	assert_false(
+	    eq("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
 	assert_false(eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
 	assert_false(eq("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"));
 	assert_false(eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp"));
@@ -287,10 +294,10 @@ static void test_print(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sip_parts), cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_bad),       cmocka_unit_test(test_tel_other),
-		cmocka_unit_test(test_unescape),  cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_print),
+	    cmocka_unit_test(test_sip_parts), cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_bad),	      cmocka_unit_test(test_tel_other),
+	    cmocka_unit_test(test_unescape),  cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_print),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
