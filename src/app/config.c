@@ -82,6 +82,7 @@ static int apply(struct sb_config *c, const char *key, const char *v, char *err,
 	NUM("t4", t4_ms, 600000)
 	NUM("max-calls", max_calls, 10000000)
 	NUM("answer-delay", answer_delay_ms, 3600000)
+	NUM("auth-md5-first", auth_md5_first, 1)
 	NUM("duration", dial_duration, 86400)
 	if (!strcmp(key, "log-level")) {
 		if (sb_log_parse_level(v, &c->log_level)) {

@@ -22,6 +22,7 @@ struct sb_config {
 	uint32_t t1_ms, t2_ms, t4_ms;
 	uint32_t max_calls;
 	uint32_t answer_delay_ms; /* serve: send 180 and answer after this long */
+	uint32_t auth_md5_first;  /* serve: MD5 challenge before SHA-256 */
 	/* dial */
 	uint32_t dial_duration;
 	enum sip_tp_type dial_transport;

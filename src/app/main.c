@@ -315,6 +315,7 @@ static int start_sip(struct app *app, bool with_handlers)
 	    .tls_key_file = cfg->tls_key[0] ? cfg->tls_key : NULL,
 	    .max_calls = cfg->max_calls,
 	    .auth_lookup = with_handlers && cfg->dial_user[0] ? serve_auth_lookup : NULL,
+	    .auth_md5_first = cfg->auth_md5_first != 0,
 	};
 	int err = sip_ua_new(&app->ua, &o);
 	if (err) {
@@ -605,6 +606,7 @@ static void usage(FILE *f)
 	    "  --t1 MS --t2 MS --t4 MS  SIP timer bases (default 500, 4000, 5000)\n"
 	    "  --max-calls N          answer 503 above N concurrent calls (default unlimited)\n"
 	    "  --answer-delay MS      serve: ring (180) for MS before answering (default 0)\n"
+	    "  --auth-md5-first 1     serve: challenge with MD5 before SHA-256 (MD5-only callers)\n"
 	    "  --auth-user U --auth-password P  serve: require digest auth from callers;\n"
 	    "                         dial/register: answer 401/407 challenges with these\n"
 	    "  --register sip:USER@HOST[:PORT]  keep a registration there (--register-expires S)\n"

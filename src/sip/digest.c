@@ -433,6 +433,7 @@ struct sip_digest_server {
 	size_t secret_len;
 	uint32_t ttl;
 	bool offer_md5;
+	bool md5_first;
 	bool allow_no_qop;
 	char *opaque;
 	size_t opaque_len;
@@ -497,6 +498,7 @@ int sip_digest_server_new(struct sip_digest_server **out, const struct sip_diges
 	}
 	s->ttl = cfg->nonce_ttl_s ? cfg->nonce_ttl_s : 300;
 	s->offer_md5 = cfg->offer_md5;
+	s->md5_first = cfg->md5_first;
 	s->allow_no_qop = cfg->allow_no_qop;
 	*out = s;
 	return 0;
@@ -625,12 +627,15 @@ int sip_digest_challenge_headers(struct sip_digest_server *s, const char *hdr_na
 	int err = make_nonce(s, now_s, bind, nonce);
 	if (err)
 		return err;
-	sb_buf_printf(out, "%s: ", hdr_name);
-	put_challenge(s, SIP_DIGEST_SHA256, nonce, stale, out);
-	sb_buf_append_cstr(out, "\r\n");
-	if (s->offer_md5) {
+	enum sip_digest_alg order[2] = {SIP_DIGEST_SHA256, SIP_DIGEST_MD5};
+	size_t n = s->offer_md5 ? 2 : 1;
+	if (s->offer_md5 && s->md5_first) {
+		order[0] = SIP_DIGEST_MD5;
+		order[1] = SIP_DIGEST_SHA256;
+	}
+	for (size_t i = 0; i < n; i++) {
 		sb_buf_printf(out, "%s: ", hdr_name);
-		put_challenge(s, SIP_DIGEST_MD5, nonce, stale, out);
+		put_challenge(s, order[i], nonce, stale, out);
 		sb_buf_append_cstr(out, "\r\n");
 	}
 	return out->err;

@@ -605,6 +605,7 @@ int sip_ua_new(struct sip_ua **out, const struct sip_ua_opts *o)
 		struct sip_digest_server_cfg dc = {
 		    .realm = sb_slice_cstr(ua->auth_realm),
 		    .offer_md5 = true,
+		    .md5_first = o->auth_md5_first,
 		    .nc_slots = 4096,
 		};
 		int aerr = sip_digest_server_new(&ua->auth, &dc);

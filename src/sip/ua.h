@@ -87,6 +87,7 @@ struct sip_ua_opts {
 	/* Digest challenge for incoming INVITEs when auth_lookup is set. */
 	const char *auth_realm;
 	int (*auth_lookup)(struct sb_slice user, char *password, size_t cap, void *arg);
+	bool auth_md5_first; /* challenge with MD5 before SHA-256 (for MD5-only UAs) */
 	uint32_t max_calls; /* 0 = unlimited; over it INVITEs get 503 with Retry-After */
 };
 

@@ -187,6 +187,27 @@ digest-invite-and-bye)
   [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
   expect_log dial.log "ended: 200 bye"
   wait_sipp ;;
+sipp-update-legacy-hold)
+  start_serve
+  timeout 30 sipp -sf "$(dirname "$0")/uac_update_hold.xml" -i 127.0.0.1 -p 0 -m 1 -timeout 20s \
+    -timeout_error -nostdin -trace_logs -log_file "$WORK/sipp.log" "127.0.0.1:$PORT" >"$WORK/dial.log" 2>&1 \
+    || fail "sipp scenario failed: $(cat "$WORK/sipp.log" 2>/dev/null)"
+  expect_log sipp.log "legacy hold answered a=(recvonly|inactive)"
+  # the o= version must grow with the new answer
+  v1=$(sed -nE 's/.*o= version ([0-9]+) then ([0-9]+).*/\1/p' "$WORK/sipp.log")
+  v2=$(sed -nE 's/.*o= version ([0-9]+) then ([0-9]+).*/\2/p' "$WORK/sipp.log")
+  [ -n "$v1" ] && [ -n "$v2" ] && [ "$v2" -gt "$v1" ] || fail "o= version did not grow ($v1 -> $v2)"
+  expect_log serve.log "call held by remote"
+  expect_log serve.log "call resumed by remote"
+  stop_serve ;;
+sipp-digest-client)
+  # SIPp knows only MD5 and reads only the first challenge: offer MD5 first.
+  start_serve --auth-user sippuser --auth-password sippsecret --auth-md5-first 1
+  timeout 30 sipp -sf "$(dirname "$0")/uac_auth.xml" -i 127.0.0.1 -p 0 -m 1 -timeout 20s \
+    -timeout_error -nostdin -au sippuser -ap sippsecret -auth_uri "echo@127.0.0.1:$PORT" "127.0.0.1:$PORT" >"$WORK/dial.log" 2>&1 \
+    || fail "SIPp could not authenticate"
+  expect_log serve.log "ended: 200 remote bye"
+  stop_serve ;;
 sipp-no-ack)
   # T1 = 100 ms: 200 retransmitted at 0.1, 0.3, 0.7 ... s, BYE at 64*T1 = 6.4 s.
   start_serve
