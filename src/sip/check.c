@@ -110,6 +110,12 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 	memset(out, 0, sizeof(*out));
 	if (!m->is_request)
 		return reject(out, 400, "Not a Request");
+	/* The parser only delimited the Request-URI (sip__uri_split): its syntax is checked here. */
+	struct sip_uri u;
+	if (sip_uri_parse(m->ruri_raw, &u))
+		return reject(out, 400, "Bad Request-URI");
+	if (u.headers.len)
+		return reject(out, 400, "Headers in Request-URI");
 
 	/* §8.1.1: mandatory headers (Max-Forwards is optional for RFC 2543 peers) */
 	if (!m->count[SIP_HDR_VIA])
@@ -122,9 +128,13 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 		return reject(out, 400, "Missing Call-ID");
 	if (!m->count[SIP_HDR_CSEQ])
 		return reject(out, 400, "Missing CSeq");
+	/* The parser read the top Via's sent-by and key parameters but only split the other
+	 * parameters at ';' (eager for the transaction key only); the whole via-parm is checked here. */
+	struct sip_via via;
+	if (sip__via_parse_first(sip_msg_hdr(m, SIP_HDR_VIA)->value, &via))
+		return reject(out, 400, "Bad Via");
 	/* The parser checked the From/To bounds, display names and parameters but only delimited
 	 * the URIs (eager for the transaction key only); their syntax is checked here. */
-	struct sip_uri u;
 	if (sip_uri_parse(m->from.uri.raw, &u))
 		return reject(out, 400, "Bad From");
 	if (sip_uri_parse(m->to.uri.raw, &u))

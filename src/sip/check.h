@@ -44,7 +44,8 @@ struct sip_check_result {
 };
 
 /* Decide the stateless rejection for a successfully parsed request. Returns out->status:
- * 0, or 400 (mandatory header missing, CSeq method mismatch, bad Contact, strict checks),
+ * 0, or 400 (Request-URI, top Via, From/To URI syntax the parser left unchecked, mandatory
+ * header missing, CSeq method mismatch, bad Contact, strict checks),
  * 405/501 (+Allow), 416, 420 (+Unsupported listing the unknown Require tags; never for ACK
  * and CANCEL), 415 (+Accept or +Accept-Encoding), 406 (INVITE with SDP whose Accept lacks
  * application/sdp). ACK is checked like any request; callers never answer an ACK. */

@@ -1,6 +1,7 @@
 /* Header-name and method tables generated from SIP_HDR_MAP / SIP_METHOD_MAP, the case-insensitive
  * header lookup (compact forms included) and the RFC 3261 character-class table used by the parser. */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "sip/msg.h"
 #include "sip/msg_int.h"
@@ -42,6 +43,8 @@
 	(CC_IS_HEX(c) || CC_IN(c, '*') || CC_IN(c, '#') || CC_IN(c, '-') || CC_IN(c, '.') ||  \
 	 CC_IN(c, '(') || CC_IN(c, ')') || CC_IN(c, '+'))
 
+#define CC_PSCAN(c) (!CC_IN(c, ';') && !CC_IN(c, ',') && !CC_IN(c, '"') && !CC_IN(c, '<'))
+
 #define CC(c)                                                                              \
 	(uint16_t)((CC_TOKEN(c) ? SIP__CC_TOKEN : 0) |                                     \
 		   ((CC_IN(c, ' ') || CC_IN(c, '\t') || CC_IN(c, '\r') || CC_IN(c, '\n'))  \
@@ -54,7 +57,7 @@
 		   (CC_PARAM(c) ? SIP__CC_PARAM : 0) | (CC_HNV(c) ? SIP__CC_HNV : 0) |     \
 		   (CC_WORD(c) ? SIP__CC_WORD : 0) | (CC_HOST(c) ? SIP__CC_HOST : 0) |     \
 		   (CC_SCHEME(c) ? SIP__CC_SCHEME : 0) | (CC_TEL(c) ? SIP__CC_TEL : 0) |        \
-		   (CC_GVAL(c) ? SIP__CC_GVAL : 0))
+		   (CC_GVAL(c) ? SIP__CC_GVAL : 0) | (CC_PSCAN(c) ? SIP__CC_PSCAN : 0))
 
 #define CC4(b) CC(b), CC((b) + 1), CC((b) + 2), CC((b) + 3)
 #define CC16(b) CC4(b), CC4((b) + 4), CC4((b) + 8), CC4((b) + 12)
@@ -88,109 +91,76 @@ static const struct hdr_def hdr_defs[SIP_HDR__COUNT] = {
 #undef HDR_DEF
 };
 
-/* Open addressing on (length, first and last letter); built once from hdr_defs.
- * Names hold only letters and '-': a received byte matches a letter of the name when
- * (byte | 0x20) equals the lowercase letter, and a '-' only when equal, so the compare below is
- * exact for any input bytes (no aliasing of CR to '-'), eight bytes at a time. */
-#define HTAB_SIZE SIP__HDR_HTAB_SIZE
-#define NAME_MAX_LEN 32
-#define hdr_htab sip__hdr_htab
-#define hdr_lname sip__hdr_lname
-#define hdr_mask sip__hdr_mask
-struct sip__hdr_slot sip__hdr_htab[SIP__HDR_HTAB_SIZE];
-unsigned char sip__hdr_compact[256];                 /* compact letter (any case) -> id */
-char sip__hdr_lname[SIP_HDR__COUNT][NAME_MAX_LEN];   /* lowercase names, zero padded */
-char sip__hdr_mask[SIP_HDR__COUNT][NAME_MAX_LEN];    /* 0x20 on letters, 0 elsewhere */
-char sip__hdr_lenmask[SIP__HDR_FAST_LEN + 1][SIP__HDR_FAST_LEN]; /* 0xff on bytes < len */
-#define hdr_compact sip__hdr_compact
+/* Every known name fits the word compare of sip__hdr_lookup_fast. */
+#define HDR_LEN_CHECK(id, name, compact)                                                   \
+	_Static_assert(sizeof(name) - 1 >= 2 && sizeof(name) - 1 <= SIP__HDR_FAST_LEN,     \
+		       "header name " name " does not fit the lookup");
+SIP_HDR_MAP(HDR_LEN_CHECK)
+#undef HDR_LEN_CHECK
+
+struct sip__hdr_row sip__hdr_rows[1u << SIP__HDR_HASH_BITS];
+uint64_t sip__hdr_mul;
+unsigned char sip__hdr_compact[256]; /* compact letter (any case) -> id */
+uint64_t sip__hdr_lenmask[SIP__HDR_FAST_LEN + 1][SIP__HDR_WORDS]; /* 0xff on bytes < len */
 static pthread_once_t hdr_once = PTHREAD_ONCE_INIT;
-#define hdr_hash sip__hdr_hash
+static atomic_bool hdr_ready;
+
+static void hdr_words(const struct hdr_def *d, uint64_t w[SIP__HDR_WORDS])
+{
+	char b[SIP__HDR_FAST_LEN] = {0};
+	memcpy(b, d->name, d->len);
+	for (size_t i = 0; i < SIP__HDR_WORDS; i++)
+		w[i] = sip__hdr_fold(sip__ld8(b + 8 * i));
+}
+
+/* Does mul give every known name its own row? Fills the rows when it does. */
+static bool hdr_try(uint64_t mul)
+{
+	memset(sip__hdr_rows, 0, sizeof(sip__hdr_rows));
+	for (int id = 1; id < SIP_HDR__COUNT; id++) {
+		uint64_t w[SIP__HDR_WORDS];
+		hdr_words(&hdr_defs[id], w);
+		struct sip__hdr_row *r = &sip__hdr_rows[sip__hdr_hash(w[0], w[1], w[2], mul)];
+		if (r->id)
+			return false;
+		memcpy(r->w, w, sizeof(r->w));
+		r->id = (uint64_t)id;
+	}
+	return true;
+}
 
 static void hdr_build(void)
 {
-	for (size_t l = 0; l <= SIP__HDR_FAST_LEN; l++)
-		for (size_t i = 0; i < l; i++)
-			sip__hdr_lenmask[l][i] = (char)0xff;
-	for (int id = 1; id < SIP_HDR__COUNT; id++) {
-		const struct hdr_def *d = &hdr_defs[id];
-		for (size_t i = 0; i < d->len && i < NAME_MAX_LEN; i++) {
-			unsigned char c = (unsigned char)d->name[i];
-			hdr_lname[id][i] = (char)sip__lower[c];
-			hdr_mask[id][i] = sip__is(c, SIP__CC_ALPHA) ? 0x20 : 0;
+	for (size_t l = 0; l <= SIP__HDR_FAST_LEN; l++) {
+		unsigned char m[SIP__HDR_FAST_LEN] = {0};
+		memset(m, 0xff, l);
+		memcpy(sip__hdr_lenmask[l], m, sizeof(m));
+	}
+	/* Deterministic search for a perfect hash: with ~50 names in 256 rows about one odd
+	 * multiplier in a hundred works. test_hdr_lookup checks every name maps back. */
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	for (unsigned tries = 0; tries < 100000; tries++) {
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		if (hdr_try(x | 1)) {
+			sip__hdr_mul = x | 1;
+			break;
 		}
-		unsigned h = hdr_hash(d->name, d->len);
-		while (hdr_htab[h].id)
-			h = (h + 1) & (HTAB_SIZE - 1);
-		hdr_htab[h].id = (unsigned char)id;
-		hdr_htab[h].len = d->len;
-		if (d->compact) {
-			hdr_compact[sip__lower[(unsigned char)d->compact]] = (unsigned char)id;
-			hdr_compact[(unsigned char)d->compact & ~0x20u] = (unsigned char)id;
+	}
+	for (int id = 1; id < SIP_HDR__COUNT; id++) {
+		char c = hdr_defs[id].compact;
+		if (c) {
+			sip__hdr_compact[sip__lower[(unsigned char)c]] = (unsigned char)id;
+			sip__hdr_compact[(unsigned char)c & ~0x20u] = (unsigned char)id;
 		}
 	}
 }
 
 void sip__hdr_init(void)
 {
-	pthread_once(&hdr_once, hdr_build);
-}
-
-static inline uint64_t ld8(const char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t ld4(const char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline uint16_t ld2(const char *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-
-/* Overlapping word loads so no byte loop runs and nothing outside [p, p+len) is read. */
-static inline bool name_eq(const char *p, size_t len, unsigned id)
-{
-	const char *ln = hdr_lname[id], *mk = hdr_mask[id];
-	if (len >= 8) {
-		size_t i = 0;
-		for (; i + 8 <= len; i += 8)
-			if ((ld8(p + i) | ld8(mk + i)) != ld8(ln + i))
-				return false;
-		size_t t = len - 8;
-		return (ld8(p + t) | ld8(mk + t)) == ld8(ln + t);
-	}
-	if (len >= 4) {
-		size_t t = len - 4;
-		return (ld4(p) | ld4(mk)) == ld4(ln) && (ld4(p + t) | ld4(mk + t)) == ld4(ln + t);
-	}
-	/* len 2 or 3 (1 is handled by the compact table) */
-	size_t t = len - 2;
-	return (uint16_t)(ld2(p) | ld2(mk)) == ld2(ln) && (uint16_t)(ld2(p + t) | ld2(mk + t)) == ld2(ln + t);
-}
-
-enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len)
-{
-	if (len == 1)
-		return (enum sip_hdr_id)hdr_compact[(unsigned char)p[0]];
-	if (len >= NAME_MAX_LEN)
-		return SIP_HDR_OTHER;
-	unsigned h = hdr_hash(p, len);
-	for (;;) {
-		const struct sip__hdr_slot *sl = &hdr_htab[h];
-		if (!sl->id)
-			return SIP_HDR_OTHER;
-		if (sl->len == len && name_eq(p, len, sl->id))
-			return (enum sip_hdr_id)sl->id;
-		h = (h + 1) & (HTAB_SIZE - 1);
+	/* the flag spares the common case the call into pthread_once */
+	if (!atomic_load_explicit(&hdr_ready, memory_order_acquire)) {
+		pthread_once(&hdr_once, hdr_build);
+		atomic_store_explicit(&hdr_ready, true, memory_order_release);
 	}
 }
 
@@ -199,7 +169,7 @@ enum sip_hdr_id sip_hdr_lookup(struct sb_slice name)
 	if (name.len == 0)
 		return SIP_HDR_OTHER;
 	sip__hdr_init();
-	return sip__hdr_lookup(name.p, name.len);
+	return sip__hdr_lookup_fast(name.p, name.len, name.len);
 }
 
 const char *sip_hdr_name(enum sip_hdr_id id)

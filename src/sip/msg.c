@@ -189,51 +189,55 @@ static inline size_t scan_token(struct sb_slice s, size_t i)
 	return sip__span(s.p, i, s.len, SIP__CC_TOKEN);
 }
 
-/* Parse the via-parm starting in s; stops at the end or at a top-level ',' (*stop). */
-static int via_parse_at(struct sb_slice s, struct sip_via *out, size_t *stop)
+/* sent-protocol LWS sent-by of the via-parm at s[i] (checked in full: they are short and are the
+ * transaction key). Fills protocol, transport, host, port; returns the index after sent-by, or 0
+ * when malformed. */
+static size_t via_sent(struct sb_slice s, size_t i, struct sip_via *out)
 {
-	sip__via_clear(out);
-	size_t i = skip_ws(s, 0), t;
-	size_t start = i;
-
+	size_t start = i, t;
 	/* sent-protocol = name SLASH version SLASH transport, SLASH = SWS "/" SWS */
+	if (s.len - i >= 8 && memcmp(s.p + i, "SIP/2.0/", 8) == 0) {
+		out->protocol = sb_slice(s.p + i, 7);
+		i += 8;
+	} else {
+		t = scan_token(s, i);
+		if (t == i)
+			return 0;
+		i = skip_ws(s, t);
+		if (i >= s.len || s.p[i] != '/')
+			return 0;
+		i = skip_ws(s, i + 1);
+		t = scan_token(s, i);
+		if (t == i)
+			return 0;
+		out->protocol = sb_slice(s.p + start, t - start);
+		i = skip_ws(s, t);
+		if (i >= s.len || s.p[i] != '/')
+			return 0;
+		i = skip_ws(s, i + 1);
+	}
 	t = scan_token(s, i);
 	if (t == i)
-		return SB_EMALFORMED;
-	i = skip_ws(s, t);
-	if (i >= s.len || s.p[i] != '/')
-		return SB_EMALFORMED;
-	i = skip_ws(s, i + 1);
-	t = scan_token(s, i);
-	if (t == i)
-		return SB_EMALFORMED;
-	out->protocol = sb_slice(s.p + start, t - start);
-	i = skip_ws(s, t);
-	if (i >= s.len || s.p[i] != '/')
-		return SB_EMALFORMED;
-	i = skip_ws(s, i + 1);
-	t = scan_token(s, i);
-	if (t == i)
-		return SB_EMALFORMED;
+		return 0;
 	out->transport = sb_slice(s.p + i, t - i);
 	i = t;
 	if (i >= s.len || !sip__ws(s.p[i]))
-		return SB_EMALFORMED;
+		return 0;
 	i = skip_ws(s, i);
 
 	/* sent-by = host [ COLON port ] */
 	if (i < s.len && s.p[i] == '[') {
 		const char *e = memchr(s.p + i, ']', s.len - i);
 		if (!e)
-			return SB_EMALFORMED;
+			return 0;
 		out->host = sb_slice(s.p + i + 1, (size_t)(e - s.p) - i - 1);
 		if (!sip__ipv6_valid(out->host))
-			return SB_EMALFORMED;
+			return 0;
 		i = (size_t)(e - s.p) + 1;
 	} else {
 		t = sip__span(s.p, i, s.len, SIP__CC_HOST);
 		if (t == i)
-			return SB_EMALFORMED;
+			return 0;
 		out->host = sb_slice(s.p + i, t - i);
 		i = t;
 	}
@@ -244,45 +248,95 @@ static int via_parse_at(struct sb_slice s, struct sip_via *out, size_t *stop)
 		while (t < s.len && sip__is((unsigned char)s.p[t], SIP__CC_DIGIT))
 			t++;
 		if (parse_port(sb_slice(s.p + j, t - j), &out->port) || out->port == 0)
-			return SB_EMALFORMED;
+			return 0;
 		i = t;
-		j = skip_ws(s, t);
 	}
-	size_t p0 = j, pos = j, pend = i;
-	struct sb_slice n, v;
-	int r;
-	while ((r = hparam_next(s, &pos, &n, &v)) > 0) {
-		pend = pos;
-		switch (sip__lower[(unsigned char)n.p[0]]) {
-		case 'b':
-			if (SIP__EQ(n, "branch"))
-				out->branch = v;
-			break;
-		case 'r':
-			if (SIP__EQ(n, "received")) {
-				out->received = v;
-			} else if (SIP__EQ(n, "rport")) {
-				out->rport = true;
-				if (v.len && (parse_port(v, &out->rport_value) || out->rport_value == 0))
-					return SB_EMALFORMED;
-			}
-			break;
-		default:
-			break;
+	return i;
+}
+
+/* The via parameters the transaction key uses. */
+static int via_param_use(struct sip_via *out, struct sb_slice n, struct sb_slice v)
+{
+	switch (n.len) {
+	case 6:
+		if (SIP__EQ(n, "branch"))
+			out->branch = v;
+		break;
+	case 8:
+		if (SIP__EQ(n, "received"))
+			out->received = v;
+		break;
+	case 5:
+		if (SIP__EQ(n, "rport")) {
+			out->rport = true;
+			if (v.len && (parse_port(v, &out->rport_value) || out->rport_value == 0))
+				return SB_EMALFORMED;
 		}
+		break;
+	default:
+		break;
 	}
-	if (r < 0)
+	return 0;
+}
+
+/* Parse the via-parm starting in s; stops at the end or at a top-level ',' (*stop).
+ * strict: every parameter is checked (RFC 3261 §20.42 via-params, generic-param); otherwise
+ * parameters are only split at ';' and ',' and the ones of the key picked out, which is all the
+ * eager parse needs: sip_check_request runs the strict parse on the top Via. A '"' or '<' (where
+ * ';' and ',' may not delimit, for the strict parse or for the value iterator) or a non-ASCII byte
+ * sends the scan to the strict parse, so both split the Via values at the same ','. */
+static int via_parse_at(struct sb_slice s, struct sip_via *out, size_t *stop, bool strict)
+{
+	sip__via_clear(out);
+	size_t start = skip_ws(s, 0);
+	size_t i = via_sent(s, start, out);
+	if (!i)
 		return SB_EMALFORMED;
+	size_t p0 = skip_ws(s, i), pos = p0, pend = i;
+	struct sb_slice n, v;
+	if (!strict) {
+		while (pos < s.len && s.p[pos] == ';') {
+			size_t a = pos + 1;
+			size_t e = sip__span(s.p, a, s.len, SIP__CC_PSCAN);
+			if (e < s.len && s.p[e] != ';' && s.p[e] != ',')
+				return via_parse_at(s, out, stop, true);
+			const char *eq = memchr(s.p + a, '=', e - a);
+			n = sip__trim(sb_slice(s.p + a, (size_t)((eq ? eq : s.p + e) - (s.p + a))));
+			v = eq ? sip__trim(sb_slice(eq + 1, (size_t)(s.p + e - eq - 1)))
+			       : sb_slice(n.p + n.len, 0);
+			if (via_param_use(out, n, v))
+				return SB_EMALFORMED;
+			pend = (size_t)((v.len ? v.p + v.len : n.p + n.len) - s.p);
+			pos = e;
+		}
+		if (pos < s.len && s.p[pos] != ',')
+			return SB_EMALFORMED;
+	} else {
+		int r;
+		while ((r = hparam_next(s, &pos, &n, &v)) > 0) {
+			pend = pos;
+			if (via_param_use(out, n, v))
+				return SB_EMALFORMED;
+		}
+		if (r < 0)
+			return SB_EMALFORMED;
+	}
 	out->params = sb_slice(s.p + p0, pend > p0 ? pend - p0 : 0);
 	out->raw = sb_slice(s.p + start, (pend > i ? pend : i) - start);
 	*stop = pos;
 	return 0;
 }
 
+int sip__via_parse_first(struct sb_slice in, struct sip_via *out)
+{
+	size_t stop;
+	return via_parse_at(in, out, &stop, true);
+}
+
 int sip_via_parse(struct sb_slice in, struct sip_via *out)
 {
 	size_t stop;
-	int err = via_parse_at(in, out, &stop);
+	int err = via_parse_at(in, out, &stop, true);
 	if (!err && stop != in.len)
 		err = SB_EMALFORMED;
 	if (err)
@@ -550,6 +604,8 @@ static void reset(struct sip_msg *m)
 /* "SIP/" 1*DIGIT "." 1*DIGIT; 1 = SIP/2.0, 0 = other version, -1 = not a version. */
 static int version_kind(struct sb_slice v)
 {
+	if (v.len == 7 && memcmp(v.p, "SIP/2.0", 7) == 0)
+		return 1;
 	if (v.len < 7 || !sb_slice_starts_with_nocase(v, "SIP/"))
 		return -1;
 	size_t i = 4, d0 = i;
@@ -596,12 +652,10 @@ static void parse_request_line(struct sip_msg *m, struct sb_slice l)
 		fail(m, 400, "Bad Request-Line");
 		return;
 	}
-	if (sip_uri_parse(m->ruri_raw, &m->ruri)) {
+	/* Delimited only (eager for the transaction key only): sip_check_request checks the syntax
+	 * and rejects headers in it, before any state is created. */
+	if (sip__uri_split(m->ruri_raw, &m->ruri))
 		fail(m, 400, "Bad Request-URI");
-		return;
-	}
-	if (m->ruri.headers.len)
-		fail(m, 400, "Headers in Request-URI");
 }
 
 static void parse_status_line(struct sip_msg *m, struct sb_slice l)
@@ -636,7 +690,7 @@ static void parse_eager(struct sip_msg *m)
 
 	if ((h = sip_msg_hdr(m, SIP_HDR_VIA)) != NULL) {
 		size_t stop;
-		if (via_parse_at(h->value, &m->via, &stop))
+		if (via_parse_at(h->value, &m->via, &stop, false))
 			fail(m, 400, "Bad Via");
 	} else {
 		sip__via_clear(&m->via);
@@ -728,13 +782,21 @@ static void parse_eager(struct sip_msg *m)
 	}
 }
 
-static void finish_hdr(struct sip_hdr *h, const char *vend)
+/* The value is trimmed of LWS; it usually starts with one SP and ends without any, so the loops
+ * only run when that guess is wrong. */
+static inline void finish_hdr(struct sip_hdr *h, const char *vend)
 {
 	const char *v = h->value.p;
-	while (v < vend && sip__ws(*v))
+	if (v < vend && *v == ' ')
 		v++;
-	while (vend > v && sip__ws(vend[-1]))
-		vend--;
+	if (v < vend && sip__ws(*v)) {
+		while (v < vend && sip__ws(*v))
+			v++;
+	}
+	if (vend > v && sip__ws(vend[-1])) {
+		while (vend > v && sip__ws(vend[-1]))
+			vend--;
+	}
 	h->value = sb_slice(v, (size_t)(vend - v));
 }
 
@@ -776,7 +838,8 @@ static int parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_
 	struct sb_slice line = sb_slice(p, (size_t)(nl - p));
 	if (line.len && line.p[line.len - 1] == '\r')
 		line.len--;
-	if (line.len > 4 && sb_slice_starts_with_nocase(line, "SIP/"))
+	if (line.len > 4 && sip__lower[(unsigned char)line.p[0]] == 's' &&
+	    sb_slice_starts_with_nocase(line, "SIP/"))
 		parse_status_line(m, line);
 	else
 		parse_request_line(m, line);

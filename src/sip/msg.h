@@ -133,7 +133,10 @@ struct sip_msg {
 	enum sip_method method;
 	struct sb_slice method_name;
 	struct sb_slice ruri_raw;
-	struct sip_uri ruri; /* scheme SIP_URI_OTHER when not sip/sips/tel */
+	/* scheme SIP_URI_OTHER when not sip/sips/tel. Only delimited by the parser (every field is
+	 * filled, no character checked); sip_check_request checks its syntax (400 Bad Request-URI,
+	 * Headers in Request-URI). */
+	struct sip_uri ruri;
 	/* status line */
 	int status;
 	struct sb_slice reason;
@@ -144,7 +147,10 @@ struct sip_msg {
 	uint16_t count[SIP_HDR__COUNT]; /* number of header lines with that id */
 
 	/* Parsed eagerly: the transaction key and framing. */
-	struct sip_via via; /* top via-parm */
+	/* Top via-parm: sent-protocol, sent-by, branch, received and rport as sip_via_parse gives
+	 * them; the other parameters are only split at ';'. sip_check_request checks the whole
+	 * via-parm (400 Bad Via). */
+	struct sip_via via;
 	/* From/To: display, params, tag, angle, raw and of the URI only raw, scheme, scheme_name
 	 * and user are filled; the URI's syntax is checked by sip_check_request (400 Bad From/To).
 	 * For the other URI fields use sip_uri_parse(m->from.uri.raw, &u). */

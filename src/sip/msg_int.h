@@ -30,6 +30,7 @@ enum {
 	SIP__CC_SCHEME = 1 << 12,  /* alphanum + - . */
 	SIP__CC_TEL = 1 << 13,     /* tel number: digits hex * # - . ( ) + */
 	SIP__CC_GVAL = 1 << 14,    /* generic-param value: token / host chars (: [ ]) */
+	SIP__CC_PSCAN = 1 << 15,   /* ASCII but ; , " < (the eager Via parameter scan) */
 };
 
 extern const uint16_t sip__cc[256];
@@ -95,26 +96,6 @@ static inline void sip__name_addr_clear(struct sip_name_addr *n)
 	*n = sip__zero_name_addr;
 }
 
-/* Header-name hash table (hdr.c), exposed so the parser can inline the lookup. */
-#define SIP__HDR_HTAB_SIZE 256
-#define SIP__HDR_FAST_LEN 24 /* longest known name is 19 */
-struct sip__hdr_slot {
-	unsigned char id; /* 0 = empty */
-	unsigned char len;
-};
-extern struct sip__hdr_slot sip__hdr_htab[SIP__HDR_HTAB_SIZE];
-extern unsigned char sip__hdr_compact[256];
-extern char sip__hdr_lname[SIP_HDR__COUNT][32];
-extern char sip__hdr_mask[SIP_HDR__COUNT][32];
-extern char sip__hdr_lenmask[SIP__HDR_FAST_LEN + 1][SIP__HDR_FAST_LEN];
-
-static inline unsigned sip__hdr_hash(const char *p, size_t len)
-{
-	unsigned f = (unsigned char)p[0] | 0x20u;
-	unsigned l = (unsigned char)p[len - 1] | 0x20u;
-	return (f * 7u + l * 31u + (unsigned)len * 13u) & (SIP__HDR_HTAB_SIZE - 1);
-}
-
 static inline uint64_t sip__ld8(const char *p)
 {
 	uint64_t v;
@@ -153,38 +134,60 @@ static inline const char *sip__find_byte(const char *p, const char *lim, const c
 	return p < lim ? p : NULL;
 }
 
-/* Make sure the header-name hash table is built (thread-safe, once). */
-void sip__hdr_init(void);
-/* Lookup after sip__hdr_init(); name must be non-empty. */
-enum sip_hdr_id sip__hdr_lookup(const char *p, size_t len);
+/* Header-name lookup (hdr.c), exposed so the parser can inline it. A name is read as three
+ * 8-byte words (zero past its length) and case-folded; a multiplicative hash of the words, made
+ * collision-free for the known names when the table is built, picks the one row to compare.
+ * No probing and no loop: a fixed, short sequence of independent loads per header line. */
+#define SIP__HDR_WORDS 3
+#define SIP__HDR_FAST_LEN (8 * SIP__HDR_WORDS) /* longest name the lookup can know */
+#define SIP__HDR_HASH_BITS 8
+struct sip__hdr_row {
+	uint64_t w[SIP__HDR_WORDS]; /* the name folded by sip__hdr_fold, zero padded; 0 = empty */
+	uint64_t id;
+};
+extern struct sip__hdr_row sip__hdr_rows[1u << SIP__HDR_HASH_BITS];
+extern uint64_t sip__hdr_mul; /* odd multiplier chosen by hdr.c for a perfect hash */
+extern unsigned char sip__hdr_compact[256];
+extern uint64_t sip__hdr_lenmask[SIP__HDR_FAST_LEN + 1][SIP__HDR_WORDS];
 
-/* Same, branch-light: compares 24 bytes at once under a length mask, which needs avail >= 24
- * readable bytes at p (the name and whatever follows it in the same buffer). */
+/* ASCII case folding of eight bytes at once: bit 5 is set on every byte that has bit 6 set.
+ * Known names hold only letters and '-', and for them this is exact on any input byte: a byte
+ * folds to a lowercase letter only from that letter in either case, and to '-' (0x2D, bit 6
+ * clear) only from '-' itself, so neither CR (0x0D) nor any other byte aliases. */
+static inline uint64_t sip__hdr_fold(uint64_t w)
+{
+	return w | ((w >> 1) & 0x2020202020202020u);
+}
+
+static inline unsigned sip__hdr_hash(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t mul)
+{
+	return (unsigned)(((w0 + 3 * w1 + 5 * w2) * mul) >> (64 - SIP__HDR_HASH_BITS));
+}
+
+/* Make sure the header-name tables are built (thread-safe, once). */
+void sip__hdr_init(void);
+
+/* Lookup after sip__hdr_init(); name must be non-empty. Reads the 24 bytes at p when avail (the
+ * bytes readable from p, len included) allows, else a zero-padded copy: never past p + avail. */
 static inline enum sip_hdr_id sip__hdr_lookup_fast(const char *p, size_t len, size_t avail)
 {
 	if (len == 1)
 		return (enum sip_hdr_id)sip__hdr_compact[(unsigned char)p[0]];
 	if (len > SIP__HDR_FAST_LEN)
 		return SIP_HDR_OTHER;
-	if (avail < SIP__HDR_FAST_LEN)
-		return sip__hdr_lookup(p, len);
-	uint64_t w0 = sip__ld8(p), w1 = sip__ld8(p + 8), w2 = sip__ld8(p + 16);
-	const char *lm = sip__hdr_lenmask[len];
-	unsigned h = sip__hdr_hash(p, len);
-	for (;;) {
-		const struct sip__hdr_slot *sl = &sip__hdr_htab[h];
-		if (!sl->id)
-			return SIP_HDR_OTHER;
-		if (sl->len == len) {
-			const char *ln = sip__hdr_lname[sl->id], *mk = sip__hdr_mask[sl->id];
-			uint64_t d = (((w0 | sip__ld8(mk)) ^ sip__ld8(ln)) & sip__ld8(lm)) |
-				     (((w1 | sip__ld8(mk + 8)) ^ sip__ld8(ln + 8)) & sip__ld8(lm + 8)) |
-				     (((w2 | sip__ld8(mk + 16)) ^ sip__ld8(ln + 16)) & sip__ld8(lm + 16));
-			if (!d)
-				return (enum sip_hdr_id)sl->id;
-		}
-		h = (h + 1) & (SIP__HDR_HTAB_SIZE - 1);
+	char tmp[SIP__HDR_FAST_LEN];
+	if (avail < SIP__HDR_FAST_LEN) {
+		memset(tmp, 0, sizeof(tmp));
+		memcpy(tmp, p, len);
+		p = tmp;
 	}
+	const uint64_t *lm = sip__hdr_lenmask[len];
+	uint64_t w0 = sip__hdr_fold(sip__ld8(p) & lm[0]);
+	uint64_t w1 = sip__hdr_fold(sip__ld8(p + 8) & lm[1]);
+	uint64_t w2 = sip__hdr_fold(sip__ld8(p + 16) & lm[2]);
+	const struct sip__hdr_row *r = &sip__hdr_rows[sip__hdr_hash(w0, w1, w2, sip__hdr_mul)];
+	uint64_t d = (w0 ^ r->w[0]) | (w1 ^ r->w[1]) | (w2 ^ r->w[2]);
+	return (enum sip_hdr_id)(d ? SIP_HDR_OTHER : r->id);
 }
 
 /* End of a quoted string starting at s[i] == '"': index after the closing quote,
@@ -195,6 +198,10 @@ size_t sip__quoted_end(struct sb_slice s, size_t i);
  * Returns 0 or SB_EMALFORMED. Empty input is valid. */
 int sip__params_check(struct sb_slice params);
 
+/* The strict parse of the first via-parm of a Via header value (what follows a top-level ',' is
+ * not looked at). 0 or SB_EMALFORMED. */
+int sip__via_parse_first(struct sb_slice in, struct sip_via *out);
+
 /* Iterate the parameters of a raw list: *pos starts at 0. Returns false at the end or on junk. */
 bool sip__param_next(struct sb_slice params, size_t *pos, struct sb_slice *name, struct sb_slice *value);
 
@@ -202,6 +209,12 @@ bool sip__param_next(struct sb_slice params, size_t *pos, struct sb_slice *name,
  * and, for sip/sips/tel, user (found by '@', ':' and ';') into an already cleared *out. For any
  * URI sip_uri_parse accepts these equal what it gives. SB_EMALFORMED only for a bad scheme. */
 int sip__uri_bounds(struct sb_slice in, struct sip_uri *out);
+
+/* The delimiting part of sip_uri_parse for every field it fills (the eager Request-URI): found by
+ * '@', ':', '[', ';' and '?', only the host run and port digits looked at. For any URI
+ * sip_uri_parse accepts these equal what it gives; for others they are some split of the text,
+ * within it. Writes into an already cleared *out. SB_EMALFORMED only for a bad scheme. */
+int sip__uri_split(struct sb_slice in, struct sip_uri *out);
 
 /* Validate an IPv6 address (RFC 4291 text form, RFC 5954 ABNF); no brackets. */
 bool sip__ipv6_valid(struct sb_slice s);

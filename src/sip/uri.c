@@ -236,6 +236,18 @@ static int parse_tel(struct sb_slice s, struct sip_uri *out)
 static int parse_scheme(struct sb_slice in, struct sip_uri *out, struct sb_slice *rest)
 {
 	out->raw = in;
+	/* "sip:" in any case, folded four bytes at once (exact: see sip__hdr_fold) */
+	if (in.len > 4) {
+		uint32_t w, sip;
+		memcpy(&w, in.p, 4);
+		memcpy(&sip, "sip:", 4);
+		if ((w | ((w >> 1) & 0x20202020u)) == sip) {
+			out->scheme = SIP_URI_SIP;
+			out->scheme_name = sb_slice(in.p, 3);
+			*rest = sb_slice(in.p + 4, in.len - 4);
+			return 0;
+		}
+	}
 	if (in.len == 0 || !sip__is((unsigned char)in.p[0], SIP__CC_ALPHA))
 		return SB_EMALFORMED;
 	size_t i = sip__span(in.p, 1, in.len, SIP__CC_SCHEME);
@@ -271,6 +283,63 @@ int sip__uri_bounds(struct sb_slice in, struct sip_uri *out)
 			out->user = sb_slice(rest.p, (size_t)((colon ? colon : at) - rest.p));
 		}
 	}
+	return 0;
+}
+
+int sip__uri_split(struct sb_slice in, struct sip_uri *out)
+{
+	struct sb_slice rest;
+	/* out is the message's, cleared by its reset */
+	if (parse_scheme(in, out, &rest))
+		return SB_EMALFORMED;
+	const char *p = rest.p, *end = rest.p + rest.len;
+	size_t n = rest.len, i = 0;
+	if (out->scheme == SIP_URI_TEL) {
+		const char *semi = sip__find_byte(p, end, end, ';');
+		i = semi ? (size_t)(semi - p) : n;
+		out->user = sb_slice(p, i);
+		out->params = sb_slice(p + i, n - i);
+		return 0;
+	}
+	if (out->scheme == SIP_URI_OTHER)
+		return 0;
+	/* '@' and ':' occur in a valid sip URI only after the user and the password */
+	const char *at = sip__find_byte(p, end, end, '@');
+	if (at) {
+		const char *colon = sip__find_byte(p, at, end, ':');
+		out->user = sb_slice(p, (size_t)((colon ? colon : at) - p));
+		if (colon)
+			out->password = sb_slice(colon + 1, (size_t)(at - colon - 1));
+		i = (size_t)(at - p) + 1;
+	}
+	if (i < n && p[i] == '[') {
+		const char *rb = sip__find_byte(p + i, end, end, ']');
+		if (!rb)
+			return 0;
+		out->host = sb_slice(p + i + 1, (size_t)(rb - p) - i - 1);
+		out->host_ipv6 = true;
+		i = (size_t)(rb - p) + 1;
+	} else {
+		size_t h0 = i;
+		i = sip__span(p, i, n, SIP__CC_HOST);
+		out->host = sb_slice(p + h0, i - h0);
+	}
+	if (i < n && p[i] == ':') {
+		size_t d0 = ++i;
+		uint32_t v = 0;
+		while (i < n && i - d0 < 5 && sip__is((unsigned char)p[i], SIP__CC_DIGIT))
+			v = v * 10 + (uint32_t)(p[i++] - '0');
+		out->port = v <= 65535 ? (uint16_t)v : 0;
+	}
+	out->params = sb_slice(p + i, 0);
+	if (i < n && p[i] == ';') {
+		const char *q = sip__find_byte(p + i, end, end, '?');
+		size_t e = q ? (size_t)(q - p) : n;
+		out->params = sb_slice(p + i, e - i);
+		i = e;
+	}
+	if (i < n && p[i] == '?')
+		out->headers = sb_slice(p + i + 1, n - i - 1);
 	return 0;
 }
 

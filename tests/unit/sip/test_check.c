@@ -1,14 +1,16 @@
 /* Unit tests for src/sip/check.c: the stateless UAS rejections (400/405/406/415/416/420/501)
  * with their extra headers, and the response discard rules. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "base/err.h"
 #include "sip/check.h"

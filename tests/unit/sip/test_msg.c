@@ -1,16 +1,19 @@
 /* Unit tests for src/sip/msg.c and hdr.c: framing, start line, header tokenising, eager fields,
  * header-body helpers, limits and the bad inputs of research/reliability.md a.3. */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
 #include "base/err.h"
+#include "sip/check.h"
 #include "sip/msg.h"
 
 /* Every parse works on an exact-size heap copy so ASan flags any read past the input. */
@@ -219,23 +222,53 @@ static void test_folding_and_lws(void **state)
 	done(p);
 }
 
+/* A request the parser accepts and sip_check_request (run by the stack on every request before
+ * any state is created) rejects: the parser only delimits what the transaction key does not use. */
+static void check_rejected(const char *msg, int status, const char *reason)
+{
+	static const enum sip_method methods[] = {SIP_METHOD_INVITE, SIP_METHOD_OPTIONS};
+	const struct sip_check_policy pol = {.methods = methods, .n_methods = 2};
+	struct sip_check_result res;
+	struct parsed *p = parse(msg, SIP_PARSE_DATAGRAM);
+	assert_int_equal(p->rc, (int)strlen(msg));
+	assert_true(p->m.is_request);
+	assert_int_equal(p->m.error_status, 0);
+	assert_int_equal(sip_check_request(&p->m, &pol, &res), status);
+	assert_int_equal(res.status, status);
+	assert_string_equal(res.reason, reason);
+	done(p);
+}
+
 static void test_start_line_errors(void **state)
 {
 	(void)state;
 	static const struct {
 		const char *line;
 		int status;
+		const char *check_reason; /* rejected by sip_check_request with this, not by the parser */
 	} cases[] = {
-		{"INVITE  sip:a@b SIP/2.0", 400},  {"INVITE sip:a@b SIP/2.0 ", 400},
-		{"INVITE sip:a@b", 400},           {"INVITE <sip:a@b> SIP/2.0", 400},
-		{"INVITE sip:a@b; lr SIP/2.0", 400}, {"INVITE sip:a@b SIP/7.0", 505},
-		{"INVITE sip:a@b SIP/2.00", 505},  {"INVITE sip:a@b HTTP/1.1", 400},
-		{"INV\"ITE sip:a@b SIP/2.0", 400}, {"INVITE sip:2001:db8::1 SIP/2.0", 400},
-		{"INVITE sip:a@b?Route=x SIP/2.0", 400},
+		{"INVITE  sip:a@b SIP/2.0", 400, NULL},  {"INVITE sip:a@b SIP/2.0 ", 400, NULL},
+		{"INVITE sip:a@b", 400, NULL},           {"INVITE <sip:a@b> SIP/2.0", 400, NULL},
+		{"INVITE sip:a@b; lr SIP/2.0", 400, NULL}, {"INVITE sip:a@b SIP/7.0", 505, NULL},
+		{"INVITE sip:a@b SIP/2.00", 505, NULL},  {"INVITE sip:a@b HTTP/1.1", 400, NULL},
+		{"INV\"ITE sip:a@b SIP/2.0", 400, NULL},
+		/* the parser only delimits the Request-URI; its syntax is the UAS check's */
+		{"INVITE sip:2001:db8::1 SIP/2.0", 400, "Bad Request-URI"},
+		{"INVITE sip:a@b?Route=x SIP/2.0", 400, "Headers in Request-URI"},
+		{"INVITE sip:a@b@c SIP/2.0", 400, "Bad Request-URI"},
+		{"INVITE sip:a@256.0.0.1 SIP/2.0", 400, "Bad Request-URI"},
+		{"INVITE sip:a@[::1 SIP/2.0", 400, "Bad Request-URI"},
+		{"INVITE sip:a@b:65536 SIP/2.0", 400, "Bad Request-URI"},
+		{"INVITE sip:a@b;x=\"y SIP/2.0", 400, "Bad Request-URI"},
+		{"INVITE tel:+ SIP/2.0", 400, "Bad Request-URI"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char buf[512];
 		snprintf(buf, sizeof(buf), "%s\r\n" HDRS_MIN "\r\n", cases[i].line);
+		if (cases[i].check_reason) {
+			check_rejected(buf, cases[i].status, cases[i].check_reason);
+			continue;
+		}
 		struct parsed *p = parse(buf, SIP_PARSE_DATAGRAM);
 		assert_int_equal(p->rc, SB_EMALFORMED);
 		assert_true(p->m.is_request);
@@ -340,7 +373,17 @@ static void test_quotes(void **state)
 	check_bad_header(V "To: <sip:a@b\r\n" F C Q, 400, "Bad To");
 	check_bad_header(V "To: <sip:a@b>;;tag=1\r\n" F C Q, 400, "Bad To");
 	check_bad_header(V "To: *\r\n" F C Q, 400, "Bad To");
-	check_bad_header("Via: SIP/2.0/UDP 192.0.2.15;;,;,,\r\n" T F C Q, 400, "Bad Via");
+	/* the parser reads only the key's parameters of the top Via; sip_check_request the rest */
+	check_rejected("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.15;;,;,,\r\n" T F C Q "\r\n",
+		       400, "Bad Via");
+	check_rejected("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;;branch=z9hG4bK1\r\n" T F C Q "\r\n",
+		       400, "Bad Via");
+	check_rejected("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9 hG4bK1\r\n" T F C Q "\r\n",
+		       400, "Bad Via");
+	check_rejected("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;bra@nch=1\r\n" T F C Q "\r\n",
+		       400, "Bad Via");
+	check_rejected("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=\r\n" T F C Q "\r\n",
+		       400, "Bad Via");
 	check_bad_header("Via: SIP/2.0/UDP\r\n" T F C Q, 400, "Bad Via");
 	check_bad_header("Via: SIP/2.0/UDP h:0\r\n" T F C Q, 400, "Bad Via");
 	check_bad_header("Via: SIP/2.0/UDP h:65536\r\n" T F C Q, 400, "Bad Via");
@@ -508,8 +551,11 @@ static void test_hdr_lookup(void **state)
 	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("q")), SIP_HDR_OTHER);
 	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("")), SIP_HDR_OTHER);
 	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT("X-Unknown-Header-With-A-Long-Name")), SIP_HDR_OTHER);
-	/* every canonical name and compact form maps back to its id */
+	/* every canonical name and compact form maps back to its id; names hold only letters and
+	 * '-' (the lookup's case folding is exact only for those) */
 #define CHECK_ONE(id, name, compact)                                                        \
+	for (const char *ch = name; *ch; ch++)                                                 \
+		assert_true((*ch >= 'a' && *ch <= 'z') || (*ch >= 'A' && *ch <= 'Z') || *ch == '-'); \
 	assert_int_equal(sip_hdr_lookup(SB_SLICE_LIT(name)), SIP_HDR_##id);                  \
 	assert_string_equal(sip_hdr_name(SIP_HDR_##id), name);                                 \
 	if (compact) {                                                                         \
@@ -631,6 +677,77 @@ static void test_via(void **state)
 	assert_int_equal(c.method, SIP_METHOD_INVITE);
 }
 
+static bool slice_same(struct sb_slice a, struct sb_slice b)
+{
+	return a.len == b.len && (a.len == 0 || a.p == b.p);
+}
+
+/* The eager top Via and Request-URI are only delimited, but for valid input they must be exactly
+ * what the full parsers give. */
+static void test_eager_equals_full(void **state)
+{
+	(void)state;
+	static const char *const vias[] = {
+		"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport",
+		"SIP/2.0/TCP [2001:db8::9:255]:5061;branch=z9hG4bK451jj;received=192.0.2.200;rport=5070",
+		"SIP / 2.0 / UDP h.example.com ; branch = z9hG4bK1 ; rport = 1 ; received = 10.0.0.1",
+		"SIP/2.0/UDP h;x=\"a;b,c\";branch=z9hG4bKq, SIP/2.0/UDP g;branch=z9hG4bK2",
+		"SIP/2.0/UDP h;BRANCH=z9hG4bK3;Received=[2001:db8::1];RPort;ttl=5;maddr=224.2.0.1",
+		"sip/2.0/sctp h:1;branch=z9hG4bK4 ,SIP/2.0/UDP g",
+		"SIP/2.0/UDP h",
+	};
+	static const char *const ruris[] = {
+		"sip:bob@example.com",
+		"sips:alice:secret@[2001:db8::10]:5061;transport=tcp;lr",
+		"sip:user;par=u%40example.net@example.com",
+		"sip:+1-212-555-0101@gw.example.com;user=phone",
+		"sip:192.0.2.4:5070",
+		"tel:+1-212-555-0101;phone-context=example.com",
+		"urn:service:sos",
+		"SIP:%61lice@example.com;maddr=239.255.255.1",
+	};
+	for (size_t i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+		for (size_t k = 0; k < sizeof(ruris) / sizeof(ruris[0]); k++) {
+			char buf[1024];
+			snprintf(buf, sizeof(buf),
+				 "OPTIONS %s SIP/2.0\r\nVia: %s\r\n" T F C Q "\r\n", ruris[k], vias[i]);
+			struct parsed *p = parse(buf, SIP_PARSE_DATAGRAM);
+			assert_true(p->rc > 0);
+			struct sip_hdr_iter it;
+			struct sb_slice v;
+			sip_hdr_iter_init(&it);
+			assert_true(sip_hdr_next_value(&p->m, SIP_HDR_VIA, &it, &v));
+			struct sip_via full;
+			assert_int_equal(sip_via_parse(v, &full), 0);
+			const struct sip_via *e = &p->m.via;
+			assert_true(slice_same(e->protocol, full.protocol));
+			assert_true(slice_same(e->transport, full.transport));
+			assert_true(slice_same(e->host, full.host));
+			assert_int_equal(e->port, full.port);
+			assert_true(slice_same(e->branch, full.branch));
+			assert_true(slice_same(e->received, full.received));
+			assert_int_equal(e->rport, full.rport);
+			assert_int_equal(e->rport_value, full.rport_value);
+			assert_true(slice_same(e->params, full.params));
+			assert_true(slice_same(e->raw, full.raw));
+			struct sip_uri u;
+			assert_int_equal(sip_uri_parse(p->m.ruri_raw, &u), 0);
+			const struct sip_uri *r = &p->m.ruri;
+			assert_int_equal(r->scheme, u.scheme);
+			assert_true(slice_same(r->scheme_name, u.scheme_name));
+			assert_true(slice_same(r->user, u.user));
+			assert_true(slice_same(r->password, u.password));
+			assert_true(slice_same(r->host, u.host));
+			assert_int_equal(r->host_ipv6, u.host_ipv6);
+			assert_int_equal(r->port, u.port);
+			assert_true(slice_same(r->params, u.params));
+			assert_true(slice_same(r->headers, u.headers));
+			assert_true(slice_same(r->raw, u.raw));
+			done(p);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_limits),           cmocka_unit_test(test_hdr_lookup),
 		cmocka_unit_test(test_next_value),       cmocka_unit_test(test_param_get),
 		cmocka_unit_test(test_name_addr),        cmocka_unit_test(test_via),
+		cmocka_unit_test(test_eager_equals_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
