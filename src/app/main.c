@@ -59,6 +59,30 @@ static void leg_timer_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+struct port_release {
+	struct rtp_pool *pool;
+	uint16_t port;
+};
+
+static void port_released(void *arg)
+{
+	struct port_release *r = arg;
+	rtp_pool_put(r->pool, r->port);
+	free(r);
+}
+
+/* Close an echo socket; its port returns to the pool only once the socket is really closed,
+ * so the next call cannot fail to bind it. */
+static void echo_close_port(struct app *app, struct rtp_echo *e, uint16_t port)
+{
+	struct port_release *r = malloc(sizeof(*r));
+	if (r) {
+		r->pool = &app->pool;
+		r->port = port;
+	}
+	rtp_echo_close(e, r ? port_released : NULL, r);
+}
+
 static void leg_free(struct echo_leg *leg)
 {
 	struct app *app = leg->app;
@@ -70,8 +94,8 @@ static void leg_free(struct echo_leg *leg)
 		leg->port = 0;
 	}
 	if (leg->echo)
-		rtp_echo_close(leg->echo);
-	if (leg->port)
+		echo_close_port(app, leg->echo, leg->port);
+	else if (leg->port)
 		rtp_pool_put(&app->pool, leg->port);
 	if (leg->timer_used) {
 		uv_timer_stop(&leg->answer_timer);
@@ -229,8 +253,7 @@ static void app_stop(struct app *app)
 	app->stopping = true;
 	while (app->n_idle) {
 		app->n_idle--;
-		rtp_echo_close(app->idle_echo[app->n_idle]);
-		rtp_pool_put(&app->pool, app->idle_port[app->n_idle]);
+		echo_close_port(app, app->idle_echo[app->n_idle], app->idle_port[app->n_idle]);
 	}
 	if (app->registration) {
 		sip_reg_free(app->registration);

@@ -7,6 +7,8 @@
 
 struct rtp_echo {
 	uv_udp_t handle;
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
 	uint64_t packets;
 	bool active;
 	char buf[2048];
@@ -34,7 +36,10 @@ static void echo_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const str
 
 static void echo_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct rtp_echo *e = h->data;
+	if (e->closed_cb)
+		e->closed_cb(e->closed_arg);
+	free(e);
 }
 
 int rtp_echo_new(struct rtp_echo **out, uv_loop_t *loop, const char *ip, uint16_t port)
@@ -68,8 +73,10 @@ void rtp_echo_set_active(struct rtp_echo *e, bool active)
 		e->packets = 0;
 }
 
-void rtp_echo_close(struct rtp_echo *e)
+void rtp_echo_close(struct rtp_echo *e, void (*cb)(void *arg), void *arg)
 {
+	e->closed_cb = cb;
+	e->closed_arg = arg;
 	uv_close((uv_handle_t *)&e->handle, echo_closed);
 }
 
