@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan bench fuzz format clean
+.PHONY: all deps build run test test-asan bench fuzz format format-check clean
 
 all: build
 
@@ -36,8 +36,14 @@ fuzz: deps
 	cmake --build build-fuzz -j$(JOBS)
 	fuzz/run build-fuzz $(FUZZ_SECONDS)
 
+SOURCES = $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'fuzz/*.c' 'bench/*.c')
+
 format:
-	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'fuzz/*.c' 'bench/*.c')
+	clang-format -i $(SOURCES)
+
+# Fails when a file differs from .clang-format's layout (run by CI).
+format-check:
+	clang-format --dry-run --Werror $(SOURCES)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -67,14 +67,14 @@ bool sip_digest_qop_has(const struct sip_digest_params *p, const char *option);
 struct sip_digest_server;
 
 struct sip_digest_server_cfg {
-	struct sb_slice realm;	/* required (copied) */
-	const void *secret;	/* HMAC key for nonces; NULL = 32 random bytes (nonces then */
-	size_t secret_len;	/*  die with the process); at least 16 bytes otherwise */
-	uint32_t nonce_ttl_s;	/* 0 = 300: older nonces are STALE */
-	bool offer_md5;		/* also challenge with MD5 after SHA-256 (RFC 8760 order) */
-	bool md5_first;		/* with offer_md5: MD5 first, for UAs that read only the first challenge
-				 * and know only MD5 (SIPp, older phones) */
-	bool allow_no_qop;	/* accept RFC 2069 credentials without qop */
+	struct sb_slice realm; /* required (copied) */
+	const void *secret;    /* HMAC key for nonces; NULL = 32 random bytes (nonces then */
+	size_t secret_len;     /*  die with the process); at least 16 bytes otherwise */
+	uint32_t nonce_ttl_s;  /* 0 = 300: older nonces are STALE */
+	bool offer_md5;	       /* also challenge with MD5 after SHA-256 (RFC 8760 order) */
+	bool md5_first;	   /* with offer_md5: MD5 first, for UAs that read only the first challenge
+			    * and know only MD5 (SIPp, older phones) */
+	bool allow_no_qop; /* accept RFC 2069 credentials without qop */
 	struct sb_slice opaque; /* sent in challenges and required back when not empty */
 	size_t nc_slots;	/* 0 = no replay table; else nonce-count slots kept */
 };

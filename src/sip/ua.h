@@ -88,7 +88,7 @@ struct sip_ua_opts {
 	const char *auth_realm;
 	int (*auth_lookup)(struct sb_slice user, char *password, size_t cap, void *arg);
 	bool auth_md5_first; /* challenge with MD5 before SHA-256 (for MD5-only UAs) */
-	uint32_t max_calls; /* 0 = unlimited; over it INVITEs get 503 with Retry-After */
+	uint32_t max_calls;  /* 0 = unlimited; over it INVITEs get 503 with Retry-After */
 };
 
 int sip_ua_new(struct sip_ua **out, const struct sip_ua_opts *o);
