@@ -5,16 +5,16 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SB_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define SB_LIKELY(x) __builtin_expect(!!(x), 1)
-#define SB_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define SB_UNUSED __attribute__((unused))
-#define SB_NODISCARD __attribute__((warn_unused_result))
+#define SB_LIKELY(x)	__builtin_expect(!!(x), 1)
+#define SB_UNLIKELY(x)	__builtin_expect(!!(x), 0)
+#define SB_UNUSED	__attribute__((unused))
+#define SB_NODISCARD	__attribute__((warn_unused_result))
 #define SB_THREAD_LOCAL __thread
-#define SB_CTZ64(x) __builtin_ctzll(x) /* x != 0 */
-#define SB_CLZ64(x) __builtin_clzll(x) /* x != 0 */
+#define SB_CTZ64(x)	__builtin_ctzll(x) /* x != 0 */
+#define SB_CLZ64(x)	__builtin_clzll(x) /* x != 0 */
 #else
 #define SB_PRINTF(f, a)
-#define SB_LIKELY(x) (x)
+#define SB_LIKELY(x)   (x)
 #define SB_UNLIKELY(x) (x)
 #define SB_UNUSED
 #define SB_NODISCARD
@@ -37,17 +37,18 @@ static inline int sb__clz64(unsigned long long x)
 	}
 	return n;
 }
-#define SB_CTZ64(x) sb__ctz64(x)
-#define SB_CLZ64(x) sb__clz64(x)
+#define SB_CTZ64(x)	sb__ctz64(x)
+#define SB_CLZ64(x)	sb__clz64(x)
 #endif
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define SB_BIG_ENDIAN 1
 #else
 #define SB_BIG_ENDIAN 0
 #endif
 
-#define SB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define SB_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define SB_ARRAY_LEN(a)			   (sizeof(a) / sizeof((a)[0]))
+#define SB_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

@@ -345,6 +345,19 @@ static int respond_invite(struct sip_call *c, struct sip_txn *st, int status, co
 	return err;
 }
 
+/* End a confirmed call from our side: BYE now, and report status/reason when it completes
+ * (at once when the BYE cannot be sent). */
+static void bye_and_end(struct sip_call *c, int status, const char *reason, const char *extra)
+{
+	c->state = SIP__CALL_CONFIRMED;
+	c->end_status = status;
+	c->end_reason = reason;
+	if (send_request(c, SIP_METHOD_BYE, extra, SB_SLICE_NULL, SB_SLICE_NULL, NULL))
+		call_end(c, status, reason);
+	else
+		c->state = SIP__CALL_ENDING;
+}
+
 static void t2xx_fire(struct sb_timer *t, sb_time_ms now)
 {
 	struct sip_call *c = SB_CONTAINER_OF(t, struct sip_call, t2xx);
@@ -355,16 +368,7 @@ static void t2xx_fire(struct sb_timer *t, sb_time_ms now)
 		SB_WARN("sip", "no ACK for 2xx, ending call");
 		free(c->resp2xx);
 		c->resp2xx = NULL;
-		c->state = SIP__CALL_CONFIRMED;
-		if (send_request(c, SIP_METHOD_BYE,
-				 "Reason: SIP;cause=408;text=\"ACK timeout\"\r\n", SB_SLICE_NULL,
-				 SB_SLICE_NULL, NULL) == 0) {
-			c->state = SIP__CALL_ENDING;
-			c->end_status = 408;
-			c->end_reason = "no ACK";
-		} else {
-			call_end(c, 408, "no ACK");
-		}
+		bye_and_end(c, 408, "no ACK", "Reason: SIP;cause=408;text=\"ACK timeout\"\r\n");
 		return;
 	}
 	sip_transport_send(c->ua->tp, &c->reply_dest, sb_slice(c->resp2xx, c->resp2xx_len));
@@ -1039,14 +1043,7 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t,
 			uac_establish(c, rsp);
 			send_ack(c, rsp->cseq.num, SB_SLICE_NULL);
 			if (c->cancel_wanted || c->ua->shutting_down) {
-				c->state = SIP__CALL_CONFIRMED;
-				c->end_status = 200;
-				c->end_reason = "cancelled after answer";
-				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL,
-						 SB_SLICE_NULL, NULL))
-					call_end(c, 487, "cancelled");
-				else
-					c->state = SIP__CALL_ENDING;
+				bye_and_end(c, 200, "cancelled after answer", NULL);
 				return;
 			}
 			c->state = SIP__CALL_CONFIRMED;
@@ -1057,13 +1054,7 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t,
 				media_changed(c, &r);
 			} else {
 				SB_WARN("sip", "2xx without a usable SDP answer, hanging up");
-				c->end_status = 488;
-				c->end_reason = "no usable answer";
-				if (send_request(c, SIP_METHOD_BYE, NULL, SB_SLICE_NULL,
-						 SB_SLICE_NULL, NULL))
-					call_end(c, 488, "no usable answer");
-				else
-					c->state = SIP__CALL_ENDING;
+				bye_and_end(c, 488, "no usable answer", NULL);
 				return;
 			}
 			if (c->h && c->h->established)

@@ -92,7 +92,8 @@ static bool accept_has_sdp(const struct sip_msg *m)
 	sip_hdr_iter_init(&it);
 	while (sip_hdr_next_value(m, SIP_HDR_ACCEPT, &it, &v)) {
 		struct sb_slice t = media_type(v);
-		if (SIP__EQ(t, "application/sdp") || SIP__EQ(t, "application/*") || SIP__EQ(t, "*/*"))
+		if (SIP__EQ(t, "application/sdp") || SIP__EQ(t, "application/*") ||
+		    SIP__EQ(t, "*/*"))
 			return true;
 	}
 	return false;
@@ -110,7 +111,8 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 	memset(out, 0, sizeof(*out));
 	if (!m->is_request)
 		return reject(out, 400, "Not a Request");
-	/* The parser only delimited the Request-URI (sip__uri_split): its syntax is checked here. */
+	/* The parser only delimited the Request-URI (sip__uri_split): its syntax is checked here.
+	 */
 	struct sip_uri u;
 	if (sip_uri_parse(m->ruri_raw, &u))
 		return reject(out, 400, "Bad Request-URI");
@@ -129,16 +131,21 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 	if (!m->count[SIP_HDR_CSEQ])
 		return reject(out, 400, "Missing CSeq");
 	/* The parser read the top Via's sent-by and key parameters but only split the other
-	 * parameters at ';' (eager for the transaction key only); the whole via-parm is checked here. */
+	 * parameters at ';' (eager for the transaction key only); the whole via-parm is checked
+	 * here. */
 	struct sip_via via;
 	if (sip__via_parse_first(sip_msg_hdr(m, SIP_HDR_VIA)->value, &via))
 		return reject(out, 400, "Bad Via");
-	/* The parser checked the From/To bounds, display names and parameters but only delimited
-	 * the URIs (eager for the transaction key only); their syntax is checked here. */
-	if (sip_uri_parse(m->from.uri.raw, &u))
+	/* The parser only delimited From and To (display name, URI, header parameters) and picked
+	 * out the tags (eager for the dialog key only); their whole syntax is checked here. */
+	struct sip_name_addr na;
+	if (sip_name_addr_parse(sip_msg_hdr(m, SIP_HDR_FROM)->value, &na) || na.star)
 		return reject(out, 400, "Bad From");
-	if (sip_uri_parse(m->to.uri.raw, &u))
+	if (sip_name_addr_parse(sip_msg_hdr(m, SIP_HDR_TO)->value, &na) || na.star)
 		return reject(out, 400, "Bad To");
+	/* The parser took the Call-ID as it is (the dialog key needs only its bounds). */
+	if (sip__span(m->call_id.p, 0, m->call_id.len, SIP__CC_WORD) != m->call_id.len)
+		return reject(out, 400, "Bad Call-ID");
 	if (!sb_slice_eq(m->cseq.method_name, m->method_name))
 		return reject(out, 400, "CSeq Method Mismatch");
 
@@ -146,7 +153,6 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 	struct sb_slice v;
 	sip_hdr_iter_init(&it);
 	while (sip_hdr_next_value(m, SIP_HDR_CONTACT, &it, &v)) {
-		struct sip_name_addr na;
 		if (sip_name_addr_parse(v, &na))
 			return reject(out, 400, "Bad Contact");
 	}
@@ -203,7 +209,8 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 		sip_hdr_iter_init(&it);
 		while (sip_hdr_next_value(m, SIP_HDR_CONTENT_ENCODING, &it, &v)) {
 			if (!SIP__EQ(v, "identity")) {
-				extra_simple(out, SIP_CHECK_EXTRA_ACCEPT_ENCODING, "Accept-Encoding", "identity");
+				extra_simple(out, SIP_CHECK_EXTRA_ACCEPT_ENCODING,
+					     "Accept-Encoding", "identity");
 				return reject(out, 415, "Unsupported Media Type");
 			}
 		}
@@ -226,7 +233,8 @@ int sip_check_request(const struct sip_msg *m, const struct sip_check_policy *p,
 			extra_finish(out, len);
 			return reject(out, 415, "Unsupported Media Type");
 		}
-		/* RFC 3261 §8.2.3/§13.3.1.1: we cannot answer in SDP if the offerer does not accept it */
+		/* RFC 3261 §8.2.3/§13.3.1.1: we cannot answer in SDP if the offerer does not accept
+		 * it */
 		if (m->method == SIP_METHOD_INVITE && SIP__EQ(t, "application/sdp") &&
 		    m->count[SIP_HDR_ACCEPT] && !accept_has_sdp(m))
 			return reject(out, 406, "Not Acceptable");

@@ -1,5 +1,6 @@
 /* Header-name and method tables generated from SIP_HDR_MAP / SIP_METHOD_MAP, the case-insensitive
- * header lookup (compact forms included) and the RFC 3261 character-class table used by the parser. */
+ * header lookup (compact forms included) and the RFC 3261 character-class table used by the parser.
+ */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -11,62 +12,63 @@
 #define CC_IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
 #define CC_IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 #define CC_IS_ALNUM(c) (CC_IS_ALPHA(c) || CC_IS_DIGIT(c))
-#define CC_IS_HEX(c) (CC_IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
-#define CC_IN(c, a) ((c) == (a))
-#define CC_MARK(c)                                                                        \
-	(CC_IN(c, '-') || CC_IN(c, '_') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '~') || \
+#define CC_IS_HEX(c)   (CC_IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define CC_IN(c, a)    ((c) == (a))
+#define CC_MARK(c)                                                                                 \
+	(CC_IN(c, '-') || CC_IN(c, '_') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '~') ||      \
 	 CC_IN(c, '*') || CC_IN(c, '\'') || CC_IN(c, '(') || CC_IN(c, ')'))
-#define CC_TOKEN(c)                                                                       \
-	(CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '%') || \
-	 CC_IN(c, '*') || CC_IN(c, '_') || CC_IN(c, '+') || CC_IN(c, '`') || CC_IN(c, '\'') || \
+#define CC_TOKEN(c)                                                                                \
+	(CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '%') ||     \
+	 CC_IN(c, '*') || CC_IN(c, '_') || CC_IN(c, '+') || CC_IN(c, '`') || CC_IN(c, '\'') ||     \
 	 CC_IN(c, '~'))
-#define CC_USER(c)                                                                        \
-	(CC_IN(c, '&') || CC_IN(c, '=') || CC_IN(c, '+') || CC_IN(c, '$') || CC_IN(c, ',') || \
+#define CC_USER(c)                                                                                 \
+	(CC_IN(c, '&') || CC_IN(c, '=') || CC_IN(c, '+') || CC_IN(c, '$') || CC_IN(c, ',') ||      \
 	 CC_IN(c, ';') || CC_IN(c, '?') || CC_IN(c, '/'))
-#define CC_PASS(c) (CC_IN(c, '&') || CC_IN(c, '=') || CC_IN(c, '+') || CC_IN(c, '$') || CC_IN(c, ','))
-#define CC_PARAM(c)                                                                       \
-	(CC_IN(c, '[') || CC_IN(c, ']') || CC_IN(c, '/') || CC_IN(c, ':') || CC_IN(c, '&') || \
+#define CC_PASS(c)                                                                                 \
+	(CC_IN(c, '&') || CC_IN(c, '=') || CC_IN(c, '+') || CC_IN(c, '$') || CC_IN(c, ','))
+#define CC_PARAM(c)                                                                                \
+	(CC_IN(c, '[') || CC_IN(c, ']') || CC_IN(c, '/') || CC_IN(c, ':') || CC_IN(c, '&') ||      \
 	 CC_IN(c, '+') || CC_IN(c, '$'))
-#define CC_HNV(c)                                                                         \
-	(CC_IN(c, '[') || CC_IN(c, ']') || CC_IN(c, '/') || CC_IN(c, '?') || CC_IN(c, ':') || \
+#define CC_HNV(c)                                                                                  \
+	(CC_IN(c, '[') || CC_IN(c, ']') || CC_IN(c, '/') || CC_IN(c, '?') || CC_IN(c, ':') ||      \
 	 CC_IN(c, '+') || CC_IN(c, '$'))
-#define CC_WORD(c)                                                                        \
-	(CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '%') || \
-	 CC_IN(c, '*') || CC_IN(c, '_') || CC_IN(c, '+') || CC_IN(c, '`') || CC_IN(c, '\'') || \
-	 CC_IN(c, '~') || CC_IN(c, '(') || CC_IN(c, ')') || CC_IN(c, '<') || CC_IN(c, '>') ||  \
-	 CC_IN(c, ':') || CC_IN(c, '\\') || CC_IN(c, '"') || CC_IN(c, '/') || CC_IN(c, '[') || \
+#define CC_WORD(c)                                                                                 \
+	(CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '!') || CC_IN(c, '%') ||     \
+	 CC_IN(c, '*') || CC_IN(c, '_') || CC_IN(c, '+') || CC_IN(c, '`') || CC_IN(c, '\'') ||     \
+	 CC_IN(c, '~') || CC_IN(c, '(') || CC_IN(c, ')') || CC_IN(c, '<') || CC_IN(c, '>') ||      \
+	 CC_IN(c, ':') || CC_IN(c, '\\') || CC_IN(c, '"') || CC_IN(c, '/') || CC_IN(c, '[') ||     \
 	 CC_IN(c, ']') || CC_IN(c, '?') || CC_IN(c, '{') || CC_IN(c, '}') || CC_IN(c, '@'))
-#define CC_HOST(c) (CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '_'))
+#define CC_HOST(c)   (CC_IS_ALNUM(c) || CC_IN(c, '-') || CC_IN(c, '.') || CC_IN(c, '_'))
 #define CC_SCHEME(c) (CC_IS_ALNUM(c) || CC_IN(c, '+') || CC_IN(c, '-') || CC_IN(c, '.'))
-#define CC_GVAL(c) (CC_TOKEN(c) || CC_IN(c, ':') || CC_IN(c, '[') || CC_IN(c, ']'))
-#define CC_TEL(c)                                                                         \
-	(CC_IS_HEX(c) || CC_IN(c, '*') || CC_IN(c, '#') || CC_IN(c, '-') || CC_IN(c, '.') ||  \
+#define CC_GVAL(c)   (CC_TOKEN(c) || CC_IN(c, ':') || CC_IN(c, '[') || CC_IN(c, ']'))
+#define CC_TEL(c)                                                                                  \
+	(CC_IS_HEX(c) || CC_IN(c, '*') || CC_IN(c, '#') || CC_IN(c, '-') || CC_IN(c, '.') ||       \
 	 CC_IN(c, '(') || CC_IN(c, ')') || CC_IN(c, '+'))
 
 #define CC_PSCAN(c) (!CC_IN(c, ';') && !CC_IN(c, ',') && !CC_IN(c, '"') && !CC_IN(c, '<'))
 
-#define CC(c)                                                                              \
-	(uint16_t)((CC_TOKEN(c) ? SIP__CC_TOKEN : 0) |                                     \
-		   ((CC_IN(c, ' ') || CC_IN(c, '\t') || CC_IN(c, '\r') || CC_IN(c, '\n'))  \
-			    ? SIP__CC_WS                                                   \
-			    : 0) |                                                         \
-		   (CC_IS_DIGIT(c) ? SIP__CC_DIGIT : 0) | (CC_IS_HEX(c) ? SIP__CC_HEX : 0) | \
-		   (CC_IS_ALPHA(c) ? SIP__CC_ALPHA : 0) |                                  \
-		   ((CC_IS_ALNUM(c) || CC_MARK(c)) ? SIP__CC_UNRES : 0) |                  \
-		   (CC_USER(c) ? SIP__CC_USER : 0) | (CC_PASS(c) ? SIP__CC_PASS : 0) |     \
-		   (CC_PARAM(c) ? SIP__CC_PARAM : 0) | (CC_HNV(c) ? SIP__CC_HNV : 0) |     \
-		   (CC_WORD(c) ? SIP__CC_WORD : 0) | (CC_HOST(c) ? SIP__CC_HOST : 0) |     \
-		   (CC_SCHEME(c) ? SIP__CC_SCHEME : 0) | (CC_TEL(c) ? SIP__CC_TEL : 0) |        \
+#define CC(c)                                                                                      \
+	(uint16_t)((CC_TOKEN(c) ? SIP__CC_TOKEN : 0) |                                             \
+		   ((CC_IN(c, ' ') || CC_IN(c, '\t') || CC_IN(c, '\r') || CC_IN(c, '\n'))          \
+			? SIP__CC_WS                                                               \
+			: 0) |                                                                     \
+		   (CC_IS_DIGIT(c) ? SIP__CC_DIGIT : 0) | (CC_IS_HEX(c) ? SIP__CC_HEX : 0) |       \
+		   (CC_IS_ALPHA(c) ? SIP__CC_ALPHA : 0) |                                          \
+		   ((CC_IS_ALNUM(c) || CC_MARK(c)) ? SIP__CC_UNRES : 0) |                          \
+		   (CC_USER(c) ? SIP__CC_USER : 0) | (CC_PASS(c) ? SIP__CC_PASS : 0) |             \
+		   (CC_PARAM(c) ? SIP__CC_PARAM : 0) | (CC_HNV(c) ? SIP__CC_HNV : 0) |             \
+		   (CC_WORD(c) ? SIP__CC_WORD : 0) | (CC_HOST(c) ? SIP__CC_HOST : 0) |             \
+		   (CC_SCHEME(c) ? SIP__CC_SCHEME : 0) | (CC_TEL(c) ? SIP__CC_TEL : 0) |           \
 		   (CC_GVAL(c) ? SIP__CC_GVAL : 0) | (CC_PSCAN(c) ? SIP__CC_PSCAN : 0))
 
-#define CC4(b) CC(b), CC((b) + 1), CC((b) + 2), CC((b) + 3)
+#define CC4(b)	CC(b), CC((b) + 1), CC((b) + 2), CC((b) + 3)
 #define CC16(b) CC4(b), CC4((b) + 4), CC4((b) + 8), CC4((b) + 12)
 #define CC64(b) CC16(b), CC16((b) + 16), CC16((b) + 32), CC16((b) + 48)
 
 const uint16_t sip__cc[256] = {CC64(0), CC64(64)}; /* bytes >= 128 have no class */
 
-#define LW(c) (unsigned char)(((c) >= 'A' && (c) <= 'Z') ? (c) + 32 : (c))
-#define LW4(b) LW(b), LW((b) + 1), LW((b) + 2), LW((b) + 3)
+#define LW(c)	(unsigned char)(((c) >= 'A' && (c) <= 'Z') ? (c) + 32 : (c))
+#define LW4(b)	LW(b), LW((b) + 1), LW((b) + 2), LW((b) + 3)
 #define LW16(b) LW4(b), LW4((b) + 4), LW4((b) + 8), LW4((b) + 12)
 #define LW64(b) LW16(b), LW16((b) + 16), LW16((b) + 32), LW16((b) + 48)
 
@@ -84,16 +86,15 @@ struct hdr_def {
 	char compact;
 };
 
-static const struct hdr_def hdr_defs[SIP_HDR__COUNT] = {
-	[SIP_HDR_OTHER] = {"", 0, 0},
+static const struct hdr_def hdr_defs[SIP_HDR__COUNT] = {[SIP_HDR_OTHER] = {"", 0, 0},
 #define HDR_DEF(id, name, compact) [SIP_HDR_##id] = {name, sizeof(name) - 1, compact},
-	SIP_HDR_MAP(HDR_DEF)
+							SIP_HDR_MAP(HDR_DEF)
 #undef HDR_DEF
 };
 
 /* Every known name fits the word compare of sip__hdr_lookup_fast. */
-#define HDR_LEN_CHECK(id, name, compact)                                                   \
-	_Static_assert(sizeof(name) - 1 >= 2 && sizeof(name) - 1 <= SIP__HDR_FAST_LEN,     \
+#define HDR_LEN_CHECK(id, name, compact)                                                           \
+	_Static_assert(sizeof(name) - 1 >= 2 && sizeof(name) - 1 <= SIP__HDR_FAST_LEN,             \
 		       "header name " name " does not fit the lookup");
 SIP_HDR_MAP(HDR_LEN_CHECK)
 #undef HDR_LEN_CHECK
@@ -181,17 +182,15 @@ const char *sip_hdr_name(enum sip_hdr_id id)
 
 /* ---- methods ---- */
 
-const char *const sip__method_names[SIP_METHOD__COUNT] = {
-	[SIP_METHOD_OTHER] = "",
+const char *const sip__method_names[SIP_METHOD__COUNT] = {[SIP_METHOD_OTHER] = "",
 #define METHOD_NAME(m) [SIP_METHOD_##m] = #m,
-	SIP_METHOD_MAP(METHOD_NAME)
+							  SIP_METHOD_MAP(METHOD_NAME)
 #undef METHOD_NAME
 };
 
-static const unsigned char method_lens[SIP_METHOD__COUNT] = {
-	[SIP_METHOD_OTHER] = 0,
+static const unsigned char method_lens[SIP_METHOD__COUNT] = {[SIP_METHOD_OTHER] = 0,
 #define METHOD_LEN(m) [SIP_METHOD_##m] = sizeof(#m) - 1,
-	SIP_METHOD_MAP(METHOD_LEN)
+							     SIP_METHOD_MAP(METHOD_LEN)
 #undef METHOD_LEN
 };
 

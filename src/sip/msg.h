@@ -11,55 +11,55 @@
 #include "sip/uri.h"
 
 /* X(id, canonical name, compact form or 0). One list; the tokenizer table is generated from it. */
-#define SIP_HDR_MAP(X)                                                        \
-	X(VIA, "Via", 'v')                                                    \
-	X(FROM, "From", 'f')                                                  \
-	X(TO, "To", 't')                                                      \
-	X(CALL_ID, "Call-ID", 'i')                                            \
-	X(CSEQ, "CSeq", 0)                                                    \
-	X(CONTACT, "Contact", 'm')                                            \
-	X(CONTENT_LENGTH, "Content-Length", 'l')                              \
-	X(CONTENT_TYPE, "Content-Type", 'c')                                  \
-	X(CONTENT_ENCODING, "Content-Encoding", 'e')                          \
-	X(CONTENT_DISPOSITION, "Content-Disposition", 0)                      \
-	X(MAX_FORWARDS, "Max-Forwards", 0)                                    \
-	X(ROUTE, "Route", 0)                                                  \
-	X(RECORD_ROUTE, "Record-Route", 0)                                    \
-	X(SUPPORTED, "Supported", 'k')                                        \
-	X(REQUIRE, "Require", 0)                                              \
-	X(PROXY_REQUIRE, "Proxy-Require", 0)                                  \
-	X(UNSUPPORTED, "Unsupported", 0)                                      \
-	X(ALLOW, "Allow", 0)                                                  \
-	X(ALLOW_EVENTS, "Allow-Events", 'u')                                  \
-	X(ACCEPT, "Accept", 0)                                                \
-	X(ACCEPT_ENCODING, "Accept-Encoding", 0)                              \
-	X(ACCEPT_LANGUAGE, "Accept-Language", 0)                              \
-	X(AUTHORIZATION, "Authorization", 0)                                  \
-	X(PROXY_AUTHORIZATION, "Proxy-Authorization", 0)                      \
-	X(WWW_AUTHENTICATE, "WWW-Authenticate", 0)                            \
-	X(PROXY_AUTHENTICATE, "Proxy-Authenticate", 0)                        \
-	X(AUTHENTICATION_INFO, "Authentication-Info", 0)                      \
-	X(EXPIRES, "Expires", 0)                                              \
-	X(MIN_EXPIRES, "Min-Expires", 0)                                      \
-	X(EVENT, "Event", 'o')                                                \
-	X(SUBSCRIPTION_STATE, "Subscription-State", 0)                        \
-	X(REFER_TO, "Refer-To", 'r')                                          \
-	X(REFERRED_BY, "Referred-By", 'b')                                    \
-	X(REPLACES, "Replaces", 0)                                            \
-	X(SUBJECT, "Subject", 's')                                            \
-	X(USER_AGENT, "User-Agent", 0)                                        \
-	X(SERVER, "Server", 0)                                                \
-	X(RETRY_AFTER, "Retry-After", 0)                                      \
-	X(SESSION_EXPIRES, "Session-Expires", 'x')                            \
-	X(MIN_SE, "Min-SE", 0)                                                \
-	X(RSEQ, "RSeq", 0)                                                    \
-	X(RACK, "RAck", 0)                                                    \
-	X(DATE, "Date", 0)                                                    \
-	X(WARNING, "Warning", 0)                                              \
-	X(TIMESTAMP, "Timestamp", 0)                                          \
-	X(REASON, "Reason", 0)                                                \
-	X(ORGANIZATION, "Organization", 0)                                    \
-	X(P_ASSERTED_IDENTITY, "P-Asserted-Identity", 0)                      \
+#define SIP_HDR_MAP(X)                                                                             \
+	X(VIA, "Via", 'v')                                                                         \
+	X(FROM, "From", 'f')                                                                       \
+	X(TO, "To", 't')                                                                           \
+	X(CALL_ID, "Call-ID", 'i')                                                                 \
+	X(CSEQ, "CSeq", 0)                                                                         \
+	X(CONTACT, "Contact", 'm')                                                                 \
+	X(CONTENT_LENGTH, "Content-Length", 'l')                                                   \
+	X(CONTENT_TYPE, "Content-Type", 'c')                                                       \
+	X(CONTENT_ENCODING, "Content-Encoding", 'e')                                               \
+	X(CONTENT_DISPOSITION, "Content-Disposition", 0)                                           \
+	X(MAX_FORWARDS, "Max-Forwards", 0)                                                         \
+	X(ROUTE, "Route", 0)                                                                       \
+	X(RECORD_ROUTE, "Record-Route", 0)                                                         \
+	X(SUPPORTED, "Supported", 'k')                                                             \
+	X(REQUIRE, "Require", 0)                                                                   \
+	X(PROXY_REQUIRE, "Proxy-Require", 0)                                                       \
+	X(UNSUPPORTED, "Unsupported", 0)                                                           \
+	X(ALLOW, "Allow", 0)                                                                       \
+	X(ALLOW_EVENTS, "Allow-Events", 'u')                                                       \
+	X(ACCEPT, "Accept", 0)                                                                     \
+	X(ACCEPT_ENCODING, "Accept-Encoding", 0)                                                   \
+	X(ACCEPT_LANGUAGE, "Accept-Language", 0)                                                   \
+	X(AUTHORIZATION, "Authorization", 0)                                                       \
+	X(PROXY_AUTHORIZATION, "Proxy-Authorization", 0)                                           \
+	X(WWW_AUTHENTICATE, "WWW-Authenticate", 0)                                                 \
+	X(PROXY_AUTHENTICATE, "Proxy-Authenticate", 0)                                             \
+	X(AUTHENTICATION_INFO, "Authentication-Info", 0)                                           \
+	X(EXPIRES, "Expires", 0)                                                                   \
+	X(MIN_EXPIRES, "Min-Expires", 0)                                                           \
+	X(EVENT, "Event", 'o')                                                                     \
+	X(SUBSCRIPTION_STATE, "Subscription-State", 0)                                             \
+	X(REFER_TO, "Refer-To", 'r')                                                               \
+	X(REFERRED_BY, "Referred-By", 'b')                                                         \
+	X(REPLACES, "Replaces", 0)                                                                 \
+	X(SUBJECT, "Subject", 's')                                                                 \
+	X(USER_AGENT, "User-Agent", 0)                                                             \
+	X(SERVER, "Server", 0)                                                                     \
+	X(RETRY_AFTER, "Retry-After", 0)                                                           \
+	X(SESSION_EXPIRES, "Session-Expires", 'x')                                                 \
+	X(MIN_SE, "Min-SE", 0)                                                                     \
+	X(RSEQ, "RSeq", 0)                                                                         \
+	X(RACK, "RAck", 0)                                                                         \
+	X(DATE, "Date", 0)                                                                         \
+	X(WARNING, "Warning", 0)                                                                   \
+	X(TIMESTAMP, "Timestamp", 0)                                                               \
+	X(REASON, "Reason", 0)                                                                     \
+	X(ORGANIZATION, "Organization", 0)                                                         \
+	X(P_ASSERTED_IDENTITY, "P-Asserted-Identity", 0)                                           \
 	X(PRIVACY, "Privacy", 0)
 
 enum sip_hdr_id {
@@ -67,24 +67,38 @@ enum sip_hdr_id {
 #define SIP__HDR_ENUM(id, name, compact) SIP_HDR_##id,
 	SIP_HDR_MAP(SIP__HDR_ENUM)
 #undef SIP__HDR_ENUM
-	SIP_HDR__COUNT
+	    SIP_HDR__COUNT
 };
 
-#define SIP_METHOD_MAP(X)                                                     \
-	X(INVITE) X(ACK) X(BYE) X(CANCEL) X(OPTIONS) X(REGISTER) X(PRACK) X(UPDATE) \
-	X(INFO) X(REFER) X(NOTIFY) X(SUBSCRIBE) X(MESSAGE) X(PUBLISH)
+/* clang-format off */
+#define SIP_METHOD_MAP(X) \
+	X(INVITE) \
+	X(ACK) \
+	X(BYE) \
+	X(CANCEL) \
+	X(OPTIONS) \
+	X(REGISTER) \
+	X(PRACK) \
+	X(UPDATE) \
+	X(INFO) \
+	X(REFER) \
+	X(NOTIFY) \
+	X(SUBSCRIBE) \
+	X(MESSAGE) \
+	X(PUBLISH)
+/* clang-format on */
 
 enum sip_method {
 	SIP_METHOD_OTHER = 0,
 #define SIP__METHOD_ENUM(m) SIP_METHOD_##m,
 	SIP_METHOD_MAP(SIP__METHOD_ENUM)
 #undef SIP__METHOD_ENUM
-	SIP_METHOD__COUNT
+	    SIP_METHOD__COUNT
 };
 
 /* Limits that bound every parse. */
 #define SIP_MAX_HEADERS 192
-#define SIP_MAX_LINE 8192
+#define SIP_MAX_LINE	8192
 #define SIP_MAX_MESSAGE 65535
 
 struct sip_hdr {
@@ -97,14 +111,14 @@ struct sip_hdr {
 struct sip_via {
 	struct sb_slice protocol;  /* "SIP/2.0" with inner LWS removed only logically */
 	struct sb_slice transport; /* "UDP", "TCP", "TLS", ... */
-	struct sb_slice host;      /* IPv6 without brackets */
-	uint16_t port;             /* 0 when absent */
+	struct sb_slice host;	   /* IPv6 without brackets */
+	uint16_t port;		   /* 0 when absent */
 	struct sb_slice branch;
 	struct sb_slice received;
-	bool rport;           /* rport parameter present */
-	uint16_t rport_value; /* 0 when present without a value */
+	bool rport;		/* rport parameter present */
+	uint16_t rport_value;	/* 0 when present without a value */
 	struct sb_slice params; /* raw ";..." after sent-by */
-	struct sb_slice raw;    /* the whole via-parm */
+	struct sb_slice raw;	/* the whole via-parm */
 };
 
 /* name-addr or addr-spec with header parameters (From, To, Contact, Route, Refer-To ...). */
@@ -112,9 +126,9 @@ struct sip_name_addr {
 	struct sb_slice display; /* raw: quotes kept, may be empty */
 	struct sip_uri uri;
 	struct sb_slice params; /* raw ";..." after the URI (header params), may be empty */
-	struct sb_slice tag;    /* value of ;tag=, empty when absent */
-	bool angle;             /* URI was inside <> */
-	bool star;              /* Contact: * */
+	struct sb_slice tag;	/* value of ;tag=, empty when absent */
+	bool angle;		/* URI was inside <> */
+	bool star;		/* Contact: * */
 	struct sb_slice raw;
 };
 
@@ -126,7 +140,7 @@ struct sip_cseq {
 
 struct sip_msg {
 	const char *buf; /* start of the message in the caller's buffer */
-	size_t len;      /* bytes of this message (headers + body) */
+	size_t len;	 /* bytes of this message (headers + body) */
 
 	bool is_request;
 	/* request line */
@@ -143,7 +157,8 @@ struct sip_msg {
 
 	struct sip_hdr hdrs[SIP_MAX_HEADERS];
 	size_t nhdrs;
-	uint16_t first[SIP_HDR__COUNT]; /* index of the first header with that id, UINT16_MAX if none */
+	uint16_t
+	    first[SIP_HDR__COUNT]; /* index of the first header with that id, UINT16_MAX if none */
 	uint16_t count[SIP_HDR__COUNT]; /* number of header lines with that id */
 
 	/* Parsed eagerly: the transaction key and framing. */
@@ -152,10 +167,13 @@ struct sip_msg {
 	 * via-parm (400 Bad Via). */
 	struct sip_via via;
 	/* From/To: display, params, tag, angle, raw and of the URI only raw, scheme, scheme_name
-	 * and user are filled; the URI's syntax is checked by sip_check_request (400 Bad From/To).
-	 * For the other URI fields use sip_uri_parse(m->from.uri.raw, &u). */
+	 * and user are filled, found by delimiters (quotes and <> respected); the display name, the
+	 * header parameters and the URI are checked by sip_check_request (400 Bad From/To), so in a
+	 * response they may be malformed. For the other URI fields use
+	 * sip_uri_parse(m->from.uri.raw, &u). */
 	struct sip_name_addr from, to;
-	struct sb_slice call_id;
+	struct sb_slice
+	    call_id; /* non-empty; its syntax is checked by sip_check_request (400 Bad Call-ID) */
 	struct sip_cseq cseq;
 	int32_t max_forwards; /* -1 when absent */
 	bool has_content_length;
@@ -165,7 +183,7 @@ struct sip_msg {
 
 	/* When parsing fails (SB_EMALFORMED) the fields above that were reached stay filled,
 	 * so a 400 can still be answered; these say what went wrong. */
-	int error_status;         /* 400, 505, 413 ... or 0 */
+	int error_status;	  /* 400, 505, 413 ... or 0 */
 	const char *error_reason; /* static text, e.g. "Bad CSeq" */
 
 	/* Source address of a received request as text, filled by the transport after parsing
@@ -175,7 +193,8 @@ struct sip_msg {
 	struct sb_slice src_port;
 
 	bool eager_done; /* internal: the eager header parse ran */
-	/* Fields added to this struct must be cleared in reset() in msg.c (no memset there: too slow). */
+	/* Fields added to this struct must be cleared in reset() in msg.c (no memset there: too
+	 * slow). */
 };
 
 enum sip_parse_mode {

@@ -15,22 +15,22 @@
 
 /* Character classes of RFC 3261 §25.1, one bit each. */
 enum {
-	SIP__CC_TOKEN = 1 << 0,    /* token */
-	SIP__CC_WS = 1 << 1,       /* SP HTAB CR LF */
-	SIP__CC_DIGIT = 1 << 2,    /* 0-9 */
-	SIP__CC_HEX = 1 << 3,      /* 0-9 a-f A-F */
-	SIP__CC_ALPHA = 1 << 4,    /* a-z A-Z */
-	SIP__CC_UNRES = 1 << 5,    /* unreserved = alphanum / mark */
-	SIP__CC_USER = 1 << 6,     /* user-unreserved & = + $ , ; ? / */
-	SIP__CC_PASS = 1 << 7,     /* & = + $ , (password extras) */
-	SIP__CC_PARAM = 1 << 8,    /* param-unreserved [ ] / : & + $ */
-	SIP__CC_HNV = 1 << 9,      /* hnv-unreserved [ ] / ? : + $ */
-	SIP__CC_WORD = 1 << 10,    /* word (Call-ID) */
-	SIP__CC_HOST = 1 << 11,    /* hostname chars: alphanum - . _ */
-	SIP__CC_SCHEME = 1 << 12,  /* alphanum + - . */
-	SIP__CC_TEL = 1 << 13,     /* tel number: digits hex * # - . ( ) + */
-	SIP__CC_GVAL = 1 << 14,    /* generic-param value: token / host chars (: [ ]) */
-	SIP__CC_PSCAN = 1 << 15,   /* ASCII but ; , " < (the eager Via parameter scan) */
+	SIP__CC_TOKEN = 1 << 0,	  /* token */
+	SIP__CC_WS = 1 << 1,	  /* SP HTAB CR LF */
+	SIP__CC_DIGIT = 1 << 2,	  /* 0-9 */
+	SIP__CC_HEX = 1 << 3,	  /* 0-9 a-f A-F */
+	SIP__CC_ALPHA = 1 << 4,	  /* a-z A-Z */
+	SIP__CC_UNRES = 1 << 5,	  /* unreserved = alphanum / mark */
+	SIP__CC_USER = 1 << 6,	  /* user-unreserved & = + $ , ; ? / */
+	SIP__CC_PASS = 1 << 7,	  /* & = + $ , (password extras) */
+	SIP__CC_PARAM = 1 << 8,	  /* param-unreserved [ ] / : & + $ */
+	SIP__CC_HNV = 1 << 9,	  /* hnv-unreserved [ ] / ? : + $ */
+	SIP__CC_WORD = 1 << 10,	  /* word (Call-ID) */
+	SIP__CC_HOST = 1 << 11,	  /* hostname chars: alphanum - . _ */
+	SIP__CC_SCHEME = 1 << 12, /* alphanum + - . */
+	SIP__CC_TEL = 1 << 13,	  /* tel number: digits hex * # - . ( ) + */
+	SIP__CC_GVAL = 1 << 14,	  /* generic-param value: token / host chars (: [ ]) */
+	SIP__CC_PSCAN = 1 << 15,  /* ASCII but ; , " < (the eager Via parameter scan) */
 };
 
 extern const uint16_t sip__cc[256];
@@ -119,7 +119,8 @@ static inline size_t sip__first_marked(uint64_t mask)
 
 /* First c in [p, lim), or NULL. Reads whole 8-byte words while they lie before end (end >= lim):
  * one branch per word, where a byte loop mispredicts its exit once per call anyway. */
-static inline const char *sip__find_byte(const char *p, const char *lim, const char *end, unsigned char c)
+static inline const char *sip__find_byte(const char *p, const char *lim, const char *end,
+					 unsigned char c)
 {
 	while (p < lim && end - p >= 8) {
 		uint64_t mk = sip__byte_eq(sip__ld8(p), c);
@@ -138,8 +139,8 @@ static inline const char *sip__find_byte(const char *p, const char *lim, const c
  * 8-byte words (zero past its length) and case-folded; a multiplicative hash of the words, made
  * collision-free for the known names when the table is built, picks the one row to compare.
  * No probing and no loop: a fixed, short sequence of independent loads per header line. */
-#define SIP__HDR_WORDS 3
-#define SIP__HDR_FAST_LEN (8 * SIP__HDR_WORDS) /* longest name the lookup can know */
+#define SIP__HDR_WORDS	   3
+#define SIP__HDR_FAST_LEN  (8 * SIP__HDR_WORDS) /* longest name the lookup can know */
 #define SIP__HDR_HASH_BITS 8
 struct sip__hdr_row {
 	uint64_t w[SIP__HDR_WORDS]; /* the name folded by sip__hdr_fold, zero padded; 0 = empty */
@@ -203,7 +204,8 @@ int sip__params_check(struct sb_slice params);
 int sip__via_parse_first(struct sb_slice in, struct sip_via *out);
 
 /* Iterate the parameters of a raw list: *pos starts at 0. Returns false at the end or on junk. */
-bool sip__param_next(struct sb_slice params, size_t *pos, struct sb_slice *name, struct sb_slice *value);
+bool sip__param_next(struct sb_slice params, size_t *pos, struct sb_slice *name,
+		     struct sb_slice *value);
 
 /* The delimiting part of sip_uri_parse, no character checked: writes raw, scheme_name, scheme
  * and, for sip/sips/tel, user (found by '@', ':' and ';') into an already cleared *out. For any

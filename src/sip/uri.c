@@ -148,7 +148,8 @@ static int parse_params_headers(struct sb_slice s, size_t i, struct sip_uri *out
 
 static int parse_sip(struct sb_slice s, struct sip_uri *out)
 {
-	/* userinfo first: a user run ending in '@' or ':' password '@'; otherwise it was the host */
+	/* userinfo first: a user run ending in '@' or ':' password '@'; otherwise it was the host
+	 */
 	size_t i = scan_chars(s, 0, SIP__CC_UNRES | SIP__CC_USER);
 	if (i < s.len && s.p[i] == ':') {
 		size_t p0 = i + 1;
@@ -190,10 +191,12 @@ static int parse_sip(struct sb_slice s, struct sip_uri *out)
 		if (!out->host.len)
 			return SB_EMALFORMED;
 		if (sip__is((unsigned char)out->host.p[0], SIP__CC_DIGIT)) {
-			/* all digits and dots: must be an IPv4 address (a toplabel starts with a letter) */
+			/* all digits and dots: must be an IPv4 address (a toplabel starts with a
+			 * letter) */
 			size_t k = 0;
-			while (k < out->host.len && (sip__is((unsigned char)out->host.p[k], SIP__CC_DIGIT) ||
-						     out->host.p[k] == '.'))
+			while (k < out->host.len &&
+			       (sip__is((unsigned char)out->host.p[k], SIP__CC_DIGIT) ||
+				out->host.p[k] == '.'))
 				k++;
 			if (k == out->host.len && !sip__ipv4_valid(out->host))
 				return SB_EMALFORMED;
@@ -379,7 +382,8 @@ int sip_unescape(struct sb_slice in, char *out, size_t cap)
 		if (c == '%') {
 			if (in.len - i < 3)
 				return SB_EMALFORMED;
-			int h = hexval((unsigned char)in.p[i + 1]), l = hexval((unsigned char)in.p[i + 2]);
+			int h = hexval((unsigned char)in.p[i + 1]),
+			    l = hexval((unsigned char)in.p[i + 2]);
 			if (h < 0 || l < 0)
 				return SB_EMALFORMED;
 			c = (unsigned char)(h * 16 + l);
@@ -558,8 +562,10 @@ bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
 	switch (a->scheme) {
 	case SIP_URI_OTHER:
 		return sb_slice_eq_nocase(a->scheme_name, b->scheme_name) &&
-		       sb_slice_eq(sb_slice(a->raw.p + a->scheme_name.len, a->raw.len - a->scheme_name.len),
-				   sb_slice(b->raw.p + b->scheme_name.len, b->raw.len - b->scheme_name.len));
+		       sb_slice_eq(
+			   sb_slice(a->raw.p + a->scheme_name.len, a->raw.len - a->scheme_name.len),
+			   sb_slice(b->raw.p + b->scheme_name.len,
+				    b->raw.len - b->scheme_name.len));
 	case SIP_URI_TEL:
 		return tel_num_eq(a->user, b->user) && params_sub(a->params, b->params, true) &&
 		       params_sub(b->params, a->params, true);
@@ -631,7 +637,8 @@ static void append_user_escaped(struct sb_buf *b, struct sb_slice s)
 	}
 }
 
-void sip_uri_tel_to_sip(struct sb_buf *b, const struct sip_uri *tel, struct sb_slice host, uint16_t port)
+void sip_uri_tel_to_sip(struct sb_buf *b, const struct sip_uri *tel, struct sb_slice host,
+			uint16_t port)
 {
 	if (tel->scheme != SIP_URI_TEL) {
 		sip_uri_print(b, tel);

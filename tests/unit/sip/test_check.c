@@ -22,12 +22,12 @@ static const char *const accept[] = {"application/sdp", "application/dtmf-relay"
 				     "multipart/mixed"};
 
 static const struct sip_check_policy pol = {
-	.methods = methods,
-	.n_methods = sizeof(methods) / sizeof(methods[0]),
-	.supported = supported,
-	.n_supported = 2,
-	.accept = accept,
-	.n_accept = 4,
+    .methods = methods,
+    .n_methods = sizeof(methods) / sizeof(methods[0]),
+    .supported = supported,
+    .n_supported = 2,
+    .accept = accept,
+    .n_accept = 4,
 };
 
 struct req {
@@ -35,8 +35,8 @@ struct req {
 	char buf[8192];
 };
 
-static struct req *mk(const char *method, const char *ruri, const char *cseq_method, const char *extra,
-		      const char *body)
+static struct req *mk(const char *method, const char *ruri, const char *cseq_method,
+		      const char *extra, const char *body)
 {
 	struct req *r = malloc(sizeof(*r));
 	assert_non_null(r);
@@ -65,11 +65,19 @@ static void test_ok(void **state)
 {
 	(void)state;
 	struct sip_check_result res;
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE", "Content-Type: application/sdp\r\n", "v=0\r\n"), &pol, &res), 0);
+	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
+				"Content-Type: application/sdp\r\n", "v=0\r\n"),
+			     &pol, &res),
+			 0);
 	assert_int_equal(run(mk("ACK", "sip:b@example.com", "ACK", "", ""), &pol, &res), 0);
-	assert_int_equal(run(mk("OPTIONS", "tel:+12125551212", "OPTIONS", "Require: timer\r\n", ""), &pol, &res), 0);
+	assert_int_equal(
+	    run(mk("OPTIONS", "tel:+12125551212", "OPTIONS", "Require: timer\r\n", ""), &pol, &res),
+	    0);
 	/* Content-Type without a body is fine */
-	assert_int_equal(run(mk("BYE", "sip:b@example.com", "BYE", "Content-Type: application/unknown\r\n", ""), &pol, &res), 0);
+	assert_int_equal(
+	    run(mk("BYE", "sip:b@example.com", "BYE", "Content-Type: application/unknown\r\n", ""),
+		&pol, &res),
+	    0);
 	assert_string_equal(res.extra_header, "");
 }
 
@@ -77,19 +85,25 @@ static void test_mandatory_and_cseq(void **state)
 {
 	(void)state;
 	struct sip_check_result res;
-	static const enum sip_hdr_id ids[] = {SIP_HDR_VIA, SIP_HDR_FROM, SIP_HDR_TO, SIP_HDR_CALL_ID, SIP_HDR_CSEQ};
+	static const enum sip_hdr_id ids[] = {SIP_HDR_VIA, SIP_HDR_FROM, SIP_HDR_TO,
+					      SIP_HDR_CALL_ID, SIP_HDR_CSEQ};
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		struct req *r = mk("OPTIONS", "sip:b@example.com", "OPTIONS", "", "");
 		r->m.count[ids[i]] = 0; /* as if the header were absent */
 		assert_int_equal(run(r, &pol, &res), 400);
 		assert_non_null(strstr(res.reason, "Missing"));
 	}
-	assert_int_equal(run(mk("OPTIONS", "sip:b@example.com", "INVITE", "", ""), &pol, &res), 400);
+	assert_int_equal(run(mk("OPTIONS", "sip:b@example.com", "INVITE", "", ""), &pol, &res),
+			 400);
 	assert_string_equal(res.reason, "CSeq Method Mismatch");
 	/* mismatch is a 400 even for an unknown method (RFC 4475 mismatch02, stricter choice) */
-	assert_int_equal(run(mk("NEWMETHOD", "sip:b@example.com", "INVITE", "", ""), &pol, &res), 400);
+	assert_int_equal(run(mk("NEWMETHOD", "sip:b@example.com", "INVITE", "", ""), &pol, &res),
+			 400);
 	assert_int_equal(run(mk("ACK", "sip:b@example.com", "INVITE", "", ""), &pol, &res), 400);
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE", "Contact: sip:a@b?x=y\r\n", ""), &pol, &res), 400);
+	assert_int_equal(
+	    run(mk("INVITE", "sip:b@example.com", "INVITE", "Contact: sip:a@b?x=y\r\n", ""), &pol,
+		&res),
+	    400);
 	assert_string_equal(res.reason, "Bad Contact");
 }
 
@@ -97,11 +111,12 @@ static struct req *mk_from_to(const char *method, const char *from, const char *
 {
 	struct req *r = malloc(sizeof(*r));
 	assert_non_null(r);
-	int n = snprintf(r->buf, sizeof(r->buf),
-			 "%s sip:b@example.com SIP/2.0\r\n"
-			 "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKabc\r\n"
-			 "From: %s\r\nTo: %s\r\nCall-ID: c1\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
-			 method, from, to, method);
+	int n =
+	    snprintf(r->buf, sizeof(r->buf),
+		     "%s sip:b@example.com SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKabc\r\n"
+		     "From: %s\r\nTo: %s\r\nCall-ID: c1\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
+		     method, from, to, method);
 	assert_true(n > 0 && (size_t)n < sizeof(r->buf));
 	int rc = sip_msg_parse(&r->m, r->buf, (size_t)n, SIP_PARSE_DATAGRAM);
 	if (rc <= 0)
@@ -115,13 +130,24 @@ static void test_from_to_uri(void **state)
 {
 	(void)state;
 	struct sip_check_result res;
-	assert_int_equal(run(mk_from_to("OPTIONS", "<sip:a b@example.com>;tag=1", "<sip:b@example.com>"), &pol, &res), 400);
+	assert_int_equal(
+	    run(mk_from_to("OPTIONS", "<sip:a b@example.com>;tag=1", "<sip:b@example.com>"), &pol,
+		&res),
+	    400);
 	assert_string_equal(res.reason, "Bad From");
-	assert_int_equal(run(mk_from_to("OPTIONS", "sip:a@example.com;tag=1", "\"B\" <sip:b@exa mple.com>"), &pol, &res), 400);
+	assert_int_equal(
+	    run(mk_from_to("OPTIONS", "sip:a@example.com;tag=1", "\"B\" <sip:b@exa mple.com>"),
+		&pol, &res),
+	    400);
 	assert_string_equal(res.reason, "Bad To");
-	assert_int_equal(run(mk_from_to("OPTIONS", "<sip:a@example.com>;tag=1", "<sip:b@[::1>"), &pol, &res), 400);
+	assert_int_equal(
+	    run(mk_from_to("OPTIONS", "<sip:a@example.com>;tag=1", "<sip:b@[::1>"), &pol, &res),
+	    400);
 	/* before the method checks */
-	assert_int_equal(run(mk_from_to("FOO", "<sip:a@example.com>;tag=1", "<sip:b@example.com:99999>"), &pol, &res), 400);
+	assert_int_equal(
+	    run(mk_from_to("FOO", "<sip:a@example.com>;tag=1", "<sip:b@example.com:99999>"), &pol,
+		&res),
+	    400);
 	assert_string_equal(res.reason, "Bad To");
 
 	/* the eager tag: ";tag=" inside the URI or the quoted display name is not the tag */
@@ -147,11 +173,13 @@ static void test_methods(void **state)
 	assert_int_equal(run(mk("FOO", "sip:b@example.com", "FOO", "", ""), &pol, &res), 501);
 	assert_int_equal(res.extra, SIP_CHECK_EXTRA_ALLOW);
 	assert_string_equal(res.extra_header, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
-	assert_int_equal(run(mk("REGISTER", "sip:example.com", "REGISTER", "", ""), &pol, &res), 405);
+	assert_int_equal(run(mk("REGISTER", "sip:example.com", "REGISTER", "", ""), &pol, &res),
+			 405);
 	assert_string_equal(res.extra_header, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
 	struct sip_check_policy p2 = pol;
 	p2.allow = "INVITE, BYE";
-	assert_int_equal(run(mk("SUBSCRIBE", "sip:b@example.com", "SUBSCRIBE", "", ""), &p2, &res), 405);
+	assert_int_equal(run(mk("SUBSCRIBE", "sip:b@example.com", "SUBSCRIBE", "", ""), &p2, &res),
+			 405);
 	assert_string_equal(res.extra_header, "Allow: INVITE, BYE\r\n");
 }
 
@@ -159,7 +187,8 @@ static void test_scheme(void **state)
 {
 	(void)state;
 	struct sip_check_result res;
-	assert_int_equal(run(mk("OPTIONS", "nobodyKnowsThisScheme:x", "OPTIONS", "", ""), &pol, &res), 416);
+	assert_int_equal(
+	    run(mk("OPTIONS", "nobodyKnowsThisScheme:x", "OPTIONS", "", ""), &pol, &res), 416);
 	struct sip_check_policy p2 = pol;
 	p2.flags = SIP_CHECK_NO_TEL;
 	assert_int_equal(run(mk("OPTIONS", "tel:+1", "OPTIONS", "", ""), &p2, &res), 416);
@@ -170,22 +199,28 @@ static void test_require(void **state)
 {
 	(void)state;
 	struct sip_check_result res;
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
-				"Require: timer, foo\r\nRequire: bar\r\nProxy-Require: baz\r\n", ""),
-			     &pol, &res),
-			 420);
+	assert_int_equal(
+	    run(mk("INVITE", "sip:b@example.com", "INVITE",
+		   "Require: timer, foo\r\nRequire: bar\r\nProxy-Require: baz\r\n", ""),
+		&pol, &res),
+	    420);
 	assert_int_equal(res.extra, SIP_CHECK_EXTRA_UNSUPPORTED);
 	assert_string_equal(res.extra_header, "Unsupported: foo, bar\r\n");
 	/* never for ACK and CANCEL */
-	assert_int_equal(run(mk("ACK", "sip:b@example.com", "ACK", "Require: foo\r\n", ""), &pol, &res), 0);
-	assert_int_equal(run(mk("CANCEL", "sip:b@example.com", "CANCEL", "Require: foo\r\n", ""), &pol, &res), 0);
+	assert_int_equal(
+	    run(mk("ACK", "sip:b@example.com", "ACK", "Require: foo\r\n", ""), &pol, &res), 0);
+	assert_int_equal(
+	    run(mk("CANCEL", "sip:b@example.com", "CANCEL", "Require: foo\r\n", ""), &pol, &res),
+	    0);
 	/* a long list is cut at a tag, still a well-formed header line */
 	char extra[4096];
 	size_t n = (size_t)snprintf(extra, sizeof(extra), "Require: ");
 	for (int i = 0; i < 100; i++)
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%stag-number-%d", i ? ", " : "", i);
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%stag-number-%d",
+				      i ? ", " : "", i);
 	snprintf(extra + n, sizeof(extra) - n, "\r\n");
-	assert_int_equal(run(mk("OPTIONS", "sip:b@example.com", "OPTIONS", extra, ""), &pol, &res), 420);
+	assert_int_equal(run(mk("OPTIONS", "sip:b@example.com", "OPTIONS", extra, ""), &pol, &res),
+			 420);
 	size_t len = strlen(res.extra_header);
 	assert_true(len < sizeof(res.extra_header));
 	assert_string_equal(res.extra_header + len - 2, "\r\n");
@@ -197,35 +232,43 @@ static void test_content(void **state)
 {
 	(void)state;
 	struct sip_check_result res;
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE", "Content-Type: application/unknownformat\r\n", "x"),
+	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
+				"Content-Type: application/unknownformat\r\n", "x"),
 			     &pol, &res),
 			 415);
 	assert_int_equal(res.extra, SIP_CHECK_EXTRA_ACCEPT);
-	assert_string_equal(res.extra_header,
-			    "Accept: application/sdp, application/dtmf-relay, message/sipfrag, multipart/mixed\r\n");
+	assert_string_equal(res.extra_header, "Accept: application/sdp, application/dtmf-relay, "
+					      "message/sipfrag, multipart/mixed\r\n");
 	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
 				"Content-Type: Application/SDP ; charset=x\r\n", "v=0\r\n"),
 			     &pol, &res),
 			 0);
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
-				"Content-Type: application/sdp\r\nContent-Encoding: gzip\r\n", "v=0\r\n"),
-			     &pol, &res),
-			 415);
+	assert_int_equal(
+	    run(mk("INVITE", "sip:b@example.com", "INVITE",
+		   "Content-Type: application/sdp\r\nContent-Encoding: gzip\r\n", "v=0\r\n"),
+		&pol, &res),
+	    415);
 	assert_string_equal(res.extra_header, "Accept-Encoding: identity\r\n");
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE", "", "v=0\r\n"), &pol, &res), 400);
+	assert_int_equal(
+	    run(mk("INVITE", "sip:b@example.com", "INVITE", "", "v=0\r\n"), &pol, &res), 400);
 	/* Accept without application/sdp on an INVITE offer: 406 */
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
-				"Content-Type: application/sdp\r\nAccept: text/nobodyKnowsThis\r\n", "v=0\r\n"),
-			     &pol, &res),
-			 406);
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
-				"Content-Type: application/sdp\r\nAccept: text/plain, application/*\r\n", "v=0\r\n"),
-			     &pol, &res),
-			 0);
-	assert_int_equal(run(mk("INVITE", "sip:b@example.com", "INVITE",
-				"Content-Type: application/sdp\r\nAccept: application/sdp;level=1\r\n", "v=0\r\n"),
-			     &pol, &res),
-			 0);
+	assert_int_equal(
+	    run(mk("INVITE", "sip:b@example.com", "INVITE",
+		   "Content-Type: application/sdp\r\nAccept: text/nobodyKnowsThis\r\n", "v=0\r\n"),
+		&pol, &res),
+	    406);
+	assert_int_equal(
+	    run(mk("INVITE", "sip:b@example.com", "INVITE",
+		   "Content-Type: application/sdp\r\nAccept: text/plain, application/*\r\n",
+		   "v=0\r\n"),
+		&pol, &res),
+	    0);
+	assert_int_equal(
+	    run(mk("INVITE", "sip:b@example.com", "INVITE",
+		   "Content-Type: application/sdp\r\nAccept: application/sdp;level=1\r\n",
+		   "v=0\r\n"),
+		&pol, &res),
+	    0);
 }
 
 static void test_strict(void **state)
@@ -233,9 +276,10 @@ static void test_strict(void **state)
 	(void)state;
 	struct sip_check_result res;
 	struct sip_check_policy p2 = pol;
-	static const char cookie_only[] = "OPTIONS sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK\r\n"
-					  "To: <sip:b@x>\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\n"
-					  "CSeq: 1 OPTIONS\r\n\r\n";
+	static const char cookie_only[] =
+	    "OPTIONS sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK\r\n"
+	    "To: <sip:b@x>\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\n"
+	    "CSeq: 1 OPTIONS\r\n\r\n";
 	struct sip_msg *m = malloc(sizeof(*m));
 	assert_non_null(m);
 	assert_true(sip_msg_parse(m, cookie_only, sizeof(cookie_only) - 1, SIP_PARSE_DATAGRAM) > 0);
@@ -246,12 +290,15 @@ static void test_strict(void **state)
 	free(m);
 	p2.flags = 0;
 	struct req *r;
-	r = mk("OPTIONS", "sip:b@example.com", "OPTIONS", "Date: Sat, 13 Nov 2010 23:29:00 EST\r\n", "");
+	r = mk("OPTIONS", "sip:b@example.com", "OPTIONS", "Date: Sat, 13 Nov 2010 23:29:00 EST\r\n",
+	       "");
 	assert_int_equal(run(r, &p2, &res), 0);
 	p2.flags = SIP_CHECK_STRICT_DATE;
-	r = mk("OPTIONS", "sip:b@example.com", "OPTIONS", "Date: Sat, 13 Nov 2010 23:29:00 EST\r\n", "");
+	r = mk("OPTIONS", "sip:b@example.com", "OPTIONS", "Date: Sat, 13 Nov 2010 23:29:00 EST\r\n",
+	       "");
 	assert_int_equal(run(r, &p2, &res), 400);
-	r = mk("OPTIONS", "sip:b@example.com", "OPTIONS", "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n", "");
+	r = mk("OPTIONS", "sip:b@example.com", "OPTIONS", "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n",
+	       "");
 	assert_int_equal(run(r, &p2, &res), 0);
 }
 
@@ -261,9 +308,10 @@ static void test_response(void **state)
 	static const char one[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
 				  "To: <sip:b@x>;tag=2\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\n"
 				  "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
-	static const char two[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/UDP 255.255.255.255\r\n"
-				  "To: <sip:b@x>;tag=2\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\n"
-				  "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	static const char two[] =
+	    "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/UDP 255.255.255.255\r\n"
+	    "To: <sip:b@x>;tag=2\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\n"
+	    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
 	struct sip_msg *m = malloc(sizeof(*m));
 	assert_non_null(m);
 	assert_true(sip_msg_parse(m, one, sizeof(one) - 1, SIP_PARSE_DATAGRAM) > 0);
@@ -280,11 +328,11 @@ static void test_response(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ok),      cmocka_unit_test(test_mandatory_and_cseq),
-		cmocka_unit_test(test_from_to_uri),
-		cmocka_unit_test(test_methods), cmocka_unit_test(test_scheme),
-		cmocka_unit_test(test_require), cmocka_unit_test(test_content),
-		cmocka_unit_test(test_strict),  cmocka_unit_test(test_response),
+	    cmocka_unit_test(test_ok),		cmocka_unit_test(test_mandatory_and_cseq),
+	    cmocka_unit_test(test_from_to_uri), cmocka_unit_test(test_methods),
+	    cmocka_unit_test(test_scheme),	cmocka_unit_test(test_require),
+	    cmocka_unit_test(test_content),	cmocka_unit_test(test_strict),
+	    cmocka_unit_test(test_response),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
