@@ -22,6 +22,8 @@ set -u
 
 SB=${1:?usage: cps.sh SWITCHBOARD}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../tests/lib/proc.sh
+. "$HERE/../tests/lib/proc.sh"
 SCEN=$HERE/uac-cps.xml
 RATES=${CPS_RATES:-"5000 10000 15000 20000 25000"}
 STEP_S=${CPS_STEP_S:-10}
@@ -36,24 +38,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-cps.XXXXXX")
 PIDS=()
 T_PID=
 
-is_running() {
-	local st
-	st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-wait_exit() { # PID SECONDS -> RC; 1 if still running
-	local pid=$1 n=$(($2 * 10))
-	while ((n-- > 0)); do
-		if ! is_running "$pid"; then
-			wait "$pid" 2>/dev/null
-			RC=$?
-			return 0
-		fi
-		sleep 0.1
-	done
-	RC=124
-	return 1
-}
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -69,30 +53,6 @@ trap 'exit 130' INT TERM
 
 cpu_ticks() { # PID: utime + stime, in clock ticks
 	sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
-}
-port_in_use() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	awk 'NR > 1 { print $2 }' /proc/net/udp /proc/net/tcp /proc/net/udp6 /proc/net/tcp6 2>/dev/null |
-		grep -q ":$hex\$"
-}
-pick_ports() { # N -> even P with P..P+N-1 free
-	local n=$1 p i ok
-	for _ in $(seq 1 500); do
-		# RTP ranges (N >= 20) from 40000 up, single ports from 20000-31999 (below the
-		# kernel's ephemeral range): the two never overlap.
-		if ((n >= 20)); then
-			p=$((40000 + (RANDOM % ((19000 - n) / 2)) * 2))
-		else
-			p=$((20000 + (RANDOM % 6000) * 2))
-		fi
-		ok=1
-		for ((i = 0; i < n; i += (n > 64 ? 37 : 1))); do # sample large ranges
-			port_in_use $((p + i)) && { ok=0; break; }
-		done
-		[ $ok = 1 ] && { echo "$p"; return 0; }
-	done
-	return 1
 }
 wait_bound() { # PORT SECONDS
 	local n=$(($2 * 10))

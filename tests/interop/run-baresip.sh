@@ -18,6 +18,8 @@
 # Bounded (about 20 s); every process started here is ended by its PID on exit.
 # SB_INTEROP_KEEP=1 keeps the work directory.
 set -u
+# shellcheck source=../lib/proc.sh
+. "$(dirname "$0")/../lib/proc.sh"
 
 if [ $# -lt 2 ]; then
 	echo "usage: $0 SWITCHBOARD baresip-calls-switchboard|switchboard-calls-baresip" >&2
@@ -38,24 +40,6 @@ cd "$WORK" || exit 1
 PIDS=()
 FAILED=0
 
-is_running() {
-	local st
-	st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-wait_exit() { # PID SECONDS -> RC; 1 if still running
-	local pid=$1 n=$(($2 * 10))
-	while ((n-- > 0)); do
-		if ! is_running "$pid"; then
-			wait "$pid" 2>/dev/null
-			RC=$?
-			return 0
-		fi
-		sleep 0.1
-	done
-	RC=124
-	return 1
-}
 cleanup() {
 	local p
 	exec 3>&- 2>/dev/null
@@ -106,30 +90,6 @@ wait_for() { # FILE REGEX SECONDS
 	return 1
 }
 
-port_in_use() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	awk 'NR > 1 { print $2 }' /proc/net/udp /proc/net/tcp /proc/net/udp6 /proc/net/tcp6 2>/dev/null |
-		grep -q ":$hex\$"
-}
-pick_ports() { # N -> even P with P..P+N-1 free
-	local n=$1 p i ok
-	for _ in $(seq 1 200); do
-		# RTP ranges (N >= 20) from 40000 up, single ports from 20000-31999 (below the
-		# kernel's ephemeral range): the two never overlap.
-		if ((n >= 20)); then
-			p=$((40000 + (RANDOM % ((19000 - n) / 2)) * 2))
-		else
-			p=$((20000 + (RANDOM % 6000) * 2))
-		fi
-		ok=1
-		for ((i = 0; i < n; i++)); do
-			port_in_use $((p + i)) && { ok=0; break; }
-		done
-		[ $ok = 1 ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 
 # A 400 Hz square wave, 8 kHz mono 16-bit WAV, $2 seconds.
 make_wav() {

@@ -16,6 +16,8 @@
 # Everything is bounded in time; every process started here is ended by its PID on exit.
 # Environment: SB_SIP_KEEP=1 keeps the work directory; SB_SIP_LOG_LEVEL (default debug).
 set -u
+# shellcheck source=../lib/proc.sh
+. "$(dirname "$0")/../lib/proc.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCEN=$HERE/scenarios
@@ -51,26 +53,7 @@ SB_PORT=
 
 # ---- processes ----
 
-is_running() { # PID: true while it runs (a zombie counts as ended)
-	local st
-	st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
 
-# wait_exit PID SECONDS: sets RC to the exit code; returns 1 if still running after SECONDS.
-wait_exit() {
-	local pid=$1 n=$(($2 * 10))
-	while ((n-- > 0)); do
-		if ! is_running "$pid"; then
-			wait "$pid" 2>/dev/null
-			RC=$?
-			return 0
-		fi
-		sleep 0.1
-	done
-	RC=124
-	return 1
-}
 
 cleanup() {
 	local p
@@ -119,38 +102,7 @@ finish() {
 
 # ---- ports ----
 
-port_in_use() { # PORT: bound on UDP or TCP, IPv4 or IPv6
-	local hex
-	hex=$(printf '%04X' "$1")
-	awk 'NR > 1 { print $2 }' /proc/net/udp /proc/net/tcp /proc/net/udp6 /proc/net/tcp6 2>/dev/null |
-		grep -q ":$hex\$"
-}
 
-# pick_ports N: prints an even port P such that P .. P+N-1 look free.
-pick_ports() {
-	local n=$1 p i ok
-	for _ in $(seq 1 200); do
-		# RTP ranges (N >= 20) from 40000 up, single ports from 20000-31999 (below the
-		# kernel's ephemeral range): the two never overlap.
-		if ((n >= 20)); then
-			p=$((40000 + (RANDOM % ((19000 - n) / 2)) * 2))
-		else
-			p=$((20000 + (RANDOM % 6000) * 2))
-		fi
-		ok=1
-		for ((i = 0; i < n; i++)); do
-			if port_in_use $((p + i)); then
-				ok=0
-				break
-			fi
-		done
-		if [ $ok = 1 ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 
 # ---- switchboard ----
 
