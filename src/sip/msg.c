@@ -767,6 +767,22 @@ static void parse_status_line(struct sip_msg *m, struct sb_slice l)
 		m->reason = sb_slice(l.p + l.len, 0);
 }
 
+/* From or To: one header, its bounds and tag (the full check is in sip_check_request). */
+static inline void eager_addr(struct sip_msg *m, enum sip_hdr_id id, struct sip_name_addr *out,
+			      const char *multiple, const char *bad, const char *missing)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, id);
+	if (!h) {
+		sip__name_addr_clear(out);
+		fail(m, 400, missing);
+		return;
+	}
+	if (m->count[id] > 1)
+		fail(m, 400, multiple);
+	if (name_addr_eager(h->value, out) || out->star)
+		fail(m, 400, bad);
+}
+
 static void parse_eager(struct sip_msg *m)
 {
 	const struct sip_hdr *h;
@@ -781,25 +797,8 @@ static void parse_eager(struct sip_msg *m)
 		fail(m, 400, "Missing Via");
 	}
 
-	if ((h = sip_msg_hdr(m, SIP_HDR_FROM)) != NULL) {
-		if (m->count[SIP_HDR_FROM] > 1)
-			fail(m, 400, "Multiple From");
-		if (name_addr_eager(h->value, &m->from) || m->from.star)
-			fail(m, 400, "Bad From");
-	} else {
-		sip__name_addr_clear(&m->from);
-		fail(m, 400, "Missing From");
-	}
-
-	if ((h = sip_msg_hdr(m, SIP_HDR_TO)) != NULL) {
-		if (m->count[SIP_HDR_TO] > 1)
-			fail(m, 400, "Multiple To");
-		if (name_addr_eager(h->value, &m->to) || m->to.star)
-			fail(m, 400, "Bad To");
-	} else {
-		sip__name_addr_clear(&m->to);
-		fail(m, 400, "Missing To");
-	}
+	eager_addr(m, SIP_HDR_FROM, &m->from, "Multiple From", "Bad From", "Missing From");
+	eager_addr(m, SIP_HDR_TO, &m->to, "Multiple To", "Bad To", "Missing To");
 
 	if ((h = sip_msg_hdr(m, SIP_HDR_CALL_ID)) != NULL) {
 		if (m->count[SIP_HDR_CALL_ID] > 1)
