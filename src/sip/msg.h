@@ -157,9 +157,10 @@ struct sip_msg {
 
 	struct sip_hdr hdrs[SIP_MAX_HEADERS];
 	size_t nhdrs;
-	uint16_t
+	/* 16-byte aligned: reset() clears them with vector stores, none split across lines */
+	_Alignas(16) uint16_t
 	    first[SIP_HDR__COUNT]; /* index of the first header with that id, UINT16_MAX if none */
-	uint16_t count[SIP_HDR__COUNT]; /* number of header lines with that id */
+	_Alignas(16) uint16_t count[SIP_HDR__COUNT]; /* number of header lines with that id */
 
 	/* Parsed eagerly: the transaction key and framing. */
 	/* Top via-parm: sent-protocol, sent-by, branch, received and rport as sip_via_parse gives
