@@ -24,7 +24,7 @@ fail() {
 
 # start_serve [extra serve flags...]; sets PORT (and TLS_PORT when TLS is on)
 start_serve() {
-  "$SB" serve --sip-listen "${LISTEN:-127.0.0.1}:0" --rtp-ports 31000-31998 --data-dir "$WORK/data" \
+  "$SB" serve --sip-listen "${LISTEN:-127.0.0.1}:0" --rtp-ports 14000-14998 --data-dir "$WORK/data" \
     --t1 100 "$@" >"$WORK/serve.log" 2>&1 &
   SERVE_PID=$!
   for _ in $(seq 1 100); do
@@ -75,7 +75,7 @@ wait_sipp() {
 }
 
 dial() { # dial URI [flags...]; sets DIAL_RC
-  timeout 30 "$SB" dial "$@" --rtp-ports 32000-32998 --t1 100 >"$WORK/dial.log" 2>&1
+  timeout 30 "$SB" dial "$@" --rtp-ports 15000-15998 --t1 100 >"$WORK/dial.log" 2>&1
   DIAL_RC=$?
 }
 
@@ -148,7 +148,7 @@ refer-declined)
   stop_serve ;;
 shutdown-bye)
   start_serve
-  timeout 30 "$SB" dial "sip:echo@127.0.0.1:$PORT" --duration 20 --rtp-ports 32000-32998 >"$WORK/dial.log" 2>&1 &
+  timeout 30 "$SB" dial "sip:echo@127.0.0.1:$PORT" --duration 20 --rtp-ports 15000-15998 >"$WORK/dial.log" 2>&1 &
   DPID=$!
   for _ in $(seq 1 100); do grep -q "call answered" "$WORK/dial.log" && break; sleep 0.05; done
   expect_log dial.log "call answered"
