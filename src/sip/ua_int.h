@@ -171,6 +171,19 @@ struct sip_call *sip__call_find(struct sip_ua *ua, struct sb_slice call_id,
 				struct sb_slice local_tag);
 void sip__call_stray_2xx(struct sip_ua *ua, const struct sip_msg *m, const struct sip_dest *src);
 void sip__call_shutdown(struct sip_call *c);
+/* shared by call.c and indialog.c */
+void sip__call_end(struct sip_call *c, int status, const char *reason);
+int sip__call_send(struct sip_call *c, enum sip_method method, const char *extra,
+		   struct sb_slice ctype, struct sb_slice body, struct sip_txn **out);
+int sip__call_respond_invite(struct sip_call *c, struct sip_txn *st, int status, const char *reason,
+			     struct sb_slice hdrs, const char *extra, struct sb_slice body,
+			     bool keep_2xx);
+int sip__call_answer_offer(struct sip_call *c, struct sb_slice offer_body, struct sb_buf *b,
+			   struct sdp_result *r);
+void sip__call_media_changed(struct sip_call *c, const struct sdp_result *r);
+void sip__op_done(struct sip__op *op, int status);
+void sip__call_tglare_fire(struct sb_timer *t, sb_time_ms now);
+void sip__call_trefer_fire(struct sb_timer *t, sb_time_ms now);
 void sip__call_txn_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp);
 void sip__call_txn_timeout(struct sip_call *c, struct sip_txn *t, int err);
 void sip__call_txn_gone(struct sip_call *c, struct sip_txn *t);
