@@ -121,7 +121,7 @@ static bool hdr_try(uint64_t mul)
 	for (int id = 1; id < SIP_HDR__COUNT; id++) {
 		uint64_t w[SIP__HDR_WORDS];
 		hdr_words(&hdr_defs[id], w);
-		struct sip__hdr_row *r = &sip__hdr_rows[sip__hdr_hash(w[0], w[1], w[2], mul)];
+		struct sip__hdr_row *r = &sip__hdr_rows[sip__hdr_hash(w[0], hdr_defs[id].len, mul)];
 		if (r->id)
 			return false;
 		memcpy(r->w, w, sizeof(r->w));

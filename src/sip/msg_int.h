@@ -160,9 +160,11 @@ static inline uint64_t sip__hdr_fold(uint64_t w)
 	return w | ((w >> 1) & 0x2020202020202020u);
 }
 
-static inline unsigned sip__hdr_hash(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t mul)
+/* Row of a name: from its first folded word and its length only, so the lookup's dependency
+ * chain is short; the row's three words are then compared in full. */
+static inline unsigned sip__hdr_hash(uint64_t w0, size_t len, uint64_t mul)
 {
-	return (unsigned)(((w0 + 3 * w1 + 5 * w2) * mul) >> (64 - SIP__HDR_HASH_BITS));
+	return (unsigned)(((w0 + len) * mul) >> (64 - SIP__HDR_HASH_BITS));
 }
 
 /* Make sure the header-name tables are built (thread-safe, once). */
@@ -186,7 +188,7 @@ static inline enum sip_hdr_id sip__hdr_lookup_fast(const char *p, size_t len, si
 	uint64_t w0 = sip__hdr_fold(sip__ld8(p) & lm[0]);
 	uint64_t w1 = sip__hdr_fold(sip__ld8(p + 8) & lm[1]);
 	uint64_t w2 = sip__hdr_fold(sip__ld8(p + 16) & lm[2]);
-	const struct sip__hdr_row *r = &sip__hdr_rows[sip__hdr_hash(w0, w1, w2, sip__hdr_mul)];
+	const struct sip__hdr_row *r = &sip__hdr_rows[sip__hdr_hash(w0, len, sip__hdr_mul)];
 	uint64_t d = (w0 ^ r->w[0]) | (w1 ^ r->w[1]) | (w2 ^ r->w[2]);
 	return (enum sip_hdr_id)(d ? SIP_HDR_OTHER : r->id);
 }
