@@ -247,26 +247,20 @@ static int start_client_txn(struct sip_call *c, struct sb_buf *b, enum sip_metho
 {
 	if (b->err)
 		return b->err;
-	struct sip_msg *m = malloc(sizeof(*m));
-	if (!m)
-		return SB_ENOMEM;
+	struct sip_msg *m = c->ua->scratch;
 	int err = sip_msg_parse(m, b->p, b->len, SIP_PARSE_DATAGRAM);
 	if (err < 0) {
 		SB_ERROR("sip", "built an unparsable %s request", sip_method_name(method));
-		free(m);
 		return SB_EINVAL;
 	}
 	struct sip__link *l = sip__link_new(c->ua, c, &c->dest);
-	if (!l) {
-		free(m);
+	if (!l)
 		return SB_ENOMEM;
-	}
 	l->method = method;
 	l->cseq = cseq;
 	struct sip_txn *t = NULL;
 	err = sip_txn_client_new(c->ua->txl, sb_buf_slice(b), m, c->dest.type != SIP_TP_UDP,
 				 &sip__txn_handlers, l, sip__now(c->ua), &t);
-	free(m);
 	if (err) {
 		c->links = l->next;
 		sip__link_free(l);
@@ -659,14 +653,12 @@ static int auth_retry(struct sip_call *c, struct sip_txn *t, const struct sip_ms
 	int err = sip_digest_client_take_msg(&d->dc, rsp, hid, sb_slice_cstr(d->auth_realm));
 	if (err)
 		return err;
-	struct sip_msg *m = malloc(sizeof(*m));
-	if (!m)
-		return SB_ENOMEM;
+	/* The UA's scratch message: start_client_txn below parses into it again, after the
+	 * last use of m. */
+	struct sip_msg *m = c->ua->scratch;
 	struct sb_slice req = sip_txn_request(t);
-	if (sip_msg_parse(m, req.p, req.len, SIP_PARSE_DATAGRAM) < 0) {
-		free(m);
+	if (sip_msg_parse(m, req.p, req.len, SIP_PARSE_DATAGRAM) < 0)
 		return SB_EINVAL;
-	}
 	char branch[SIP_TXN_BRANCH_SIZE];
 	sip_txn_new_branch(branch);
 	uint32_t cseq = ++c->local_cseq;
@@ -692,7 +684,6 @@ static int auth_retry(struct sip_call *c, struct sip_txn *t, const struct sip_ms
 	sb_buf_printf(&b, "\r\nContent-Length: %zu\r\n\r\n", m->body.len);
 	sb_buf_append_slice(&b, m->body);
 	enum sip_method method = m->method;
-	free(m);
 	if (!err)
 		err = start_client_txn(c, &b, method, cseq, out);
 	sb_buf_free(&b);

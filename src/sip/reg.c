@@ -174,8 +174,8 @@ static void reg_send(struct sip_reg *r, uint32_t expires)
 		sb_buf_free(&b);
 		return;
 	}
-	struct sip_msg *m = malloc(sizeof(*m));
-	if (m && sip_msg_parse(m, b.p, b.len, SIP_PARSE_DATAGRAM) > 0) {
+	struct sip_msg *m = r->ua->scratch;
+	if (sip_msg_parse(m, b.p, b.len, SIP_PARSE_DATAGRAM) > 0) {
 		if (r->txn)
 			sip_txn_terminate(r->txn);
 		r->txn = NULL;
@@ -201,7 +201,6 @@ static void reg_send(struct sip_reg *r, uint32_t expires)
 				schedule(r, 30);
 		}
 	}
-	free(m);
 	sb_buf_free(&b);
 }
 

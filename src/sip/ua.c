@@ -616,6 +616,13 @@ int sip_ua_new(struct sip_ua **out, const struct sip_ua_opts *o)
 	}
 	sb_timers_init(&ua->timers);
 	ua->armed_for = SB_TIME_NEVER;
+	ua->scratch = malloc(sizeof(*ua->scratch));
+	if (!ua->scratch) {
+		if (ua->auth)
+			sip_digest_server_free(ua->auth);
+		free(ua);
+		return SB_ENOMEM;
+	}
 	struct sip_txn_cfg cfg = {.t1 = o->t1_ms, .t2 = o->t2_ms, .t4 = o->t4_ms};
 	int err = sip_txn_layer_new(&ua->txl, &cfg, &ua->timers);
 	if (err)
@@ -647,6 +654,7 @@ fail_htab:
 fail_txl:
 	sip_txn_layer_free(ua->txl);
 fail:
+	free(ua->scratch);
 	sb_timers_free(&ua->timers);
 	if (ua->auth)
 		sip_digest_server_free(ua->auth);
@@ -676,6 +684,7 @@ static void ua_free(struct sip_ua *ua)
 	sip_txn_layer_free(ua->txl);
 	while (ua->links)
 		sip__link_free(ua->links);
+	free(ua->scratch);
 	sb_timers_free(&ua->timers);
 	sb_htab_free(&ua->dialogs);
 	if (ua->auth)

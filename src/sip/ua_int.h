@@ -27,6 +27,8 @@ struct sip_ua {
 	sb_time_ms armed_for;
 	struct sip_txn_layer *txl;
 	struct sb_htab dialogs;
+	struct sip_msg *scratch; /* parse of requests we build (txn needs the parse); never
+				  * the message being received, which the transport holds */
 	struct sip__link *links; /* every transaction owner record */
 	struct sip_call *calls;	 /* every live call, for shutdown */
 	size_t ncalls;
