@@ -39,13 +39,7 @@ PIDS=()
 T_PID=
 
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		is_running "$p" && kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait_exit "$p" 5 || { kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
-	done
+	stop_pids 5 "${PIDS[@]}"
 	[ -n "${CPS_KEEP:-}" ] && echo "cps: work directory kept: $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -41,14 +41,8 @@ PIDS=()
 FAILED=0
 
 cleanup() {
-	local p
 	exec 3>&- 2>/dev/null
-	for p in "${PIDS[@]}"; do
-		is_running "$p" && kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait_exit "$p" 3 || { kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
-	done
+	stop_pids 3 "${PIDS[@]}"
 	cd /
 	if [ "$FAILED" = 0 ] && [ -z "${SB_INTEROP_KEEP:-}" ]; then
 		rm -rf "$WORK"

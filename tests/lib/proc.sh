@@ -48,3 +48,16 @@ pick_ports() {
 	done
 	return 1
 }
+
+# stop_pids SECONDS PID...: SIGTERM each still running, then SIGKILL what has not exited
+# within SECONDS.
+stop_pids() {
+	local grace=$1 p
+	shift
+	for p in "$@"; do
+		is_running "$p" && kill -TERM "$p" 2>/dev/null
+	done
+	for p in "$@"; do
+		wait_exit "$p" "$grace" || { kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+	done
+}

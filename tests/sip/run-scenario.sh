@@ -53,16 +53,8 @@ SB_PORT=
 
 # ---- processes ----
 
-
-
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		is_running "$p" && kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait_exit "$p" 3 || { kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
-	done
+	stop_pids 3 "${PIDS[@]}"
 	cd /
 	if [ "$FAILED" = 0 ] && [ -z "${SB_SIP_KEEP:-}" ]; then
 		rm -rf "$WORK"
