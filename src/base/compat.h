@@ -11,6 +11,7 @@
 #define SB_NODISCARD	__attribute__((warn_unused_result))
 #define SB_THREAD_LOCAL __thread
 #define SB_CTZ64(x)	__builtin_ctzll(x) /* x != 0 */
+#define SB_CTZ32(x)	__builtin_ctz(x)   /* x != 0 */
 #define SB_CLZ64(x)	__builtin_clzll(x) /* x != 0 */
 #else
 #define SB_PRINTF(f, a)
@@ -38,6 +39,7 @@ static inline int sb__clz64(unsigned long long x)
 	return n;
 }
 #define SB_CTZ64(x)	sb__ctz64(x)
+#define SB_CTZ32(x)	sb__ctz64(x)
 #define SB_CLZ64(x)	sb__clz64(x)
 #endif
 

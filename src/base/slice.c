@@ -90,11 +90,18 @@ int sb_slice_to_u64(struct sb_slice s, uint64_t max, uint64_t *out)
 	if (s.len == 0)
 		return SB_EMALFORMED;
 	uint64_t v = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (c < '0' || c > '9')
+	size_t i = 0;
+	/* nineteen digits cannot overflow (10^19 - 1 < 2^64): no check for them */
+	for (; i < s.len && i < 19; i++) {
+		unsigned d = (unsigned)(unsigned char)s.p[i] - '0';
+		if (d > 9)
 			return SB_EMALFORMED;
-		unsigned d = c - '0';
+		v = v * 10 + d;
+	}
+	for (; i < s.len; i++) {
+		unsigned d = (unsigned)(unsigned char)s.p[i] - '0';
+		if (d > 9)
+			return SB_EMALFORMED;
 		if (v > (UINT64_MAX - d) / 10)
 			return SB_ETOOBIG;
 		v = v * 10 + d;

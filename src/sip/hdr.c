@@ -188,21 +188,23 @@ const char *const sip__method_names[SIP_METHOD__COUNT] = {[SIP_METHOD_OTHER] = "
 #undef METHOD_NAME
 };
 
-static const unsigned char method_lens[SIP_METHOD__COUNT] = {[SIP_METHOD_OTHER] = 0,
-#define METHOD_LEN(m) [SIP_METHOD_##m] = sizeof(#m) - 1,
-							     SIP_METHOD_MAP(METHOD_LEN)
-#undef METHOD_LEN
-};
+static inline bool method_is(struct sb_slice n, const char *lit, size_t len)
+{
+	if (n.len != len)
+		return false;
+	if (len <= 8)
+		return sip__ld_n(n.p, len) == sip__ld_n(lit, len);
+	return memcmp(n.p, lit, len) == 0;
+}
 
-/* Methods are case-sensitive (RFC 3261 §7.1). */
+/* Methods are case-sensitive (RFC 3261 §7.1). One word compare per method of the same length:
+ * the literal's word is folded into a constant. */
 enum sip_method sip_method_from(struct sb_slice n)
 {
-	if (n.len < 3 || n.len > 9)
-		return SIP_METHOD_OTHER;
-	for (int m = 1; m < SIP_METHOD__COUNT; m++) {
-		const char *s = sip__method_names[m];
-		if (method_lens[m] == n.len && s[0] == n.p[0] && memcmp(s, n.p, n.len) == 0)
-			return (enum sip_method)m;
-	}
+#define METHOD_TRY(m)                                                                              \
+	if (method_is(n, #m, sizeof(#m) - 1))                                                      \
+		return SIP_METHOD_##m;
+	SIP_METHOD_MAP(METHOD_TRY)
+#undef METHOD_TRY
 	return SIP_METHOD_OTHER;
 }

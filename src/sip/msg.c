@@ -197,7 +197,7 @@ static size_t via_sent(struct sb_slice s, size_t i, struct sip_via *out)
 {
 	size_t start = i, t;
 	/* sent-protocol = name SLASH version SLASH transport, SLASH = SWS "/" SWS */
-	if (s.len - i >= 8 && memcmp(s.p + i, "SIP/2.0/", 8) == 0) {
+	if (s.len - i >= 8 && sip__ld8(s.p + i) == sip__ld8("SIP/2.0/")) {
 		out->protocol = sb_slice(s.p + i, 7);
 		i += 8;
 	} else {
@@ -260,15 +260,15 @@ static int via_param_use(struct sip_via *out, struct sb_slice n, struct sb_slice
 {
 	switch (n.len) {
 	case 6:
-		if (SIP__EQ(n, "branch"))
+		if (SIP__EQ_ALPHA(n, "branch"))
 			out->branch = v;
 		break;
 	case 8:
-		if (SIP__EQ(n, "received"))
+		if (SIP__EQ_ALPHA(n, "received"))
 			out->received = v;
 		break;
 	case 5:
-		if (SIP__EQ(n, "rport")) {
+		if (SIP__EQ_ALPHA(n, "rport")) {
 			out->rport = true;
 			if (v.len && (parse_port(v, &out->rport_value) || out->rport_value == 0))
 				return SB_EMALFORMED;
@@ -298,7 +298,7 @@ static int via_parse_at(struct sb_slice s, struct sip_via *out, size_t *stop, bo
 	if (!strict) {
 		while (pos < s.len && s.p[pos] == ';') {
 			size_t a = pos + 1;
-			size_t e = sip__span(s.p, a, s.len, SIP__CC_PSCAN);
+			size_t e = sip__pscan(s.p, a, s.len);
 			if (e < s.len && s.p[e] != ';' && s.p[e] != ',')
 				return via_parse_at(s, out, stop, true);
 			const char *eq = memchr(s.p + a, '=', e - a);
@@ -421,7 +421,7 @@ static int name_addr_parse(struct sb_slice in, struct sip_name_addr *out, bool f
 	struct sb_slice n, v;
 	int r;
 	while ((r = hparam_next(s, &pos, &n, &v)) > 0)
-		if (n.len == 3 && SIP__EQ(n, "tag"))
+		if (SIP__EQ_ALPHA(n, "tag"))
 			out->tag = v;
 	if (r < 0 || pos != s.len)
 		return SB_EMALFORMED;
@@ -499,13 +499,13 @@ static int name_addr_eager(struct sb_slice in, struct sip_name_addr *out)
 		if (p[pos] != ';')
 			return SB_EMALFORMED;
 		size_t a = pos + 1;
-		size_t e = sip__span(p, a, s.len, SIP__CC_PSCAN);
+		size_t e = sip__pscan(p, a, s.len);
 		if (e < s.len && p[e] != ';')
 			return name_addr_parse(in, out, false);
 		const char *eq = memchr(p + a, '=', e - a);
 		struct sb_slice n =
 		    sip__trim(sb_slice(p + a, (size_t)((eq ? eq : p + e) - (p + a))));
-		if (n.len == 3 && SIP__EQ(n, "tag"))
+		if (SIP__EQ_ALPHA(n, "tag"))
 			out->tag = eq ? sip__trim(sb_slice(eq + 1, (size_t)(p + e - eq - 1)))
 				      : sb_slice(n.p + n.len, 0);
 		pos = e;
@@ -688,7 +688,7 @@ static void reset(struct sip_msg *m)
 /* "SIP/" 1*DIGIT "." 1*DIGIT; 1 = SIP/2.0, 0 = other version, -1 = not a version. */
 static int version_kind(struct sb_slice v)
 {
-	if (v.len == 7 && memcmp(v.p, "SIP/2.0", 7) == 0)
+	if (v.len == 7 && sip__ld_n(v.p, 7) == sip__ld_n("SIP/2.0", 7))
 		return 1;
 	if (v.len < 7 || !sb_slice_starts_with_nocase(v, "SIP/"))
 		return -1;
@@ -935,7 +935,26 @@ static int parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_
 	bool too_many = false;
 	while (q < end) {
 		size_t rem = (size_t)(end - q);
-		nl = memchr(q, '\n', rem);
+		const char *c = NULL;
+		bool colon_known = false;
+#if SIP__HAVE_MASK32
+		if (rem >= 32) {
+			/* one 32-byte window gives the line end and the colon of most lines */
+			uint32_t nlm = sip__mask32(q, '\n');
+			uint32_t cm = sip__mask32(q, ':');
+			if (nlm) {
+				nl = q + SB_CTZ32(nlm);
+				cm &= (nlm & (0u - nlm)) - 1u;
+				colon_known = true;
+			} else {
+				nl = memchr(q + 32, '\n', rem - 32);
+				colon_known = cm != 0;
+			}
+			if (cm)
+				c = q + SB_CTZ32(cm);
+		} else
+#endif
+			nl = memchr(q, '\n', rem);
 		if (!nl) {
 			if (rem > SIP_MAX_LINE) {
 				fail(m, 413, "Header Line Too Long");
@@ -976,7 +995,8 @@ static int parse(struct sip_msg *m, const char *buf, size_t len, enum sip_parse_
 		/* name: up to ':' minus trailing SP/HTAB. Known names need no per-byte check (the
 		 * lookup compares them exactly); unknown ones must be tokens. Few loops per line on
 		 * purpose: their mispredicted exits are what a header line costs. */
-		const char *c = sip__find_byte(q, le, end, ':');
+		if (!colon_known)
+			c = sip__find_byte(q, le, end, ':');
 		const char *n = c ? c : q;
 		while (n > q && (n[-1] == ' ' || n[-1] == '\t'))
 			n--;

@@ -117,6 +117,52 @@ static inline size_t sip__first_marked(uint64_t mask)
 	return (size_t)(SB_BIG_ENDIAN ? SB_CLZ64(mask) : SB_CTZ64(mask)) / 8;
 }
 
+/* Where SSE2 is there (every x86-64), a bit per byte of the 32 bytes at p equal to c, bit i for
+ * p[i]: one window gives the end and the colon of most header lines without a loop. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define SIP__HAVE_MASK32 1
+static inline uint32_t sip__mask32(const char *p, char c)
+{
+	__m128i v = _mm_set1_epi8(c);
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	uint32_t ma = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, v));
+	uint32_t mb = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, v));
+	return ma | mb << 16;
+}
+#else
+#define SIP__HAVE_MASK32 0
+#endif
+
+/* sip__span(p, i, n, SIP__CC_PSCAN), sixteen bytes a step where SSE2 is there: a byte stops the
+ * run when it is one of ; , " < or not ASCII (its high bit). The last step loads the final
+ * sixteen bytes again, overlapping, and ignores those before i. */
+static inline size_t sip__pscan(const char *p, size_t i, size_t n)
+{
+#if SIP__HAVE_MASK32
+	if (n >= 16 && i < n) {
+		const __m128i semi = _mm_set1_epi8(';'), comma = _mm_set1_epi8(',');
+		const __m128i quote = _mm_set1_epi8('"'), lt = _mm_set1_epi8('<');
+		for (;;) {
+			size_t at = i + 16 <= n ? i : n - 16;
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+			__m128i stop = _mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v, semi), _mm_cmpeq_epi8(v, comma)),
+			    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, lt)));
+			uint32_t mk = (uint32_t)_mm_movemask_epi8(_mm_or_si128(stop, v));
+			mk &= ~0u << (i - at);
+			if (mk)
+				return at + SB_CTZ32(mk);
+			if (at + 16 >= n)
+				return n;
+			i = at + 16;
+		}
+	}
+#endif
+	return sip__span(p, i, n, SIP__CC_PSCAN);
+}
+
 /* First c in [p, lim), or NULL. Reads whole 8-byte words while they lie before end (end >= lim):
  * one branch per word, where a byte loop mispredicts its exit once per call anyway. */
 static inline const char *sip__find_byte(const char *p, const char *lim, const char *end,
@@ -235,5 +281,36 @@ static inline bool sip__eq_lit(struct sb_slice s, const char *lit, size_t n)
 	return true;
 }
 #define SIP__EQ(s, lit) sip__eq_lit((s), (lit), sizeof(lit) - 1)
+
+/* The n (1 to 8) bytes at p as a little-endian word, zero above: two overlapping loads, not a
+ * copy into a zeroed word (whose partial stores then stall the 8-byte load that reads them). */
+static inline uint64_t sip__ld_n(const char *p, size_t n)
+{
+	uint32_t a, b;
+	uint16_t c, d;
+	if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		return (uint64_t)a | (uint64_t)b << (8 * (n - 4));
+	}
+	if (n >= 2) {
+		memcpy(&c, p, 2);
+		memcpy(&d, p + n - 2, 2);
+		return (uint64_t)c | (uint64_t)d << (8 * (n - 2));
+	}
+	return (unsigned char)p[0];
+}
+
+/* SIP__EQ for a literal of 1 to 8 lowercase letters only: one folded word compare (OR 0x20 maps
+ * a byte to a lowercase letter only from that letter in either case). Little-endian only. */
+static inline bool sip__eq_alpha(struct sb_slice s, const char *lit, size_t n)
+{
+	if (SB_BIG_ENDIAN)
+		return sip__eq_lit(s, lit, n);
+	if (s.len != n)
+		return false;
+	return (sip__ld_n(s.p, n) | (0x2020202020202020u >> (64 - 8 * n))) == sip__ld_n(lit, n);
+}
+#define SIP__EQ_ALPHA(s, lit) sip__eq_alpha((s), (lit), sizeof(lit) - 1)
 
 #endif

@@ -50,6 +50,16 @@ static void test_slice_numbers(void **state)
 			 SB_ETOOBIG);
 	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("18446744073709551615"), UINT64_MAX, &w), 0);
 	assert_true(w == UINT64_MAX);
+	/* around the nineteen digits that are not checked for overflow */
+	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("9999999999999999999"), UINT64_MAX, &w), 0);
+	assert_true(w == 9999999999999999999u);
+	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("18446744073709551616"), UINT64_MAX, &w),
+			 SB_ETOOBIG);
+	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("00000000000000000000042"), 100, &w), 0);
+	assert_true(w == 42);
+	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("1234567890123456789x"), UINT64_MAX, &w),
+			 SB_EMALFORMED);
+	assert_int_equal(sb_slice_to_u64(SB_SLICE_LIT("12345678x"), UINT64_MAX, &w), SB_EMALFORMED);
 }
 
 static void test_buf(void **state)

@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "sip/check.h"
 #include "sip/msg.h"
+#include "sip/msg_int.h"
 
 /* Every parse works on an exact-size heap copy so ASan flags any read past the input. */
 struct parsed {
@@ -884,6 +885,61 @@ static void test_eager_name_addr_equals_full(void **state)
 	}
 }
 
+/* The word-at-a-time helpers against their byte loops: every start, length and stop position,
+ * on exact-size heap copies so ASan flags a read past the end (the vector scan's overlapping
+ * last load must stay inside). */
+static void test_scan_helpers(void **state)
+{
+	(void)state;
+	const char stops[] = {';', ',', '"', '<', (char)0xC3, 'a'};
+	for (size_t n = 0; n <= 40; n++) {
+		char *b = malloc(n ? n : 1);
+		assert_non_null(b);
+		for (size_t k = 0; k < sizeof(stops); k++) {
+			for (size_t at = 0; at <= n; at++) {
+				memset(b, 'x', n);
+				if (at < n)
+					b[at] = stops[k];
+				for (size_t i = 0; i <= n; i++)
+					assert_int_equal(sip__pscan(b, i, n),
+							 sip__span(b, i, n, SIP__CC_PSCAN));
+			}
+		}
+		free(b);
+	}
+	for (size_t n = 1; n <= 8; n++) {
+		char *b = malloc(n);
+		assert_non_null(b);
+		uint64_t want = 0;
+		for (size_t i = 0; i < n; i++) {
+			b[i] = (char)(0x80 + 3 * i);
+			want |= (uint64_t)(unsigned char)b[i] << (8 * i);
+		}
+		if (!SB_BIG_ENDIAN)
+			assert_true(sip__ld_n(b, n) == want);
+		free(b);
+	}
+	assert_true(SIP__EQ_ALPHA(SB_SLICE_LIT("BRANCH"), "branch"));
+	assert_true(SIP__EQ_ALPHA(SB_SLICE_LIT("bRaNcH"), "branch"));
+	assert_false(SIP__EQ_ALPHA(SB_SLICE_LIT("branc"), "branch"));
+	assert_false(SIP__EQ_ALPHA(SB_SLICE_LIT("branch "), "branch"));
+	assert_false(SIP__EQ_ALPHA(SB_SLICE_LIT("bran\x03h"), "branch"));
+	assert_true(SIP__EQ_ALPHA(SB_SLICE_LIT("Received"), "received"));
+	assert_false(SIP__EQ_ALPHA(SB_SLICE_LIT("receive@"), "received"));
+	assert_true(SIP__EQ_ALPHA(SB_SLICE_LIT("TAG"), "tag"));
+	assert_false(SIP__EQ_ALPHA(SB_SLICE_LIT("ta"), "tag"));
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("INVITE")), SIP_METHOD_INVITE);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("invite")), SIP_METHOD_OTHER);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("SUBSCRIBE")), SIP_METHOD_SUBSCRIBE);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("SUBSCRIBX")), SIP_METHOD_OTHER);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("ACK")), SIP_METHOD_ACK);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("ACKS")), SIP_METHOD_OTHER);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("BYE")), SIP_METHOD_BYE);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("INFO")), SIP_METHOD_INFO);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("PUBLISH")), SIP_METHOD_PUBLISH);
+	assert_int_equal(sip_method_from(SB_SLICE_LIT("")), SIP_METHOD_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -905,6 +961,7 @@ int main(void)
 	    cmocka_unit_test(test_stream),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_hdr_lookup),
+	    cmocka_unit_test(test_scan_helpers),
 	    cmocka_unit_test(test_next_value),
 	    cmocka_unit_test(test_param_get),
 	    cmocka_unit_test(test_name_addr),
