@@ -13,3 +13,11 @@ endfunction()
 sb_fuzz_replay(sip_msg ${SB_FUZZ_DIR}/fuzz_sip_msg.c ${SB_FUZZ_DIR}/corpus/sip_msg sb_sip)
 sb_fuzz_replay(sip_uri ${SB_FUZZ_DIR}/fuzz_sip_uri.c ${SB_FUZZ_DIR}/corpus/sip_uri sb_sip)
 sb_fuzz_replay(sdp ${SB_FUZZ_DIR}/fuzz_sdp.c ${SB_FUZZ_DIR}/corpus/sdp sb_sdp sb_base)
+
+# Harnesses of the media plane: every fuzz/fuzz_<name>.c of these lists, corpus fuzz/corpus/<name>.
+foreach(n rtp rtcp dtmf)
+  if(EXISTS ${SB_FUZZ_DIR}/fuzz_${n}.c)
+    sb_fuzz_replay(${n} ${SB_FUZZ_DIR}/fuzz_${n}.c ${SB_FUZZ_DIR}/corpus/${n} sb_room sb_media
+                   sb_rtp sb_base)
+  endif()
+endforeach()

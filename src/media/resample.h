@@ -1,0 +1,21 @@
+/* Sample-rate conversion between a leg's rate and the room rate (speexdsp), 16-bit mono.
+ * State allocated at creation; process never allocates. */
+#ifndef SB_MEDIA_RESAMPLE_H
+#define SB_MEDIA_RESAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct media_resampler;
+
+/* quality 0-10 (speexdsp; 3-5 is the cheap, good range). 0, SB_EINVAL or SB_ENOMEM.
+ * in_rate == out_rate gives a pass-through copy. */
+int media_resampler_new(struct media_resampler **out, uint32_t in_rate, uint32_t out_rate,
+			int quality);
+void media_resampler_free(struct media_resampler *r);
+/* Convert in_n samples; writes at most out_cap and returns the count written
+ * (in_n * out_rate / in_rate for whole 10 ms multiples), or SB_ETOOBIG. */
+int media_resample(struct media_resampler *r, const int16_t *in, size_t in_n, int16_t *out,
+		   size_t out_cap);
+
+#endif
