@@ -16,6 +16,8 @@ struct rtp_rx_stats {
 	uint32_t base_seq, bad_seq, probation;
 	uint64_t received, received_prior, expected_prior;
 	uint64_t duplicates;
+	/* private: bit i set = sequence number max_seq - i was received (duplicate detection) */
+	uint64_t seen[2];
 	/* interarrival jitter, timestamp units << 4 (RFC 3550 A.8) */
 	uint32_t jitter_q4;
 	int64_t last_transit;
