@@ -17,12 +17,12 @@ enum media_codec_id {
 };
 
 struct media_codec_opts {
-	uint32_t rate;	     /* Opus: PCM rate 8000, 12000, 16000, 24000 or 48000 (0 = 48000);
-				ignored by the others (8000, G.722 16000) */
-	int complexity;	     /* Opus 0-10 (default 5 when < 0 ... use -1 for default) */
-	uint32_t bitrate;    /* Opus bits/s, 0 = 24000 */
-	bool fec;	     /* Opus in-band FEC on encode */
-	uint8_t loss_pct;    /* Opus expected packet loss for FEC (0-100) */
+	uint32_t rate;	  /* Opus: PCM rate 8000, 12000, 16000, 24000 or 48000 (0 = 48000);
+			     ignored by the others (8000, G.722 16000) */
+	int complexity;	  /* Opus 0-10 (default 5 when < 0 ... use -1 for default) */
+	uint32_t bitrate; /* Opus bits/s, 0 = 24000 */
+	bool fec;	  /* Opus in-band FEC on encode */
+	uint8_t loss_pct; /* Opus expected packet loss for FEC (0-100) */
 };
 
 struct media_codec;
@@ -49,8 +49,8 @@ int media_codec_decode(struct media_codec *c, const uint8_t *in, size_t len, int
 /* Conceal one lost frame of n samples (Opus: its PLC; Opus with FEC: decode_fec from the next
  * payload when next != NULL; G.711/G.722: spandsp PLC fed by the decoded history).
  * Returns n or an error. */
-int media_codec_conceal(struct media_codec *c, const uint8_t *next, size_t next_len,
-			int16_t *pcm, size_t n);
+int media_codec_conceal(struct media_codec *c, const uint8_t *next, size_t next_len, int16_t *pcm,
+			size_t n);
 
 /* G.711 one sample (exposed for tests and tone paths). */
 uint8_t media_ulaw_encode(int16_t s);

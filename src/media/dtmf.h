@@ -28,9 +28,9 @@ int media_dtmf_char_event(char c);
 
 /* ---- receiver ---- */
 struct media_dtmf_rx {
-	bool active;	    /* an event is in progress */
+	bool active; /* an event is in progress */
 	bool have_last;
-	uint32_t last_ts;   /* timestamp of the current/last event */
+	uint32_t last_ts; /* timestamp of the current/last event */
 	uint8_t last_event;
 	uint32_t last_end_ts; /* ts + duration of the last segment seen */
 	bool last_ended;
@@ -47,8 +47,9 @@ void media_dtmf_rx_init(struct media_dtmf_rx *rx);
  * *out once per key press: when a new event starts (a new timestamp not continuing the
  * previous long event), whether or not the marker bit is set. Retransmitted and end packets of
  * a reported event return false. */
-bool media_dtmf_rx_packet(struct media_dtmf_rx *rx, bool marker, uint32_t ts, const uint8_t *payload,
-			  size_t len, uint64_t now_ms, struct media_dtmf_digit *out);
+bool media_dtmf_rx_packet(struct media_dtmf_rx *rx, bool marker, uint32_t ts,
+			  const uint8_t *payload, size_t len, uint64_t now_ms,
+			  struct media_dtmf_digit *out);
 
 /* ---- sender ---- */
 #define MEDIA_DTMF_TX_MAX 64 /* queued keys */
@@ -60,15 +61,17 @@ struct media_dtmf_tx_pkt {
 };
 
 struct media_dtmf_tx {
-	uint32_t rate;	      /* timestamp rate (8000 usually) */
-	uint32_t digit_ms;    /* tone duration (default 100) */
-	uint32_t gap_ms;      /* pause between keys (default 100) */
+	uint32_t rate;	   /* timestamp rate (8000 usually) */
+	uint32_t digit_ms; /* tone duration (default 100) */
+	uint32_t gap_ms;   /* pause between keys (default 100) */
 	char queue[MEDIA_DTMF_TX_MAX];
 	size_t head, n;
 	/* private state */
 	int state;
 	uint32_t elapsed_ms, ts_off, end_sent;
 	char cur;
+	uint64_t clock_ms; /* start of the next tick, ms since init */
+	uint32_t wait_ms;  /* length of the current gap or pause */
 };
 
 void media_dtmf_tx_init(struct media_dtmf_tx *tx, uint32_t rate, uint32_t digit_ms,

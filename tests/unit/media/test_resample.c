@@ -1,0 +1,115 @@
+/* Unit tests for src/media/resample.c: 8/16/48 kHz conversions keep a sine's frequency and level
+ * (Goertzel), 20 ms frames give exact sample counts, pass-through and argument errors. */
+/* cmocka needs these first */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "media/resample.h"
+
+static double goertzel_amp(const int16_t *x, size_t n, double f, uint32_t rate)
+{
+	double w = 2.0 * M_PI * f / rate, c = 2.0 * cos(w), s1 = 0, s2 = 0;
+	for (size_t i = 0; i < n; i++) {
+		double s0 = x[i] + c * s1 - s2;
+		s2 = s1;
+		s1 = s0;
+	}
+	return 2.0 * sqrt(s1 * s1 + s2 * s2 - c * s1 * s2) / (double)n;
+}
+
+static double rms(const int16_t *x, size_t n)
+{
+	double e = 0;
+	for (size_t i = 0; i < n; i++)
+		e += (double)x[i] * x[i];
+	return sqrt(e / (double)n);
+}
+
+/* 1 s of f Hz in 20 ms frames from in_rate to out_rate */
+static void convert(uint32_t in_rate, uint32_t out_rate, double f)
+{
+	struct media_resampler *r;
+	assert_int_equal(media_resampler_new(&r, in_rate, out_rate, 5), 0);
+	static int16_t out[48000];
+	int16_t in[960];
+	size_t in_fr = in_rate / 50, out_fr = out_rate / 50, pos = 0;
+	for (size_t k = 0; k < 50; k++) {
+		for (size_t i = 0; i < in_fr; i++)
+			in[i] = (int16_t)lrint(
+			    8000 * sin(2 * M_PI * f * (double)(k * in_fr + i) / in_rate));
+		int n = media_resample(r, in, in_fr, out + pos, out_fr);
+		assert_int_equal(n, (int)out_fr); /* exact, every frame, the first included */
+		pos += (size_t)n;
+	}
+	size_t h = out_rate / 2; /* the last half second */
+	double a = goertzel_amp(out + h, h, f, out_rate), t = rms(out + h, h);
+	double frac = a * a / 2 / (t * t);
+	printf("# %u -> %u Hz, %.0f Hz: level %+.2f dB, tone %.5f of energy\n", in_rate, out_rate,
+	       f, 20 * log10(a / 8000), frac);
+	assert_true(fabs(20 * log10(a / 8000)) < 1.0);
+	assert_true(frac > 0.99);
+	media_resampler_free(r);
+}
+
+static void rates(void **state)
+{
+	(void)state;
+	convert(8000, 16000, 1000);
+	convert(8000, 16000, 440);
+	convert(16000, 8000, 1000);
+	convert(16000, 8000, 440);
+	convert(16000, 48000, 1000);
+	convert(48000, 16000, 1000);
+	convert(48000, 16000, 440);
+	convert(8000, 48000, 440);
+}
+
+static void pass_through(void **state)
+{
+	(void)state;
+	struct media_resampler *r;
+	assert_int_equal(media_resampler_new(&r, 16000, 16000, 3), 0);
+	int16_t in[320], out[320];
+	for (size_t i = 0; i < 320; i++)
+		in[i] = (int16_t)(i * 7 - 1000);
+	assert_int_equal(media_resample(r, in, 320, out, 320), 320);
+	assert_memory_equal(in, out, sizeof(in));
+	assert_int_equal(media_resample(r, in, 320, out, 319), SB_ETOOBIG);
+	media_resampler_free(r);
+}
+
+static void errors(void **state)
+{
+	(void)state;
+	struct media_resampler *r = NULL;
+	assert_int_equal(media_resampler_new(&r, 0, 8000, 3), SB_EINVAL);
+	assert_int_equal(media_resampler_new(&r, 8000, 16000, 11), SB_EINVAL);
+	assert_int_equal(media_resampler_new(&r, 8000, 16000, -1), SB_EINVAL);
+	assert_null(r);
+	assert_int_equal(media_resampler_new(&r, 8000, 16000, 3), 0);
+	int16_t in[160] = {0}, out[320];
+	assert_int_equal(media_resample(r, in, 160, out, 319), SB_ETOOBIG);
+	assert_int_equal(media_resample(r, in, 160, out, 320), 320);
+	assert_int_equal(media_resample(r, in, 0, out, 320), 0);
+	media_resampler_free(r);
+	media_resampler_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(rates),
+	    cmocka_unit_test(pass_through),
+	    cmocka_unit_test(errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
