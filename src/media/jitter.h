@@ -63,17 +63,20 @@ struct media_jb {
 		uint16_t len, seq;
 		uint32_t ts;
 		bool used, marker;
+		uint64_t arrival_ms;
 	} slot[MEDIA_JB_SLOTS];
 	bool started;
-	uint16_t next_seq;  /* next sequence number to play */
-	uint32_t next_ts;   /* its timestamp */
-	uint64_t play_at_ms; /* when the next frame is due */
+	uint16_t next_seq;    /* next sequence number to play */
+	uint32_t next_ts;     /* its timestamp */
+	uint32_t played_mask; /* bit i: next_seq - 1 - i was played (tells duplicates from late) */
+	uint64_t play_at_ms;  /* when the next frame is due */
 	uint32_t last_samples;
 	int64_t last_transit;
 	bool have_transit;
 	uint32_t jitter_q4_ms;
 	uint32_t target_ms;
-	uint32_t above_target_ticks;
+	uint64_t target_at_ms;	  /* when the target last changed */
+	uint32_t above_target_ms; /* how long the buffer has held more than the target */
 	struct media_jb_stats st;
 };
 
