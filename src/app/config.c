@@ -25,6 +25,14 @@ void sb_config_defaults(struct sb_config *c)
 	c->ring_timeout = 30;
 	c->hold_for = 2;
 	c->register_expires = 3600;
+	snprintf(c->codecs, sizeof(c->codecs), "PCMU,PCMA,G722,opus");
+	c->opus_complexity = 5;
+	c->opus_rate = 48000;
+	c->room_rate = 16000;
+	c->rtp_timeout = 15;
+	c->rtp_first_timeout = 30;
+	c->room_empty_timeout = 300;
+	c->room_departure_timeout = 20;
 }
 
 static int set_u32(const char *v, uint32_t max, uint32_t *out)
@@ -83,6 +91,15 @@ static int apply(struct sb_config *c, const char *key, const char *v, char *err,
 	NUM("max-calls", max_calls, 10000000)
 	NUM("answer-delay", answer_delay_ms, 3600000)
 	NUM("auth-md5-first", auth_md5_first, 1)
+	NUM("media-workers", media_workers, 256)
+	STR("codecs", codecs)
+	NUM("opus-complexity", opus_complexity, 10)
+	NUM("opus-rate", opus_rate, 48000)
+	NUM("room-rate", room_rate, 48000)
+	NUM("rtp-timeout", rtp_timeout, 86400)
+	NUM("rtp-first-timeout", rtp_first_timeout, 86400)
+	NUM("room-empty-timeout", room_empty_timeout, 86400)
+	NUM("room-departure-timeout", room_departure_timeout, 86400)
 	NUM("duration", dial_duration, 86400)
 	if (!strcmp(key, "log-level")) {
 		if (sb_log_parse_level(v, &c->log_level)) {

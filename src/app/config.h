@@ -23,6 +23,16 @@ struct sb_config {
 	uint32_t max_calls;
 	uint32_t answer_delay_ms; /* serve: send 180 and answer after this long */
 	uint32_t auth_md5_first;  /* serve: MD5 challenge before SHA-256 */
+	/* media */
+	uint32_t media_workers;		 /* 0 = one per CPU */
+	char codecs[128];		 /* preference, e.g. "PCMU,PCMA,G722,opus" */
+	uint32_t opus_complexity;	 /* 0-10 */
+	uint32_t opus_rate;		 /* PCM rate of Opus legs (8000 ... 48000) */
+	uint32_t room_rate;		 /* room mix rate */
+	uint32_t rtp_timeout;		 /* s without RTP before BYE */
+	uint32_t rtp_first_timeout;	 /* s after answer without any RTP: the call fails */
+	uint32_t room_empty_timeout;	 /* s a room nobody joined stays */
+	uint32_t room_departure_timeout; /* s a room stays after its last participant left */
 	/* dial */
 	uint32_t dial_duration;
 	enum sip_tp_type dial_transport;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <uv.h>
@@ -12,6 +13,8 @@
 #include "app/config.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "call/call.h"
+#include "media/worker.h"
 #include "rtp/echo.h"
 #include "rtp/pool.h"
 #include "sip/reg.h"
@@ -29,6 +32,8 @@ struct app {
 	uv_loop_t *loop;
 	struct sip_ua *ua;
 	struct rtp_pool pool;
+	struct media_engine *media;
+	struct call_mgr *calls;
 	uv_signal_t sigterm, sigint;
 	int exit_code;
 	bool stopping;
@@ -168,76 +173,40 @@ static void on_call_dtmf(struct sip_call *c, char digit, uint32_t ms, void *arg)
 	SB_INFO("app", "DTMF digit %c (%u ms)", digit, ms);
 }
 
-static void on_call_ended(struct sip_call *c, int status, const char *reason, void *arg)
-{
-	struct echo_leg *leg = arg;
-	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status,
-		reason ? reason : "");
-	if (leg)
-		leg_free(leg);
-}
-
-static const struct sip_call_handlers serve_call_handlers = {
-    .media = on_call_media,
-    .hold = on_call_hold,
-    .dtmf = on_call_dtmf,
-    .ended = on_call_ended,
-};
-
-static void answer_now(struct echo_leg *leg)
-{
-	struct sip_media_local m;
-	media_local_for(leg->app, leg, &m);
-	int err = sip_call_answer(leg->call, &m);
-	if (err)
-		sip_call_reject(leg->call, err == SB_ENOTFOUND ? 488 : 500,
-				NULL); /* ended frees the leg */
-}
-
-static void answer_later(uv_timer_t *t)
-{
-	answer_now(t->data);
-}
-
 static void on_incoming(struct sip_ua *ua, struct sip_call *c, const struct sip_incoming *in,
 			void *arg)
 {
 	(void)ua;
 	struct app *app = arg;
-	SB_INFO("app", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user),
-		SB_SLICE_ARG(in->to_user));
-	sip_call_set_handlers(c, &serve_call_handlers, NULL);
-	/* Dev routing: only loopback callers are accepted until trunks exist. */
-	if (!sip_sockaddr_is_loopback(&in->src.addr)) {
-		sip_call_reject(c, 480, NULL);
-		return;
-	}
-	struct echo_leg *leg;
-	if (leg_open(app, app->cfg.rtp_ip, &leg)) {
-		sip_call_reject(c, 503, "No Media Ports");
-		return;
-	}
-	sip_call_set_handlers(c, &serve_call_handlers, leg);
-	leg->call = c;
-	if (app->cfg.answer_delay_ms) {
-		sip_call_ringing(c, NULL);
-		uv_timer_init(app->loop, &leg->answer_timer);
-		leg->answer_timer.data = leg;
-		leg->timer_used = true;
-		uv_timer_start(&leg->answer_timer, answer_later, app->cfg.answer_delay_ms, 0);
-		return;
-	}
-	answer_now(leg);
+	call_mgr_incoming(app->calls, c, in);
 }
 
 static const struct sip_ua_handlers ua_handlers = {.incoming = on_incoming};
 
 /* ---- lifecycle ---- */
 
+static void media_closed(void *arg)
+{
+	struct app *app = arg;
+	app->media = NULL;
+}
+
+static void calls_closed(void *arg)
+{
+	struct app *app = arg;
+	app->calls = NULL;
+	if (app->media)
+		media_engine_close(app->media, media_closed, app);
+}
+
 static void ua_closed(void *arg)
 {
 	struct app *app = arg;
 	app->ua = NULL;
+	if (app->calls)
+		call_mgr_close(app->calls, calls_closed, app);
+	else if (app->media)
+		media_engine_close(app->media, media_closed, app);
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
 	uv_close((uv_handle_t *)&app->sigint, NULL);
 	if (app->timers_ready) {
@@ -402,6 +371,66 @@ static int setup_common(struct app *app)
 	return 0;
 }
 
+/* "PCMU,PCMA,G722,opus" -> SDP codec list. */
+static int parse_codecs(const char *text, enum sdp_codec *out, uint8_t *n)
+{
+	*n = 0;
+	const char *p = text;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		enum sdp_codec found = SDP_CODEC_NONE;
+		for (int c = SDP_CODEC_NONE + 1; c < SDP_CODEC__COUNT; c++) {
+			const struct sdp_codec_info *ci = sdp_codec_info((enum sdp_codec)c);
+			if (ci->primary && strlen(ci->name) == len &&
+			    !strncasecmp(ci->name, p, len))
+				found = (enum sdp_codec)c;
+		}
+		if (found == SDP_CODEC_NONE || *n >= SDP_MAX_LOCAL_CODECS)
+			return SB_EINVAL;
+		out[(*n)++] = found;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return *n ? 0 : SB_EINVAL;
+}
+
+static int start_media(struct app *app)
+{
+	struct sb_config *cfg = &app->cfg;
+	struct call_mgr_opts co = {
+	    .loop = app->loop,
+	    .pool = &app->pool,
+	    .rtp_ip = cfg->rtp_ip,
+	    .opus = {.rate = cfg->opus_rate, .complexity = (int)cfg->opus_complexity, .fec = true},
+	    .room_rate = cfg->room_rate,
+	    .rtp_timeout_ms = cfg->rtp_timeout * 1000u,
+	    .first_rtp_timeout_ms = cfg->rtp_first_timeout * 1000u,
+	    .answer_delay_ms = cfg->answer_delay_ms,
+	    .room_empty_timeout_ms = cfg->room_empty_timeout * 1000u,
+	    .room_departure_timeout_ms = cfg->room_departure_timeout * 1000u,
+	};
+	if (parse_codecs(cfg->codecs, co.codecs, &co.n_codecs)) {
+		SB_ERROR("app", "bad --codecs '%s' (want a list of PCMU, PCMA, G722, opus)",
+			 cfg->codecs);
+		return SB_EINVAL;
+	}
+	struct media_engine_opts mo = {.control = app->loop, .workers = cfg->media_workers};
+	int err = media_engine_new(&app->media, &mo);
+	if (err) {
+		SB_ERROR("app", "cannot start media workers: %s", sb_strerror(err));
+		return err;
+	}
+	co.engine = app->media;
+	err = call_mgr_new(&app->calls, &co);
+	if (err) {
+		SB_ERROR("app", "cannot start the call manager: %s", sb_strerror(err));
+		return err;
+	}
+	return 0;
+}
+
 static int cmd_serve(struct app *app)
 {
 	if (setup_common(app))
@@ -411,6 +440,8 @@ static int cmd_serve(struct app *app)
 			 strerror(errno));
 		return 2;
 	}
+	if (start_media(app))
+		return 2;
 	if (start_sip(app, true))
 		return 2;
 	if (app->cfg.register_uri[0] && start_register(app))

@@ -23,14 +23,16 @@
 /* X(id, rtpmap name, clock rate, channels, payload type, pt is static (RFC 3551), primary, fmtp)
  * "primary": can be the call's voice codec (telephone-event and CN cannot).
  * "payload type": the static PT, or the dynamic PT we use in our own offers.
- * Future lines:
- *	X(G722, "G722", 8000, 1, 9, true, true, NULL)
- *	X(OPUS, "opus", 48000, 2, 111, false, true, "minptime=10;useinbandfec=1")
- *	X(CN, "CN", 8000, 1, 13, true, false, NULL) */
+ * G.722's RTP clock is 8000 although it samples at 16 kHz (RFC 3551 §4.5.2); Opus is always
+ * opus/48000/2 on the wire (RFC 7587) whatever rate it codes. CN (RFC 3389) is understood when
+ * it arrives but never chosen as the voice codec. */
 #define SDP_CODEC_MAP(X)                                                                           \
 	X(PCMU, "PCMU", 8000, 1, 0, true, true, NULL)                                              \
 	X(PCMA, "PCMA", 8000, 1, 8, true, true, NULL)                                              \
-	X(TELEPHONE_EVENT, "telephone-event", 8000, 1, 101, false, false, "0-16")
+	X(G722, "G722", 8000, 1, 9, true, true, NULL)                                              \
+	X(OPUS, "opus", 48000, 2, 111, false, true, "minptime=10;useinbandfec=1")                  \
+	X(TELEPHONE_EVENT, "telephone-event", 8000, 1, 101, false, false, "0-16")                  \
+	X(CN, "CN", 8000, 1, 13, true, false, NULL)
 
 /* clang-format off */
 enum sdp_codec {

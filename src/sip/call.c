@@ -146,6 +146,7 @@ static void local_media_set(struct sip_call *c, const struct sip_media_local *m)
 		c->sdp.n_codecs = m->n_codecs;
 	}
 	c->sdp.telephone_event = m->telephone_event;
+	c->sdp.rtcp_mux = m->rtcp_mux;
 	if (!c->sdp.sess_id) {
 		c->sdp.sess_id = sb_random_u32();
 		c->sdp.sess_version = c->sdp.sess_id;
@@ -161,6 +162,10 @@ static void media_from_result(struct sip_call *c, const struct sdp_result *r)
 	m->te_pt = r->te_pt;
 	snprintf(m->remote_addr, sizeof(m->remote_addr), "%s", r->remote_addr);
 	m->remote_port = r->remote_port;
+	m->rtcp_mux = r->rtcp_mux;
+	m->remote_rtcp_port = r->rtcp_mux	    ? r->remote_port
+			      : r->remote_rtcp_port ? r->remote_rtcp_port
+						    : (uint16_t)(r->remote_port + 1);
 	m->remote_dir = r->remote_dir;
 	m->local_dir = r->local_dir;
 	m->ptime = r->remote_ptime ? r->remote_ptime : 20;

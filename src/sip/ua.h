@@ -24,6 +24,7 @@ struct sip_media_local {
 	enum sdp_codec codecs[SDP_MAX_LOCAL_CODECS]; /* preference; n_codecs 0 = PCMU, PCMA */
 	uint8_t n_codecs;
 	bool telephone_event;
+	bool rtcp_mux; /* offer / accept RTCP on the RTP port (RFC 5761) */
 };
 
 /* The negotiated media of a call, reported on answer and on every re-INVITE/UPDATE. */
@@ -33,6 +34,8 @@ struct sip_media_state {
 	int16_t te_pt; /* -1 = no telephone-event */
 	char remote_addr[SDP_ADDR_MAX];
 	uint16_t remote_port;
+	uint16_t remote_rtcp_port; /* a=rtcp or remote_port + 1; equal to remote_port with mux */
+	bool rtcp_mux;
 	enum sdp_dir remote_dir; /* what the peer said (sendonly/inactive = it holds us) */
 	enum sdp_dir local_dir;	 /* what we may do now */
 	uint32_t ptime;

@@ -229,12 +229,14 @@ basic-rtp | tcp-rtp)
 	start_switchboard
 	targs=()
 	[ "$TEST" = tcp-rtp ] && targs=(-t t1)
-	sipp_uac uac uac-rtp.xml -m 1 "${targs[@]}"
+	pp=$(pick_ports 2) || { fail "no free RTP port for the probe"; finish; }
+	sipp_uac uac uac-rtp.xml -m 1 -key probe_port "$pp" "${targs[@]}"
 	stop_switchboard
 	if [ -s "$WORK/rtp.txt" ]; then
 		echo "rtp: $(cat "$WORK/rtp.txt")"
-		read -r _ sent _ got <"$WORK/rtp.txt"
+		read -r _ sent _ got _ tone <"$WORK/rtp.txt"
 		[ "${got:-0}" -ge 40 ] || fail "RTP echo: only ${got:-0} of ${sent:-?} probe packets came back"
+		[ "${tone:-0}" -ge 50 ] || fail "RTP echo: the probe's 1 kHz tone is only ${tone:-0} % of what came back"
 	else
 		fail "RTP probe wrote no result (rtp.txt)"
 	fi

@@ -6,8 +6,9 @@ if(NOT SB_SIPP)
   return()
 endif()
 
-# Sends RTP to switchboard's port from the SDP answer and counts the echoes.
+# Sends a tone as RTP to switchboard's port from the SDP answer and checks it comes back.
 add_executable(sip_rtp_probe ${CMAKE_CURRENT_LIST_DIR}/rtp_probe.c)
+target_link_libraries(sip_rtp_probe PRIVATE sb_media m)
 # Sends raw (malformed) SIP messages and checks the answers.
 add_executable(sip_send ${CMAKE_CURRENT_LIST_DIR}/sip_send.c)
 

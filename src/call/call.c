@@ -1,0 +1,486 @@
+/* Call manager: per-call glue between a SIP dialog and its room participant (ports, answer,
+ * media changes, hold, DTMF, timeouts) and the dev routing. A call is freed only when the SIP
+ * side has ended and its media has left the room (so its ports are closed and returned). */
+#include "call/call.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/rand.h"
+#include "room/room.h"
+#include "rtp/sock.h"
+#include "sip/transport.h"
+
+struct call {
+	struct call_mgr *m;
+	struct call *next, *prev;
+	struct sip_call *sip;
+	char id[80]; /* Call-ID, for logs */
+	char room[ROOM_NAME_MAX];
+	uint16_t port;
+	int rtp_fd, rtcp_fd; /* ours until handed to the room */
+	struct room_part *part, *echo;
+	char echo_tag; /* its address tells the echo participant's events apart */
+	bool want_echo, sip_gone, part_gone, echo_gone, port_back;
+	uv_timer_t answer_timer;
+	bool timer_used, timer_closed;
+	const char *fail_reason;
+};
+
+struct call_mgr {
+	struct call_mgr_opts o;
+	struct room_service *rooms;
+	struct call *calls;
+	size_t n_calls;
+	bool closing;
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
+};
+
+static enum media_codec_id codec_of(enum sdp_codec c)
+{
+	switch (c) {
+	case SDP_CODEC_PCMA:
+		return MEDIA_CODEC_PCMA;
+	case SDP_CODEC_G722:
+		return MEDIA_CODEC_G722;
+	case SDP_CODEC_OPUS:
+		return MEDIA_CODEC_OPUS;
+	default:
+		return MEDIA_CODEC_PCMU;
+	}
+}
+
+static void port_release(struct call *c)
+{
+	if (c->rtp_fd >= 0)
+		close(c->rtp_fd);
+	if (c->rtcp_fd >= 0)
+		close(c->rtcp_fd);
+	c->rtp_fd = c->rtcp_fd = -1;
+	if (c->port && !c->port_back) {
+		rtp_pool_put(c->m->o.pool, c->port);
+		c->port_back = true;
+	}
+}
+
+static void call_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void call_maybe_free(struct call *c)
+{
+	if (!c->sip_gone || (c->part && !c->part_gone) || (c->echo && !c->echo_gone))
+		return;
+	struct call_mgr *m = c->m;
+	port_release(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		m->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	m->n_calls--;
+	if (c->timer_used) {
+		uv_timer_stop(&c->answer_timer);
+		c->answer_timer.data = c;
+		uv_close((uv_handle_t *)&c->answer_timer, call_timer_closed);
+	} else {
+		free(c);
+	}
+}
+
+static int bind_ports(struct call *c)
+{
+	struct call_mgr *m = c->m;
+	/* a port may be taken by another process: try a few */
+	for (int i = 0; i < 16; i++) {
+		uint16_t port = rtp_pool_get(m->o.pool);
+		if (!port)
+			return SB_ENORES;
+		int fd = rtp_sock_bind(m->o.rtp_ip, port);
+		int fd2 = fd >= 0 ? rtp_sock_bind(m->o.rtp_ip, (uint16_t)(port + 1)) : -1;
+		if (fd >= 0 && fd2 >= 0) {
+			c->port = port;
+			c->rtp_fd = fd;
+			c->rtcp_fd = fd2;
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		rtp_pool_put(m->o.pool, port);
+	}
+	return SB_ENORES;
+}
+
+static socklen_t addr_of(const char *ip, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
+	if (port == 0)
+		return 0;
+	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+		if (a4->sin_addr.s_addr == 0) /* c=0.0.0.0: hold, nowhere to send */
+			return 0;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		return sizeof(*a4);
+	}
+	if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		return sizeof(*a6);
+	}
+	return 0; /* a host name: wait for the first packet (latching) */
+}
+
+static void leg_opts_from(struct call *c, const struct sip_media_state *ms,
+			  struct media_leg_opts *o)
+{
+	struct call_mgr *m = c->m;
+	memset(o, 0, sizeof(*o));
+	o->rtp_fd = c->rtp_fd;
+	o->rtcp_fd = ms->rtcp_mux ? -1 : c->rtcp_fd;
+	o->remote_len = addr_of(ms->remote_addr, ms->remote_port, &o->remote);
+	if (!ms->rtcp_mux)
+		o->remote_rtcp_len = addr_of(ms->remote_addr, ms->remote_rtcp_port, &o->remote_rtcp);
+	o->codec = codec_of(ms->codec);
+	o->pt = ms->pt;
+	o->te_pt = ms->te_pt;
+	o->codec_o = m->o.opus;
+	o->rtp_timeout_ms = m->o.rtp_timeout_ms;
+	o->first_rtp_timeout_ms = m->o.first_rtp_timeout_ms;
+}
+
+static void join_room(struct call *c, const struct sip_media_state *ms)
+{
+	struct call_mgr *m = c->m;
+	struct room_join j;
+	memset(&j, 0, sizeof(j));
+	j.room = c->room;
+	j.kind = ROOM_PART_SIP;
+	j.media = ROOM_MEDIA_LEG;
+	j.arg = c;
+	j.close_when_empty = c->want_echo;
+	char identity[ROOM_IDENTITY_MAX];
+	snprintf(identity, sizeof(identity), "sip_%.*s", 40, c->id);
+	j.identity = identity;
+	leg_opts_from(c, ms, &j.leg);
+	if (ms->rtcp_mux && c->rtcp_fd >= 0) {
+		close(c->rtcp_fd);
+		c->rtcp_fd = -1;
+	}
+	c->rtp_fd = c->rtcp_fd = -1; /* the room has them now (or closed them on failure) */
+	int err = room_join(m->rooms, &j, &c->part);
+	if (err) {
+		c->part = NULL;
+		SB_ERROR("call", "%s: cannot join room %s: %s", c->id, c->room, sb_strerror(err));
+		port_release(c);
+		sip_call_hangup(c->sip, NULL, NULL);
+		return;
+	}
+	SB_INFO("call", "%s joins room %s as %s (%s pt %u, %s)", c->id, c->room, identity,
+		media_codec_name(j.leg.codec), (unsigned)ms->pt,
+		ms->te_pt >= 0 ? "RFC 4733 DTMF" : "in-band DTMF");
+	if (c->want_echo) {
+		struct room_join e;
+		memset(&e, 0, sizeof(e));
+		e.room = c->room;
+		e.identity = "echo";
+		e.kind = ROOM_PART_INTERNAL;
+		e.media = ROOM_MEDIA_ECHO;
+		e.arg = &c->echo_tag;
+		if (room_join(m->rooms, &e, &c->echo))
+			c->echo = NULL;
+	}
+}
+
+static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void *arg)
+{
+	(void)sc;
+	struct call *c = arg;
+	if (!c || c->sip_gone)
+		return;
+	const struct sdp_codec_info *ci = sdp_codec_info(ms->codec);
+	SB_INFO("call", "media: %s pt %u to %s:%u (remote %s, local %s)", ci ? ci->name : "?",
+		ms->pt, ms->remote_addr, ms->remote_port, sdp_dir_name(ms->remote_dir),
+		sdp_dir_name(ms->local_dir));
+	if (!c->part) {
+		if (c->rtp_fd >= 0)
+			join_room(c, ms);
+		return;
+	}
+	struct media_leg_opts o;
+	leg_opts_from(c, ms, &o);
+	(void)room_part_update_leg(c->part, &o);
+}
+
+static void on_hold(struct sip_call *sc, bool held, enum sdp_dir dir, void *arg)
+{
+	(void)sc;
+	struct call *c = arg;
+	SB_INFO("call", "call %s by remote (%s)", held ? "held" : "resumed", sdp_dir_name(dir));
+	if (c->part)
+		room_part_set_hold(c->part, held);
+}
+
+static void on_info_dtmf(struct sip_call *sc, char digit, uint32_t ms, void *arg)
+{
+	(void)sc;
+	struct call *c = arg;
+	SB_INFO("call", "%s DTMF digit %c (SIP INFO, %u ms) in room %s", c->id, digit, ms, c->room);
+}
+
+static void on_ended(struct sip_call *sc, int status, const char *reason, void *arg)
+{
+	(void)sc;
+	struct call *c = arg;
+	if (!c)
+		return;
+	SB_INFO("call", "%s ended: %d %s%s%s", c->id, status, reason ? reason : "",
+		c->fail_reason ? ", failed: " : "", c->fail_reason ? c->fail_reason : "");
+	c->sip_gone = true;
+	c->sip = NULL;
+	if (c->part)
+		room_part_leave(c->part);
+	if (c->echo)
+		room_part_leave(c->echo);
+	call_maybe_free(c);
+}
+
+static const struct sip_call_handlers call_handlers = {
+    .media = on_media,
+    .hold = on_hold,
+    .dtmf = on_info_dtmf,
+    .ended = on_ended,
+};
+
+static void answer_now(struct call *c)
+{
+	struct call_mgr *m = c->m;
+	struct sip_media_local l;
+	memset(&l, 0, sizeof(l));
+	snprintf(l.addr, sizeof(l.addr), "%s", m->o.rtp_ip);
+	l.port = c->port;
+	memcpy(l.codecs, m->o.codecs, sizeof(l.codecs));
+	l.n_codecs = m->o.n_codecs;
+	l.telephone_event = true;
+	l.rtcp_mux = true;
+	int err = sip_call_answer(c->sip, &l);
+	if (err)
+		sip_call_reject(c->sip, err == SB_ENOTFOUND ? 488 : 500, NULL);
+}
+
+static void answer_later(uv_timer_t *t)
+{
+	struct call *c = t->data;
+	if (!c->sip_gone)
+		answer_now(c);
+}
+
+/* room-NAME: NAME must be a plain name (letters, digits, - _ .). */
+static bool room_from_user(struct sb_slice user, char *out, size_t cap)
+{
+	if (user.len <= 5 || user.len - 5 >= cap || memcmp(user.p, "room-", 5) != 0)
+		return false;
+	for (size_t i = 5; i < user.len; i++) {
+		char ch = user.p[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+		if (!ok)
+			return false;
+	}
+	memcpy(out, user.p + 5, user.len - 5);
+	out[user.len - 5] = '\0';
+	return true;
+}
+
+void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip_incoming *in)
+{
+	SB_INFO("call", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user),
+		SB_SLICE_ARG(in->to_user));
+	/* Dev routing: only loopback callers are accepted until trunks exist. */
+	if (m->closing || !sip_sockaddr_is_loopback(&in->src.addr)) {
+		sip_call_reject(sc, 480, NULL);
+		return;
+	}
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c) {
+		sip_call_reject(sc, 503, NULL);
+		return;
+	}
+	c->m = m;
+	c->sip = sc;
+	c->rtp_fd = c->rtcp_fd = -1;
+	struct sb_slice cid = sip_call_id(sc);
+	snprintf(c->id, sizeof(c->id), "%.*s", (int)(cid.len < 79 ? cid.len : 79), cid.p);
+	if (!room_from_user(in->to_user, c->room, sizeof(c->room))) {
+		char tok[12];
+		sb_random_token(tok, sizeof(tok));
+		snprintf(c->room, sizeof(c->room), "call-%.*s", (int)sizeof(tok), tok);
+		c->want_echo = true;
+	}
+	c->next = m->calls;
+	if (m->calls)
+		m->calls->prev = c;
+	m->calls = c;
+	m->n_calls++;
+	sip_call_set_handlers(sc, &call_handlers, c);
+	if (bind_ports(c)) {
+		SB_WARN("call", "%s: no RTP port free", c->id);
+		sip_call_reject(sc, 503, "No Media Ports"); /* ended frees the call */
+		return;
+	}
+	if (m->o.answer_delay_ms) {
+		sip_call_ringing(sc, NULL);
+		uv_timer_init(m->o.loop, &c->answer_timer);
+		c->answer_timer.data = c;
+		c->timer_used = true;
+		uv_timer_start(&c->answer_timer, answer_later, m->o.answer_delay_ms, 0);
+		return;
+	}
+	answer_now(c);
+}
+
+/* ---- room events ---- */
+
+static void on_room_event(void *arg, const struct room_event *ev)
+{
+	struct call_mgr *m = arg;
+	switch (ev->type) {
+	case ROOM_EV_ROOM_STARTED:
+		SB_INFO("room", "room %s started", ev->room);
+		return;
+	case ROOM_EV_ROOM_FINISHED:
+		SB_INFO("room", "room %s finished", ev->room);
+		return;
+	default:
+		break;
+	}
+	if (!ev->part_arg)
+		return;
+	/* the participant's arg is its call, or the call's echo_tag for its echo participant */
+	struct call *c = NULL;
+	bool echo = false;
+	for (struct call *x = m->calls; x; x = x->next) {
+		if ((void *)x == ev->part_arg) {
+			c = x;
+			break;
+		}
+		if ((void *)&x->echo_tag == ev->part_arg) {
+			c = x;
+			echo = true;
+			break;
+		}
+	}
+	if (!c)
+		return;
+	switch (ev->type) {
+	case ROOM_EV_JOINED:
+		SB_INFO("room", "%s joined room %s", ev->identity, ev->room);
+		break;
+	case ROOM_EV_LEFT:
+		SB_INFO("room", "%s left room %s", ev->identity, ev->room);
+		if (echo) {
+			c->echo_gone = true;
+		} else {
+			c->part_gone = true;
+			port_release(c);
+		}
+		call_maybe_free(c);
+		break;
+	case ROOM_EV_DTMF:
+		SB_INFO("call", "%s DTMF digit %c (%s, %u ms) in room %s", c->id, ev->digit,
+			ev->inband ? "in-band" : "RFC 4733", ev->duration_ms, ev->room);
+		break;
+	case ROOM_EV_MEDIA_TIMEOUT:
+		if (ev->timeout == MEDIA_LEG_NO_RTP_AFTER_ANSWER) {
+			c->fail_reason = "no_rtp_after_answer";
+			SB_WARN("call", "%s: no RTP after answer: call failed", c->id);
+		} else {
+			SB_WARN("call", "%s: RTP stopped: hanging up", c->id);
+		}
+		if (c->sip)
+			sip_call_hangup(c->sip, NULL, NULL);
+		break;
+	case ROOM_EV_JOIN_FAILED:
+		SB_ERROR("call", "%s: media could not start: %s", c->id, sb_strerror(ev->err));
+		if (c->sip)
+			sip_call_hangup(c->sip, NULL, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct room_service_handlers room_handlers = {.event = on_room_event};
+
+int call_mgr_new(struct call_mgr **out, const struct call_mgr_opts *o)
+{
+	if (!o || !o->loop || !o->engine || !o->pool || !o->rtp_ip)
+		return SB_EINVAL;
+	struct call_mgr *m = calloc(1, sizeof(*m));
+	if (!m)
+		return SB_ENOMEM;
+	m->o = *o;
+	if (!m->o.n_codecs) {
+		static const enum sdp_codec def[] = {SDP_CODEC_PCMU, SDP_CODEC_PCMA, SDP_CODEC_G722,
+						     SDP_CODEC_OPUS};
+		memcpy(m->o.codecs, def, sizeof(def));
+		m->o.n_codecs = (uint8_t)(sizeof(def) / sizeof(def[0]));
+	}
+	struct room_service_opts ro = {
+	    .loop = o->loop,
+	    .engine = o->engine,
+	    .rate = o->room_rate,
+	    .empty_timeout_ms = o->room_empty_timeout_ms,
+	    .departure_timeout_ms = o->room_departure_timeout_ms,
+	    .h = &room_handlers,
+	    .arg = m,
+	};
+	int err = room_service_new(&m->rooms, &ro);
+	if (err) {
+		free(m);
+		return err;
+	}
+	*out = m;
+	return 0;
+}
+
+static void rooms_closed(void *arg)
+{
+	struct call_mgr *m = arg;
+	void (*cb)(void *) = m->closed_cb;
+	void *cb_arg = m->closed_arg;
+	/* calls whose SIP side never ended (it is shut down before us) cannot remain, but be safe */
+	while (m->calls) {
+		struct call *c = m->calls;
+		c->sip_gone = true;
+		c->part = c->echo = NULL;
+		call_maybe_free(c);
+	}
+	free(m);
+	if (cb)
+		cb(cb_arg);
+}
+
+void call_mgr_close(struct call_mgr *m, void (*cb)(void *arg), void *arg)
+{
+	m->closing = true;
+	m->closed_cb = cb;
+	m->closed_arg = arg;
+	room_service_close(m->rooms, rooms_closed, m);
+}
+
+size_t call_mgr_calls(const struct call_mgr *m)
+{
+	return m->n_calls;
+}

@@ -1,0 +1,44 @@
+/* The call manager: where SIP calls meet rooms. Routes incoming calls (dev routing until trunks
+ * and dispatch rules exist: loopback callers only; user room-NAME joins room NAME, any other
+ * user a fresh room with the echo participant), binds their RTP ports, answers, joins the
+ * room with an RTP leg, follows hold, DTMF and re-INVITEs, and ends calls on media timeouts.
+ * Runs on the control loop. */
+#ifndef SB_CALL_CALL_H
+#define SB_CALL_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "media/codec.h"
+#include "media/worker.h"
+#include "rtp/pool.h"
+#include "sdp/sdp.h"
+#include "sip/ua.h"
+
+struct call_mgr;
+
+struct call_mgr_opts {
+	uv_loop_t *loop;
+	struct media_engine *engine;
+	struct rtp_pool *pool;	 /* RTP ports (even; RTCP on +1 unless muxed) */
+	const char *rtp_ip;	 /* address to bind and to put in SDP */
+	enum sdp_codec codecs[SDP_MAX_LOCAL_CODECS]; /* preference; n_codecs 0 = PCMU PCMA G722 opus */
+	uint8_t n_codecs;
+	struct media_codec_opts opus; /* rate (0 = 48000), complexity (-1 = 5), FEC */
+	uint32_t room_rate;	      /* 0 = 16000 */
+	uint32_t rtp_timeout_ms;      /* 0 = 15000 */
+	uint32_t first_rtp_timeout_ms; /* 0 = 30000 */
+	uint32_t answer_delay_ms;     /* ring first (tests of CANCEL) */
+	uint32_t room_empty_timeout_ms, room_departure_timeout_ms; /* 0 = room defaults */
+};
+
+int call_mgr_new(struct call_mgr **out, const struct call_mgr_opts *o);
+/* The UA's incoming-call handler hands every new INVITE here. */
+void call_mgr_incoming(struct call_mgr *m, struct sip_call *c, const struct sip_incoming *in);
+/* Leave every room (the SIP side ends its calls itself, see sip_ua_shutdown), close the rooms,
+ * then cb once all media is closed and every port is back in the pool. */
+void call_mgr_close(struct call_mgr *m, void (*cb)(void *arg), void *arg);
+size_t call_mgr_calls(const struct call_mgr *m);
+
+#endif

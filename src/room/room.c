@@ -1,0 +1,977 @@
+/* Rooms: the control-side directory and lifecycle (name -> room, participants' handles, empty and
+ * departure timers, events) and the worker side (per-worker room list, the 20 ms mix-minus tick,
+ * participants' media: RTP legs and the built-in echo and player). They meet only in messages. */
+#include "room/room.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/htab.h"
+#include "base/log.h"
+#include "base/slice.h"
+#include "media/resample.h"
+#include "room/mixer.h"
+
+#define FRAME_MAX    960 /* 20 ms at 48 kHz */
+#define OVERFLOW_MAX 4096
+#define DATA_MAX     65536
+
+struct room;
+
+struct room_worker { /* worker side, one per media worker */
+	struct room_service *rs;
+	struct media_worker *w;
+	struct room *rooms; /* doubly linked through w_next/w_prev */
+	size_t n_rooms;
+	struct media_msg overflow[OVERFLOW_MAX]; /* events the control queue had no room for */
+	size_t n_overflow;
+	uint64_t dropped;
+	int32_t acc[FRAME_MAX], acc2[FRAME_MAX];
+};
+
+struct room {
+	/* control side */
+	struct sb_hnode node;
+	char name[ROOM_NAME_MAX];
+	struct room_service *rs;
+	struct room_worker *rw;
+	unsigned worker;
+	struct room_part *parts; /* control list */
+	uint32_t n_parts;
+	uv_timer_t timer; /* empty / departure timeout */
+	bool had_parts, detached, close_when_empty;
+	uint64_t created_ms;
+	/* worker side */
+	struct room *w_next, *w_prev;
+	struct room_part *w_parts;
+	size_t w_count;
+};
+
+struct room_part {
+	/* control side */
+	struct room_service *rs;
+	struct room *room;
+	struct room_part *c_next, *c_prev;
+	char identity[ROOM_IDENTITY_MAX];
+	enum room_part_kind kind;
+	void *arg;
+	bool leaving;
+	/* worker side */
+	struct room_part *w_next, *w_prev;
+	enum room_media media;
+	struct media_leg_opts leg_o;
+	struct media_leg *leg;
+	bool held, muted, subs_all, has_audio, linked;
+	size_t n_subs;
+	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
+	int16_t *frame, *out, *echo; /* room frame each, in one allocation after the struct */
+	bool echo_has;
+	struct media_wav wav; /* player: at the room rate */
+	size_t wav_pos;
+	bool loop;
+};
+
+struct room_service {
+	uv_loop_t *loop;
+	struct media_engine *engine;
+	uint32_t rate, frame;
+	uint32_t empty_ms, departure_ms;
+	const struct room_service_handlers *h;
+	void *arg;
+	struct sb_htab rooms;
+	size_t n_rooms;	 /* in the directory */
+	size_t n_alive;	 /* rooms not yet freed (directory + detaching) */
+	size_t n_parts;	 /* participants not yet LEFT */
+	unsigned n_workers, next_worker;
+	struct room_worker *rws;
+	/* control -> worker messages that found a full queue */
+	struct {
+		struct media_msg m;
+		unsigned worker;
+	} * pending;
+	size_t n_pending, cap_pending;
+	uv_timer_t retry;
+	bool closing, finishing;
+	unsigned fini_pending;
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
+	uint64_t gen_id;
+};
+
+/* ---- posting ---- */
+
+static void rs_retry(uv_timer_t *t);
+
+/* Control -> worker; a message that must not be lost is queued when the worker's queue is full. */
+static void post_must(struct room_service *rs, unsigned worker, const struct media_msg *m)
+{
+	if (rs->n_pending == 0 &&
+	    media_worker_post(media_engine_worker(rs->engine, worker), m) == 0)
+		return;
+	if (rs->n_pending == rs->cap_pending) {
+		size_t cap = rs->cap_pending ? rs->cap_pending * 2 : 64;
+		void *p = realloc(rs->pending, cap * sizeof(*rs->pending));
+		if (!p) {
+			SB_ERROR("room", "out of memory: a media message is lost");
+			return;
+		}
+		rs->pending = p;
+		rs->cap_pending = cap;
+	}
+	rs->pending[rs->n_pending].m = *m;
+	rs->pending[rs->n_pending].worker = worker;
+	rs->n_pending++;
+	if (!uv_is_active((uv_handle_t *)&rs->retry))
+		uv_timer_start(&rs->retry, rs_retry, 1, 1);
+}
+
+static void rs_retry(uv_timer_t *t)
+{
+	struct room_service *rs = t->data;
+	size_t i = 0;
+	while (i < rs->n_pending) {
+		struct media_worker *w = media_engine_worker(rs->engine, rs->pending[i].worker);
+		if (media_worker_post(w, &rs->pending[i].m))
+			break;
+		i++;
+	}
+	memmove(rs->pending, rs->pending + i, (rs->n_pending - i) * sizeof(*rs->pending));
+	rs->n_pending -= i;
+	if (rs->n_pending == 0)
+		uv_timer_stop(&rs->retry);
+}
+
+/* Worker -> control; kept in the worker's overflow when the queue is full, flushed each tick. */
+static void rw_post(struct room_worker *rw, const struct media_msg *m)
+{
+	if (rw->n_overflow == 0 && media_worker_post_control(rw->w, m) == 0)
+		return;
+	if (rw->n_overflow < OVERFLOW_MAX)
+		rw->overflow[rw->n_overflow++] = *m;
+	else
+		rw->dropped++;
+}
+
+static void rw_flush(struct room_worker *rw)
+{
+	size_t i = 0;
+	while (i < rw->n_overflow && media_worker_post_control(rw->w, &rw->overflow[i]) == 0)
+		i++;
+	memmove(rw->overflow, rw->overflow + i, (rw->n_overflow - i) * sizeof(rw->overflow[0]));
+	rw->n_overflow -= i;
+}
+
+static void emit(struct room_service *rs, const struct room_event *ev)
+{
+	if (rs->h && rs->h->event)
+		rs->h->event(rs->arg, ev);
+}
+
+/* ---- worker side: events up ---- */
+
+static void ctl_part_event(const struct media_msg *m);
+
+static void up_event(struct room_part *p, enum room_event_type type, uint64_t a, uint64_t b)
+{
+	struct media_msg m = {.fn = ctl_part_event, .obj = p, .u = {type, a, b}};
+	rw_post(p->room->rw, &m);
+}
+
+static void leg_dtmf(void *arg, char digit, uint32_t duration_ms, bool inband)
+{
+	struct room_part *p = arg;
+	up_event(p, ROOM_EV_DTMF, (uint64_t)(unsigned char)digit,
+		 (uint64_t)duration_ms | (inband ? 1ull << 32 : 0));
+}
+
+static void leg_timeout(void *arg, enum media_leg_timeout why)
+{
+	up_event(arg, ROOM_EV_MEDIA_TIMEOUT, (uint64_t)why, 0);
+}
+
+static const struct media_leg_handlers leg_handlers = {.dtmf = leg_dtmf, .timeout = leg_timeout};
+
+/* ---- worker side: the tick ---- */
+
+static bool part_pull(struct room_part *p, uint64_t now, uint32_t frame)
+{
+	switch (p->media) {
+	case ROOM_MEDIA_LEG:
+		return media_leg_pull(p->leg, now, p->frame);
+	case ROOM_MEDIA_ECHO:
+		if (!p->echo_has)
+			return false;
+		memcpy(p->frame, p->echo, frame * sizeof(*p->frame));
+		return true;
+	case ROOM_MEDIA_PLAYER:
+		if (!p->wav.n || (p->wav_pos >= p->wav.n && !p->loop))
+			return false;
+		for (uint32_t i = 0; i < frame; i++) {
+			if (p->wav_pos >= p->wav.n) {
+				if (!p->loop) {
+					memset(p->frame + i, 0, (frame - i) * sizeof(*p->frame));
+					break;
+				}
+				p->wav_pos = 0;
+			}
+			p->frame[i] = p->wav.pcm[p->wav_pos++];
+		}
+		return true;
+	case ROOM_MEDIA_NONE:
+		break;
+	}
+	return false;
+}
+
+static void part_push(struct room_part *p, uint64_t now, const int16_t *pcm, bool audible,
+		      uint32_t frame)
+{
+	switch (p->media) {
+	case ROOM_MEDIA_LEG:
+		media_leg_push(p->leg, now, pcm);
+		break;
+	case ROOM_MEDIA_ECHO:
+		p->echo_has = audible;
+		if (audible)
+			memcpy(p->echo, pcm, frame * sizeof(*p->echo));
+		break;
+	case ROOM_MEDIA_PLAYER:
+	case ROOM_MEDIA_NONE:
+		break;
+	}
+}
+
+static bool hears(const struct room_part *p, const struct room_part *src)
+{
+	if (p->subs_all)
+		return true;
+	for (size_t i = 0; i < p->n_subs; i++)
+		if (strcmp(p->subs[i], src->identity) == 0)
+			return true;
+	return false;
+}
+
+static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint32_t frame)
+{
+	room_mix_clear(rw->acc, frame);
+	bool any = false;
+	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
+		p->has_audio = !p->held && part_pull(p, now, frame);
+		if (p->has_audio && !p->muted) {
+			room_mix_add(rw->acc, p->frame, frame);
+			any = true;
+		}
+	}
+	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
+		if (p->held || p->media == ROOM_MEDIA_PLAYER || p->media == ROOM_MEDIA_NONE)
+			continue;
+		if (p->subs_all) {
+			bool own = p->has_audio && !p->muted;
+			room_mix_out(p->out, rw->acc, own ? p->frame : NULL, frame);
+			/* alone with only its own voice: nothing to hear */
+			part_push(p, now, p->out, any && (!own || r->w_count > 1), frame);
+			continue;
+		}
+		/* selective subscriptions: its own sum, O(heard) */
+		int32_t *sum = rw->acc2;
+		room_mix_clear(sum, frame);
+		bool heard = false;
+		for (struct room_part *s = r->w_parts; s; s = s->w_next) {
+			if (s == p || !s->has_audio || s->muted || !hears(p, s))
+				continue;
+			room_mix_add(sum, s->frame, frame);
+			heard = true;
+		}
+		room_mix_out(p->out, sum, NULL, frame);
+		part_push(p, now, p->out, heard, frame);
+	}
+}
+
+static void worker_tick(void *arg, uint64_t now)
+{
+	struct room_worker *rw = arg;
+	if (rw->n_overflow)
+		rw_flush(rw);
+	uint32_t frame = rw->rs->frame;
+	for (struct room *r = rw->rooms; r; r = r->w_next)
+		if (r->w_count)
+			room_tick(rw, r, now, frame);
+}
+
+/* ---- worker side: messages down ---- */
+
+static void w_init(const struct media_msg *m)
+{
+	struct room_worker *rw = m->obj;
+	media_worker_set_tick(rw->w, worker_tick, rw);
+}
+
+static void w_room_attach(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	struct room_worker *rw = r->rw;
+	r->w_next = rw->rooms;
+	r->w_prev = NULL;
+	if (rw->rooms)
+		rw->rooms->w_prev = r;
+	rw->rooms = r;
+	rw->n_rooms++;
+}
+
+static void ctl_room_freed(const struct media_msg *m);
+
+static void w_room_detach(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	struct room_worker *rw = r->rw;
+	if (r->w_prev)
+		r->w_prev->w_next = r->w_next;
+	else
+		rw->rooms = r->w_next;
+	if (r->w_next)
+		r->w_next->w_prev = r->w_prev;
+	rw->n_rooms--;
+	struct media_msg up = {.fn = ctl_room_freed, .obj = r};
+	rw_post(rw, &up);
+}
+
+static void part_link(struct room_part *p)
+{
+	struct room *r = p->room;
+	p->w_next = r->w_parts;
+	p->w_prev = NULL;
+	if (r->w_parts)
+		r->w_parts->w_prev = p;
+	r->w_parts = p;
+	r->w_count++;
+	p->linked = true;
+}
+
+static void part_unlink(struct room_part *p)
+{
+	struct room *r = p->room;
+	if (!p->linked)
+		return;
+	if (p->w_prev)
+		p->w_prev->w_next = p->w_next;
+	else
+		r->w_parts = p->w_next;
+	if (p->w_next)
+		p->w_next->w_prev = p->w_prev;
+	r->w_count--;
+	p->linked = false;
+}
+
+static void w_part_join(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	if (p->media == ROOM_MEDIA_LEG) {
+		struct media_leg_opts o = p->leg_o;
+		o.h = &leg_handlers;
+		o.arg = p;
+		o.room_rate = p->rs->rate;
+		int err = media_leg_new(&p->leg, media_worker_loop(p->room->rw->w), &o);
+		if (err) {
+			up_event(p, ROOM_EV_JOIN_FAILED, (uint64_t)(int64_t)err, 0);
+			up_event(p, ROOM_EV_LEFT, 0, 0);
+			return;
+		}
+	}
+	part_link(p);
+	up_event(p, ROOM_EV_JOINED, 0, 0);
+}
+
+static void leg_closed(void *arg)
+{
+	up_event(arg, ROOM_EV_LEFT, 0, 0);
+}
+
+static void w_part_leave(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	part_unlink(p);
+	if (p->leg) {
+		struct media_leg *l = p->leg;
+		p->leg = NULL;
+		media_leg_close(l, leg_closed, p);
+		return;
+	}
+	up_event(p, ROOM_EV_LEFT, 0, 0);
+}
+
+static void w_part_set(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	switch (m->u[0]) {
+	case 0:
+		p->held = m->u[1] != 0;
+		if (p->leg)
+			media_leg_set_hold(p->leg, p->held);
+		break;
+	case 1:
+		p->muted = m->u[1] != 0;
+		break;
+	default:
+		break;
+	}
+}
+
+struct subs_msg {
+	bool all;
+	size_t n;
+	char ids[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
+};
+
+static void w_part_subscribe(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	struct subs_msg *s = m->arg;
+	p->subs_all = s->all;
+	p->n_subs = s->n;
+	memcpy(p->subs, s->ids, sizeof(p->subs));
+	free(s);
+}
+
+static void w_part_dtmf(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	char *keys = m->arg;
+	if (p->leg)
+		(void)media_leg_send_dtmf(p->leg, keys);
+	free(keys);
+}
+
+static void w_part_update(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	struct media_leg_opts *o = m->arg;
+	if (p->leg) {
+		o->room_rate = p->rs->rate;
+		o->h = &leg_handlers;
+		o->arg = p;
+		int err = media_leg_update(p->leg, o);
+		if (err)
+			SB_WARN("room", "media update of %s failed: %s", p->identity, sb_strerror(err));
+	}
+	free(o);
+}
+
+struct data_msg {
+	char topic[128];
+	char from[ROOM_IDENTITY_MAX];
+	size_t len;
+	uint8_t *data;
+};
+
+static void ctl_data_done(const struct media_msg *m);
+
+static void w_room_data(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	/* the built-in participants take no data; agents and browsers (which do) deliver theirs
+	 * through their own media in a later layer */
+	struct media_msg up = {.fn = ctl_data_done, .obj = r, .arg = m->arg};
+	rw_post(r->rw, &up);
+}
+
+/* ---- control side ---- */
+
+static void rs_finish(struct room_service *rs);
+
+static void room_free_cb(uv_handle_t *h)
+{
+	struct room *r = h->data;
+	struct room_service *rs = r->rs;
+	free(r);
+	rs->n_alive--;
+	if (rs->closing && rs->n_alive == 0 && rs->n_parts == 0)
+		rs_finish(rs);
+}
+
+static void ctl_room_freed(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	uv_close((uv_handle_t *)&r->timer, room_free_cb);
+}
+
+static void room_close(struct room *r)
+{
+	struct room_service *rs = r->rs;
+	if (r->detached)
+		return;
+	r->detached = true;
+	uv_timer_stop(&r->timer);
+	sb_htab_remove(&rs->rooms, &r->node);
+	rs->n_rooms--;
+	struct room_event ev = {.type = ROOM_EV_ROOM_FINISHED, .room = r->name};
+	emit(rs, &ev);
+	struct media_msg m = {.fn = w_room_detach, .obj = r};
+	post_must(rs, r->worker, &m);
+}
+
+static void room_timer(uv_timer_t *t)
+{
+	struct room *r = t->data;
+	if (r->n_parts == 0)
+		room_close(r);
+}
+
+static struct room *room_find(struct room_service *rs, const char *name)
+{
+	uint64_t hash = sb_hash(name, strlen(name));
+	for (struct sb_hnode *n = sb_htab_chain(&rs->rooms, hash); n; n = n->next) {
+		struct room *r = SB_CONTAINER_OF(n, struct room, node);
+		if (n->hash == hash && strcmp(r->name, name) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static struct room *room_create(struct room_service *rs, const char *name)
+{
+	struct room *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->rs = rs;
+	r->worker = rs->next_worker++ % rs->n_workers;
+	r->rw = &rs->rws[r->worker];
+	r->created_ms = sb_clock_ms();
+	uv_timer_init(rs->loop, &r->timer);
+	r->timer.data = r;
+	struct media_msg m = {.fn = w_room_attach, .obj = r};
+	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
+		uv_close((uv_handle_t *)&r->timer, (uv_close_cb)free);
+		return NULL;
+	}
+	sb_htab_insert(&rs->rooms, &r->node, sb_hash(name, strlen(name)));
+	rs->n_rooms++;
+	rs->n_alive++;
+	uv_timer_start(&r->timer, room_timer, rs->empty_ms, 0);
+	struct room_event ev = {.type = ROOM_EV_ROOM_STARTED, .room = r->name};
+	emit(rs, &ev);
+	return r;
+}
+
+static void ctl_part_event(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	struct room_service *rs = p->rs;
+	struct room *r = p->room;
+	struct room_event ev = {.type = (enum room_event_type)m->u[0],
+				.room = r->name,
+				.identity = p->identity,
+				.part_arg = p->arg};
+	switch (ev.type) {
+	case ROOM_EV_DTMF:
+		ev.digit = (char)m->u[1];
+		ev.duration_ms = (uint32_t)m->u[2];
+		ev.inband = (m->u[2] >> 32) != 0;
+		break;
+	case ROOM_EV_MEDIA_TIMEOUT:
+		ev.timeout = (enum media_leg_timeout)m->u[1];
+		break;
+	case ROOM_EV_JOIN_FAILED:
+		ev.err = (int)(int64_t)m->u[1];
+		break;
+	default:
+		break;
+	}
+	emit(rs, &ev);
+	if (ev.type != ROOM_EV_LEFT)
+		return;
+	/* the participant is gone on the worker: drop the handle */
+	if (p->c_prev)
+		p->c_prev->c_next = p->c_next;
+	else
+		r->parts = p->c_next;
+	if (p->c_next)
+		p->c_next->c_prev = p->c_prev;
+	r->n_parts--;
+	rs->n_parts--;
+	media_wav_free(&p->wav);
+	free(p);
+	if (r->n_parts == 0 && !r->detached) {
+		if (rs->closing || r->close_when_empty)
+			room_close(r);
+		else
+			uv_timer_start(&r->timer, room_timer, rs->departure_ms, 0);
+	}
+}
+
+static void ctl_data_done(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	struct data_msg *d = m->arg;
+	struct room_event ev = {.type = ROOM_EV_DATA,
+				.room = r->name,
+				.identity = d->from[0] ? d->from : NULL,
+				.topic = d->topic,
+				.data = d->data,
+				.data_len = d->len};
+	emit(r->rs, &ev);
+	free(d->data);
+	free(d);
+}
+
+int room_service_new(struct room_service **out, const struct room_service_opts *o)
+{
+	if (!o || !o->loop || !o->engine)
+		return SB_EINVAL;
+	uint32_t rate = o->rate ? o->rate : 16000;
+	if (rate != 8000 && rate != 16000 && rate != 24000 && rate != 48000)
+		return SB_EINVAL;
+	struct room_service *rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return SB_ENOMEM;
+	rs->loop = o->loop;
+	rs->engine = o->engine;
+	rs->rate = rate;
+	rs->frame = rate / 50u;
+	rs->empty_ms = o->empty_timeout_ms ? o->empty_timeout_ms : 300000;
+	rs->departure_ms = o->departure_timeout_ms ? o->departure_timeout_ms : 20000;
+	rs->h = o->h;
+	rs->arg = o->arg;
+	rs->n_workers = media_engine_workers(o->engine);
+	rs->rws = calloc(rs->n_workers, sizeof(*rs->rws));
+	if (!rs->rws || sb_htab_init(&rs->rooms, 64)) {
+		free(rs->rws);
+		free(rs);
+		return SB_ENOMEM;
+	}
+	uv_timer_init(o->loop, &rs->retry);
+	rs->retry.data = rs;
+	for (unsigned i = 0; i < rs->n_workers; i++) {
+		rs->rws[i].rs = rs;
+		rs->rws[i].w = media_engine_worker(o->engine, i);
+		struct media_msg m = {.fn = w_init, .obj = &rs->rws[i]};
+		post_must(rs, i, &m);
+	}
+	*out = rs;
+	return 0;
+}
+
+static void rs_closed(uv_handle_t *h)
+{
+	struct room_service *rs = h->data;
+	void (*cb)(void *) = rs->closed_cb;
+	void *arg = rs->closed_arg;
+	sb_htab_free(&rs->rooms);
+	free(rs->rws);
+	free(rs->pending);
+	free(rs);
+	if (cb)
+		cb(arg);
+}
+
+static void ctl_fini_done(const struct media_msg *m)
+{
+	struct room_service *rs = m->obj;
+	if (--rs->fini_pending == 0)
+		uv_close((uv_handle_t *)&rs->retry, rs_closed);
+}
+
+static void w_fini(const struct media_msg *m)
+{
+	struct room_worker *rw = m->obj;
+	media_worker_set_tick(rw->w, NULL, NULL);
+	while (rw->n_overflow) {
+		rw_flush(rw);
+		if (rw->n_overflow)
+			uv_sleep(1);
+	}
+	struct media_msg up = {.fn = ctl_fini_done, .obj = rw->rs};
+	while (media_worker_post_control(rw->w, &up))
+		uv_sleep(1);
+}
+
+/* Every room and participant is gone: detach the ticks, then free once every worker has. */
+static void rs_finish(struct room_service *rs)
+{
+	if (rs->finishing)
+		return;
+	rs->finishing = true;
+	rs->fini_pending = rs->n_workers;
+	for (unsigned i = 0; i < rs->n_workers; i++) {
+		struct media_msg m = {.fn = w_fini, .obj = &rs->rws[i]};
+		post_must(rs, i, &m);
+	}
+}
+
+void room_service_close(struct room_service *rs, void (*cb)(void *arg), void *arg)
+{
+	rs->closing = true;
+	rs->closed_cb = cb;
+	rs->closed_arg = arg;
+	/* leave every participant; rooms close when their last participant is gone */
+	for (size_t b = 0; b <= rs->rooms.mask && rs->rooms.buckets; b++) {
+		struct sb_hnode *n = rs->rooms.buckets[b];
+		while (n) {
+			struct sb_hnode *next = n->next;
+			struct room *r = SB_CONTAINER_OF(n, struct room, node);
+			if (r->n_parts == 0)
+				room_close(r);
+			else
+				for (struct room_part *p = r->parts; p; p = p->c_next)
+					room_part_leave(p);
+			n = next;
+		}
+	}
+	if (rs->n_alive == 0 && rs->n_parts == 0)
+		rs_finish(rs);
+}
+
+const char *room_part_identity(const struct room_part *p)
+{
+	return p->identity;
+}
+
+const char *room_part_room(const struct room_part *p)
+{
+	return p->room->name;
+}
+
+static int player_prepare(struct room_service *rs, struct room_part *p, const struct media_wav *w)
+{
+	if (!w->pcm || !w->n || !w->rate)
+		return SB_EINVAL;
+	if (w->rate == rs->rate) {
+		p->wav = *w;
+		return 0;
+	}
+	struct media_resampler *rsm;
+	int err = media_resampler_new(&rsm, w->rate, rs->rate, 5);
+	if (err)
+		return err;
+	size_t cap = (size_t)((uint64_t)w->n * rs->rate / w->rate) + rs->frame;
+	int16_t *pcm = calloc(cap, sizeof(*pcm));
+	if (!pcm) {
+		media_resampler_free(rsm);
+		return SB_ENOMEM;
+	}
+	size_t in_step = w->rate / 50u, out_n = 0;
+	for (size_t i = 0; i + in_step <= w->n && out_n < cap; i += in_step) {
+		int n = media_resample(rsm, w->pcm + i, in_step, pcm + out_n, cap - out_n);
+		if (n < 0)
+			break;
+		out_n += (size_t)n;
+	}
+	media_resampler_free(rsm);
+	p->wav.pcm = pcm;
+	p->wav.n = out_n;
+	p->wav.rate = rs->rate;
+	struct media_wav old = *w;
+	media_wav_free(&old);
+	return 0;
+}
+
+static void close_leg_fds(const struct room_join *j)
+{
+	if (j->media != ROOM_MEDIA_LEG)
+		return;
+	if (j->leg.rtp_fd >= 0)
+		close(j->leg.rtp_fd);
+	if (j->leg.rtcp_fd >= 0)
+		close(j->leg.rtcp_fd);
+}
+
+int room_join(struct room_service *rs, const struct room_join *j, struct room_part **out)
+{
+	int err = 0;
+	if (rs->closing || !j->room || !j->room[0] || strlen(j->room) >= ROOM_NAME_MAX ||
+	    (j->identity && strlen(j->identity) >= ROOM_IDENTITY_MAX)) {
+		err = SB_EINVAL;
+		goto fail;
+	}
+	struct room *r = room_find(rs, j->room);
+	if (r && j->identity)
+		for (struct room_part *q = r->parts; q; q = q->c_next)
+			if (strcmp(q->identity, j->identity) == 0) {
+				err = SB_EEXISTS;
+				goto fail;
+			}
+	struct room_part *p = calloc(1, sizeof(*p) + 3u * rs->frame * sizeof(int16_t));
+	if (!p) {
+		err = SB_ENOMEM;
+		goto fail;
+	}
+	p->frame = (int16_t *)(void *)(p + 1);
+	p->out = p->frame + rs->frame;
+	p->echo = p->out + rs->frame;
+	p->rs = rs;
+	p->kind = j->kind;
+	p->media = j->media;
+	p->arg = j->arg;
+	p->subs_all = true;
+	p->loop = j->loop;
+	if (j->identity)
+		snprintf(p->identity, sizeof(p->identity), "%s", j->identity);
+	else
+		snprintf(p->identity, sizeof(p->identity), "p_%llu",
+			 (unsigned long long)++rs->gen_id);
+	if (j->media == ROOM_MEDIA_LEG)
+		p->leg_o = j->leg;
+	if (j->media == ROOM_MEDIA_PLAYER && (err = player_prepare(rs, p, &j->wav)) != 0) {
+		free(p);
+		goto fail;
+	}
+	if (!r) {
+		if (!(r = room_create(rs, j->room))) {
+			media_wav_free(&p->wav);
+			free(p);
+			err = SB_EBUSY;
+			goto fail;
+		}
+		r->close_when_empty = j->close_when_empty;
+	}
+	p->room = r;
+	struct media_msg m = {.fn = w_part_join, .obj = p};
+	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
+		media_wav_free(&p->wav);
+		free(p);
+		err = SB_EBUSY;
+		if (r->n_parts == 0)
+			uv_timer_start(&r->timer, room_timer, rs->departure_ms, 0);
+		goto fail;
+	}
+	uv_timer_stop(&r->timer);
+	p->c_next = r->parts;
+	if (r->parts)
+		r->parts->c_prev = p;
+	r->parts = p;
+	r->n_parts++;
+	r->had_parts = true;
+	rs->n_parts++;
+	*out = p;
+	return 0;
+fail:
+	close_leg_fds(j);
+	return err;
+}
+
+static void post_part(struct room_part *p, void (*fn)(const struct media_msg *), void *arg,
+		      uint64_t u0, uint64_t u1)
+{
+	struct media_msg m = {.fn = fn, .obj = p, .arg = arg, .u = {u0, u1}};
+	post_must(p->rs, p->room->worker, &m);
+}
+
+void room_part_leave(struct room_part *p)
+{
+	if (p->leaving)
+		return;
+	p->leaving = true;
+	post_part(p, w_part_leave, NULL, 0, 0);
+}
+
+void room_part_set_hold(struct room_part *p, bool held)
+{
+	if (!p->leaving)
+		post_part(p, w_part_set, NULL, 0, held);
+}
+
+void room_part_set_mute(struct room_part *p, bool muted)
+{
+	if (!p->leaving)
+		post_part(p, w_part_set, NULL, 1, muted);
+}
+
+int room_part_subscribe(struct room_part *p, bool all, const char *const *identities, size_t n)
+{
+	if (p->leaving)
+		return SB_ESTATE;
+	if (n > ROOM_MAX_SUBS)
+		return SB_ETOOBIG;
+	struct subs_msg *s = calloc(1, sizeof(*s));
+	if (!s)
+		return SB_ENOMEM;
+	s->all = all;
+	s->n = n;
+	for (size_t i = 0; i < n; i++)
+		snprintf(s->ids[i], sizeof(s->ids[i]), "%s", identities[i]);
+	post_part(p, w_part_subscribe, s, 0, 0);
+	return 0;
+}
+
+int room_part_send_dtmf(struct room_part *p, const char *keys)
+{
+	if (p->leaving)
+		return SB_ESTATE;
+	for (const char *k = keys; *k; k++)
+		if (!strchr("0123456789*#ABCDabcdwW,", *k))
+			return SB_EINVAL;
+	char *copy = strdup(keys);
+	if (!copy)
+		return SB_ENOMEM;
+	post_part(p, w_part_dtmf, copy, 0, 0);
+	return 0;
+}
+
+int room_part_update_leg(struct room_part *p, const struct media_leg_opts *o)
+{
+	if (p->leaving || p->media != ROOM_MEDIA_LEG)
+		return SB_ESTATE;
+	struct media_leg_opts *c = malloc(sizeof(*c));
+	if (!c)
+		return SB_ENOMEM;
+	*c = *o;
+	c->rtp_fd = c->rtcp_fd = -1;
+	post_part(p, w_part_update, c, 0, 0);
+	return 0;
+}
+
+int room_send_data(struct room_service *rs, const char *room, const char *from, const char *topic,
+		   const uint8_t *data, size_t len, const char *const *to, size_t n_to)
+{
+	(void)to;
+	(void)n_to;
+	struct room *r = room_find(rs, room);
+	if (!r)
+		return SB_ENOTFOUND;
+	if (len > DATA_MAX)
+		return SB_ETOOBIG;
+	struct data_msg *d = calloc(1, sizeof(*d));
+	if (!d || !(d->data = malloc(len ? len : 1))) {
+		free(d);
+		return SB_ENOMEM;
+	}
+	if (len)
+		memcpy(d->data, data, len);
+	d->len = len;
+	snprintf(d->topic, sizeof(d->topic), "%s", topic ? topic : "");
+	snprintf(d->from, sizeof(d->from), "%s", from ? from : "");
+	struct media_msg m = {.fn = w_room_data, .obj = r, .arg = d};
+	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
+		free(d->data);
+		free(d);
+		return SB_EBUSY;
+	}
+	return 0;
+}
+
+size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const struct room_info *),
+			 void *arg)
+{
+	size_t n = 0;
+	for (size_t b = 0; rs->rooms.buckets && b <= rs->rooms.mask; b++)
+		for (struct sb_hnode *h = rs->rooms.buckets[b]; h; h = h->next) {
+			struct room *r = SB_CONTAINER_OF(h, struct room, node);
+			struct room_info ri = {.name = r->name,
+					       .participants = r->n_parts,
+					       .created_ms = r->created_ms,
+					       .worker = r->worker};
+			if (fn)
+				fn(arg, &ri);
+			n++;
+		}
+	return n;
+}
+
+size_t room_service_room_count(const struct room_service *rs)
+{
+	return rs->n_rooms;
+}

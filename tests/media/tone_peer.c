@@ -1,0 +1,173 @@
+/* tone_peer: the media side of a test caller. Sends a sine of one frequency as RTP in a given
+ * codec from its own port to HOST:PORT (switchboard's port from the SDP answer), decodes what
+ * comes back with the same codec and measures, by Goertzel, how much of the received energy
+ * sits at the frequencies it should and should not hear. Used with SIPp for the signalling.
+ *
+ *   tone_peer HOST PORT BIND_PORT CODEC PT SEND_HZ SECONDS OUTFILE [EXPECT_HZ [ABSENT_HZ]]
+ *
+ * CODEC pcmu, pcma, g722 or opus. Writes "received N expect P absent Q" (P, Q in percent of
+ * the energy after the first 500 ms) to OUTFILE and stdout. Exit 0 when N >= 80 % of the
+ * packets sent, P >= 40 and Q <= 5 (each check only when its frequency is given); 1 if not;
+ * 2 on usage or socket errors. Bounded: SECONDS + 1.5 s. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "media/codec.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct meter {
+	double hz[2], coeff[2], power[2], energy;
+};
+
+static void meter_block(struct meter *m, const int16_t *x, size_t n)
+{
+	for (int k = 0; k < 2; k++) {
+		if (m->hz[k] <= 0)
+			continue;
+		double s1 = 0, s2 = 0;
+		for (size_t i = 0; i < n; i++) {
+			double s0 = x[i] + m->coeff[k] * s1 - s2;
+			s2 = s1;
+			s1 = s0;
+		}
+		m->power[k] += (s1 * s1 + s2 * s2 - m->coeff[k] * s1 * s2) * 2.0 / (double)n;
+	}
+	for (size_t i = 0; i < n; i++)
+		m->energy += (double)x[i] * x[i];
+}
+
+static int codec_from(const char *s, enum media_codec_id *id)
+{
+	static const char *names[] = {"pcmu", "pcma", "g722", "opus"};
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			*id = (enum media_codec_id)i;
+			return 0;
+		}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 9) {
+		fprintf(stderr, "usage: tone_peer HOST PORT BIND_PORT CODEC PT SEND_HZ SECONDS OUTFILE "
+				"[EXPECT_HZ [ABSENT_HZ]]\n");
+		return 2;
+	}
+	struct sockaddr_in dst = {.sin_family = AF_INET};
+	enum media_codec_id id;
+	long port = strtol(argv[2], NULL, 10), bind_port = strtol(argv[3], NULL, 10);
+	int pt = (int)strtol(argv[5], NULL, 10);
+	double send_hz = strtod(argv[6], NULL), secs = strtod(argv[7], NULL);
+	struct meter m = {.hz = {argc > 9 ? strtod(argv[9], NULL) : 0,
+				 argc > 10 ? strtod(argv[10], NULL) : 0}};
+	if (inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 || port <= 0 || port > 65535 ||
+	    bind_port < 0 || bind_port > 65535 || codec_from(argv[4], &id) || pt < 0 || pt > 127 ||
+	    secs <= 0 || secs > 600) {
+		fprintf(stderr, "tone_peer: bad arguments\n");
+		return 2;
+	}
+	dst.sin_port = htons((uint16_t)port);
+	struct media_codec *enc, *dec;
+	struct media_codec_opts co = {.rate = 16000, .complexity = 5, .fec = true};
+	if (media_codec_new(&enc, id, &co) || media_codec_new(&dec, id, &co)) {
+		fprintf(stderr, "tone_peer: codec\n");
+		return 2;
+	}
+	uint32_t rate = media_codec_rate(enc), ts_step = media_codec_rtp_rate(enc) / 50u;
+	size_t frame = rate / 50u;
+	for (int k = 0; k < 2; k++)
+		m.coeff[k] = 2.0 * cos(2.0 * M_PI * m.hz[k] / (double)rate);
+
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = htons((uint16_t)bind_port)};
+	src.sin_addr = dst.sin_addr;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+		perror("tone_peer: socket");
+		return 2;
+	}
+	long count = (long)(secs * 50.0), sent = 0, received = 0;
+	uint32_t ssrc = (uint32_t)getpid() * 2654435761u;
+	int64_t start = now_ms(), next = start, end = start + (int64_t)(secs * 1000.0) + 1500;
+	uint64_t phase = 0;
+	while (now_ms() < end) {
+		if (sent < count && now_ms() >= next) {
+			uint8_t pkt[1500];
+			int16_t pcm[960];
+			for (size_t i = 0; i < frame; i++, phase++)
+				pcm[i] = (int16_t)(6000.0 * sin(2.0 * M_PI * send_hz * (double)phase /
+								(double)rate));
+			uint16_t seq = (uint16_t)sent;
+			uint32_t ts = (uint32_t)sent * ts_step;
+			pkt[0] = 0x80;
+			pkt[1] = (uint8_t)pt;
+			pkt[2] = (uint8_t)(seq >> 8);
+			pkt[3] = (uint8_t)seq;
+			pkt[4] = (uint8_t)(ts >> 24);
+			pkt[5] = (uint8_t)(ts >> 16);
+			pkt[6] = (uint8_t)(ts >> 8);
+			pkt[7] = (uint8_t)ts;
+			pkt[8] = (uint8_t)(ssrc >> 24);
+			pkt[9] = (uint8_t)(ssrc >> 16);
+			pkt[10] = (uint8_t)(ssrc >> 8);
+			pkt[11] = (uint8_t)ssrc;
+			int n = media_codec_encode(enc, pcm, frame, pkt + 12, sizeof(pkt) - 12);
+			if (n > 0 && sendto(fd, pkt, 12u + (size_t)n, 0, (struct sockaddr *)&dst,
+					    sizeof(dst)) > 0)
+				sent++;
+			next += 20;
+			continue;
+		}
+		int64_t wait = (sent < count ? next : end) - now_ms();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int n = poll(&p, 1, wait > 0 ? (int)wait : 0);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n <= 0)
+			continue;
+		uint8_t in[2048];
+		ssize_t len = recv(fd, in, sizeof(in), 0);
+		if (len < 12 || (in[0] & 0xc0) != 0x80 || (in[1] & 0x7f) != pt)
+			continue;
+		size_t off = 12u + 4u * (in[0] & 0x0f);
+		if ((size_t)len <= off)
+			continue;
+		received++;
+		int16_t pcm[5760];
+		int got = media_codec_decode(dec, in + off, (size_t)len - off, pcm, 5760);
+		if (got > 0 && now_ms() - start > 500)
+			meter_block(&m, pcm, (size_t)got);
+	}
+	close(fd);
+	int p0 = m.energy > 0 ? (int)(100.0 * m.power[0] / m.energy + 0.5) : 0;
+	int p1 = m.energy > 0 ? (int)(100.0 * m.power[1] / m.energy + 0.5) : 0;
+	char line[160];
+	snprintf(line, sizeof(line), "received %ld of %ld expect %d absent %d", received, sent, p0,
+		 p1);
+	FILE *f = fopen(argv[8], "w");
+	if (f) {
+		fprintf(f, "%s\n", line);
+		fclose(f);
+	}
+	printf("tone_peer %s: %s\n", argv[4], line);
+	media_codec_free(enc);
+	media_codec_free(dec);
+	bool ok = received >= sent * 8 / 10 && (m.hz[0] <= 0 || p0 >= 40) && (m.hz[1] <= 0 || p1 <= 5);
+	return ok ? 0 : 1;
+}
