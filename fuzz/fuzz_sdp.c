@@ -27,6 +27,13 @@ static void local_cfg(struct sdp_local *l, unsigned variant)
 		l->rtcp_mux = true;
 		l->dir = SDP_SENDONLY;
 	}
+	if (variant & 4) {
+		l->srtp = (variant & 1) ? SDP_SRTP_REQUIRE : SDP_SRTP_ALLOW;
+		l->crypto_key = SB_SLICE_LIT("inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk");
+		l->codecs[1] = SDP_CODEC_OPUS;
+		l->codecs[2] = SDP_CODEC_G722;
+		l->n_codecs = 3;
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i <= s.n_media; i++)
 		(void)sdp_media_dir(&s, i);
 
-	for (unsigned v = 0; v < 4; v++) {
+	for (unsigned v = 0; v < 8; v++) {
 		struct sdp_local l;
 		struct sdp_result r;
 		local_cfg(&l, v);

@@ -26,6 +26,7 @@ void sb_config_defaults(struct sb_config *c)
 	c->hold_for = 2;
 	c->register_expires = 3600;
 	snprintf(c->codecs, sizeof(c->codecs), "PCMU,PCMA,G722,opus");
+	snprintf(c->media_encryption, sizeof(c->media_encryption), "allow");
 	c->opus_complexity = 5;
 	c->opus_rate = 48000;
 	c->room_rate = 16000;
@@ -93,6 +94,7 @@ static int apply(struct sb_config *c, const char *key, const char *v, char *err,
 	NUM("auth-md5-first", auth_md5_first, 1)
 	NUM("media-workers", media_workers, 256)
 	STR("codecs", codecs)
+	STR("media-encryption", media_encryption)
 	NUM("opus-complexity", opus_complexity, 10)
 	NUM("opus-rate", opus_rate, 48000)
 	NUM("room-rate", room_rate, 48000)

@@ -411,6 +411,17 @@ static int start_media(struct app *app)
 	    .room_empty_timeout_ms = cfg->room_empty_timeout * 1000u,
 	    .room_departure_timeout_ms = cfg->room_departure_timeout * 1000u,
 	};
+	if (!strcmp(cfg->media_encryption, "disable")) {
+		co.srtp = SDP_SRTP_DISABLE;
+	} else if (!strcmp(cfg->media_encryption, "allow")) {
+		co.srtp = SDP_SRTP_ALLOW;
+	} else if (!strcmp(cfg->media_encryption, "require")) {
+		co.srtp = SDP_SRTP_REQUIRE;
+	} else {
+		SB_ERROR("app", "bad --media-encryption '%s' (want disable, allow or require)",
+			 cfg->media_encryption);
+		return SB_EINVAL;
+	}
 	if (parse_codecs(cfg->codecs, co.codecs, &co.n_codecs)) {
 		SB_ERROR("app", "bad --codecs '%s' (want a list of PCMU, PCMA, G722, opus)",
 			 cfg->codecs);

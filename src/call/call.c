@@ -15,6 +15,7 @@
 #include "base/rand.h"
 #include "room/room.h"
 #include "rtp/sock.h"
+#include "rtp/srtp.h"
 #include "sip/transport.h"
 
 struct call {
@@ -31,6 +32,8 @@ struct call {
 	uv_timer_t answer_timer;
 	bool timer_used, timer_closed;
 	const char *fail_reason;
+	uint8_t srtp_key[RTP_SRTP_KEY_LEN]; /* what we encrypt with (SDES) */
+	char srtp_text[SDP_CRYPTO_KEY_MAX];
 };
 
 struct call_mgr {
@@ -151,11 +154,20 @@ static void leg_opts_from(struct call *c, const struct sip_media_state *ms,
 	o->rtcp_fd = ms->rtcp_mux ? -1 : c->rtcp_fd;
 	o->remote_len = addr_of(ms->remote_addr, ms->remote_port, &o->remote);
 	if (!ms->rtcp_mux)
-		o->remote_rtcp_len = addr_of(ms->remote_addr, ms->remote_rtcp_port, &o->remote_rtcp);
+		o->remote_rtcp_len =
+		    addr_of(ms->remote_addr, ms->remote_rtcp_port, &o->remote_rtcp);
 	o->codec = codec_of(ms->codec);
 	o->pt = ms->pt;
 	o->te_pt = ms->te_pt;
 	o->codec_o = m->o.opus;
+	if (ms->crypto_suite != SDP_CRYPTO_NONE &&
+	    rtp_srtp_key_parse(ms->remote_crypto_key, strlen(ms->remote_crypto_key),
+			       o->srtp_rx_key) == 0) {
+		o->srtp = ms->crypto_suite == SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32
+			      ? RTP_SRTP_AES_CM_128_HMAC_SHA1_32
+			      : RTP_SRTP_AES_CM_128_HMAC_SHA1_80;
+		memcpy(o->srtp_tx_key, c->srtp_key, sizeof(o->srtp_tx_key));
+	}
 	o->rtp_timeout_ms = m->o.rtp_timeout_ms;
 	o->first_rtp_timeout_ms = m->o.first_rtp_timeout_ms;
 }
@@ -187,9 +199,11 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 		sip_call_hangup(c->sip, NULL, NULL);
 		return;
 	}
-	SB_INFO("call", "%s joins room %s as %s (%s pt %u, %s)", c->id, c->room, identity,
+	SB_INFO("call", "%s joins room %s as %s (%s pt %u, %s%s%s)", c->id, c->room, identity,
 		media_codec_name(j.leg.codec), (unsigned)ms->pt,
-		ms->te_pt >= 0 ? "RFC 4733 DTMF" : "in-band DTMF");
+		ms->te_pt >= 0 ? "RFC 4733 DTMF" : "in-band DTMF",
+		ms->crypto_suite != SDP_CRYPTO_NONE ? ", SRTP " : "",
+		sdp_crypto_suite_name(ms->crypto_suite));
 	if (c->want_echo) {
 		struct room_join e;
 		memset(&e, 0, sizeof(e));
@@ -274,6 +288,8 @@ static void answer_now(struct call *c)
 	l.n_codecs = m->o.n_codecs;
 	l.telephone_event = true;
 	l.rtcp_mux = true;
+	l.srtp = m->o.srtp;
+	snprintf(l.crypto_key, sizeof(l.crypto_key), "%s", c->srtp_text);
 	int err = sip_call_answer(c->sip, &l);
 	if (err)
 		sip_call_reject(c->sip, err == SB_ENOTFOUND ? 488 : 500, NULL);
@@ -334,6 +350,11 @@ void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip
 	m->calls = c;
 	m->n_calls++;
 	sip_call_set_handlers(sc, &call_handlers, c);
+	if (m->o.srtp != SDP_SRTP_DISABLE &&
+	    rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text))) {
+		sip_call_reject(sc, 500, NULL);
+		return;
+	}
 	if (bind_ports(c)) {
 		SB_WARN("call", "%s: no RTP port free", c->id);
 		sip_call_reject(sc, 503, "No Media Ports"); /* ended frees the call */
@@ -460,7 +481,8 @@ static void rooms_closed(void *arg)
 	struct call_mgr *m = arg;
 	void (*cb)(void *) = m->closed_cb;
 	void *cb_arg = m->closed_arg;
-	/* calls whose SIP side never ended (it is shut down before us) cannot remain, but be safe */
+	/* calls whose SIP side never ended (it is shut down before us) cannot remain, but be safe
+	 */
 	while (m->calls) {
 		struct call *c = m->calls;
 		c->sip_gone = true;

@@ -21,15 +21,17 @@ struct call_mgr;
 struct call_mgr_opts {
 	uv_loop_t *loop;
 	struct media_engine *engine;
-	struct rtp_pool *pool;	 /* RTP ports (even; RTCP on +1 unless muxed) */
-	const char *rtp_ip;	 /* address to bind and to put in SDP */
-	enum sdp_codec codecs[SDP_MAX_LOCAL_CODECS]; /* preference; n_codecs 0 = PCMU PCMA G722 opus */
+	struct rtp_pool *pool; /* RTP ports (even; RTCP on +1 unless muxed) */
+	const char *rtp_ip;    /* address to bind and to put in SDP */
+	enum sdp_codec
+	    codecs[SDP_MAX_LOCAL_CODECS]; /* preference; n_codecs 0 = PCMU PCMA G722 opus */
 	uint8_t n_codecs;
-	struct media_codec_opts opus; /* rate (0 = 48000), complexity (-1 = 5), FEC */
-	uint32_t room_rate;	      /* 0 = 16000 */
-	uint32_t rtp_timeout_ms;      /* 0 = 15000 */
+	struct media_codec_opts opus;  /* rate (0 = 48000), complexity (-1 = 5), FEC */
+	uint32_t room_rate;	       /* 0 = 16000 */
+	uint32_t rtp_timeout_ms;       /* 0 = 15000 */
 	uint32_t first_rtp_timeout_ms; /* 0 = 30000 */
-	uint32_t answer_delay_ms;     /* ring first (tests of CANCEL) */
+	uint32_t answer_delay_ms;      /* ring first (tests of CANCEL) */
+	enum sdp_srtp_mode srtp;       /* SDES: DISABLE, ALLOW (answer SRTP offers), REQUIRE */
 	uint32_t room_empty_timeout_ms, room_departure_timeout_ms; /* 0 = room defaults */
 };
 

@@ -19,10 +19,78 @@ static bool local_has(const struct sdp_local *l, enum sdp_codec c)
 	return false;
 }
 
+static bool is_savp(enum sdp_proto p)
+{
+	return p == SDP_PROTO_RTP_SAVP || p == SDP_PROTO_RTP_SAVPF;
+}
+
 static bool is_audio_rtp(const struct sdp_media *m)
 {
 	return sb_slice_eq_cstr_nocase(m->type, "audio") &&
-	       (m->proto == SDP_PROTO_RTP_AVP || m->proto == SDP_PROTO_RTP_AVPF);
+	       (m->proto == SDP_PROTO_RTP_AVP || m->proto == SDP_PROTO_RTP_AVPF ||
+		is_savp(m->proto));
+}
+
+const char *sdp_crypto_suite_name(enum sdp_crypto_suite s)
+{
+	switch (s) {
+	case SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80:
+		return "AES_CM_128_HMAC_SHA1_80";
+	case SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32:
+		return "AES_CM_128_HMAC_SHA1_32";
+	case SDP_CRYPTO_NONE:
+		break;
+	}
+	return "";
+}
+
+/* "<tag> <suite> <key-params>[ <session-params>]" (RFC 4568 §9.1); key-params must be an
+ * inline: key. Unknown suites give SDP_CRYPTO_NONE (the line is skipped, not an error). */
+static bool parse_crypto(struct sb_slice v, unsigned *tag, enum sdp_crypto_suite *suite,
+			 struct sb_slice *key)
+{
+	size_t i = 0, t = 0;
+	while (i < v.len && v.p[i] >= '0' && v.p[i] <= '9' && i < 9)
+		t = t * 10 + (size_t)(v.p[i++] - '0');
+	if (i == 0 || i >= v.len || v.p[i] != ' ')
+		return false;
+	size_t s0 = ++i;
+	while (i < v.len && v.p[i] != ' ')
+		i++;
+	struct sb_slice name = sb_slice(v.p + s0, i - s0);
+	if (i >= v.len)
+		return false;
+	size_t k0 = ++i;
+	while (i < v.len && v.p[i] != ' ')
+		i++;
+	*key = sb_slice(v.p + k0, i - k0);
+	*tag = (unsigned)t;
+	*suite = SDP_CRYPTO_NONE;
+	if (sb_slice_eq_cstr(name, "AES_CM_128_HMAC_SHA1_80"))
+		*suite = SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80;
+	else if (sb_slice_eq_cstr(name, "AES_CM_128_HMAC_SHA1_32"))
+		*suite = SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32;
+	return key->len > 7 && key->len < SDP_CRYPTO_KEY_MAX &&
+	       sb_slice_starts_with_nocase(*key, "inline:");
+}
+
+/* The first a=crypto line of m with a suite we support (and, when only_tag, that tag). */
+static bool pick_crypto(const struct sdp_media *m, int only_tag, struct sdp_result *out)
+{
+	for (size_t i = 0; i < m->n_crypto; i++) {
+		unsigned tag;
+		enum sdp_crypto_suite suite;
+		struct sb_slice key;
+		if (!parse_crypto(m->crypto[i], &tag, &suite, &key) || suite == SDP_CRYPTO_NONE)
+			continue;
+		if (only_tag >= 0 && tag != (unsigned)only_tag)
+			continue;
+		out->crypto_suite = suite;
+		out->crypto_tag = tag;
+		sb_slice_copy(key, out->remote_crypto_key, sizeof(out->remote_crypto_key));
+		return true;
+	}
+	return false;
 }
 
 /* The first primary format of m that we support, in m's order; -1 if none. */
@@ -81,13 +149,28 @@ int sdp_negotiate_answer(const struct sdp_session *offer, const struct sdp_local
 		const struct sdp_media *m = &offer->media[i];
 		if (m->port == 0 || !is_audio_rtp(m))
 			continue;
+		/* SRTP per the local mode: RTP/SAVP needs a=crypto we can use; plain RTP is
+		 * refused when SRTP is required */
+		if (is_savp(m->proto) ? l->srtp == SDP_SRTP_DISABLE || !l->crypto_key.len
+				      : l->srtp == SDP_SRTP_REQUIRE)
+			continue;
 		int fi = pick_codec(m, l);
 		if (fi < 0)
 			continue;
+		struct sdp_result crypto;
+		reset_result(&crypto);
+		if (is_savp(m->proto) && !pick_crypto(m, -1, &crypto))
+			continue;
 		int err = fill_result(offer, i, fi, l, l->telephone_event, out);
-		if (err)
+		if (err) {
 			reset_result(out);
-		return err;
+			return err;
+		}
+		out->crypto_suite = crypto.crypto_suite;
+		out->crypto_tag = crypto.crypto_tag;
+		memcpy(out->remote_crypto_key, crypto.remote_crypto_key,
+		       sizeof(out->remote_crypto_key));
+		return 0;
 	}
 	return SB_ENOTFOUND;
 }
@@ -116,6 +199,13 @@ static void print_rtpmap(struct sb_buf *b, unsigned pt, enum sdp_codec c)
 	sb_buf_append_cstr(b, "\r\n");
 	if (ci->fmtp)
 		sb_buf_printf(b, "a=fmtp:%u %s\r\n", pt, ci->fmtp);
+}
+
+static void print_crypto(struct sb_buf *b, unsigned tag, enum sdp_crypto_suite suite,
+			 struct sb_slice key)
+{
+	sb_buf_printf(b, "a=crypto:%u %s " SB_SLICE_FMT "\r\n", tag, sdp_crypto_suite_name(suite),
+		      SB_SLICE_ARG(key));
 }
 
 static void print_tail(struct sb_buf *b, const struct sdp_local *l, bool mux, enum sdp_dir dir)
@@ -173,8 +263,11 @@ int sdp_make_offer(struct sb_buf *b, const struct sdp_local *l)
 	}
 	if (n == 0)
 		return SB_EINVAL;
+	bool srtp = l->srtp == SDP_SRTP_REQUIRE;
+	if (srtp && !safe_text(l->crypto_key, false))
+		return SB_EINVAL;
 	print_head(b, l, at);
-	sb_buf_printf(b, "m=audio %u RTP/AVP", (unsigned)l->rtp_port);
+	sb_buf_printf(b, "m=audio %u %s", (unsigned)l->rtp_port, srtp ? "RTP/SAVP" : "RTP/AVP");
 	for (size_t i = 0; i < n; i++)
 		sb_buf_printf(b, " %u", (unsigned)sdp_codec_info(list[i])->pt);
 	if (l->telephone_event)
@@ -184,6 +277,10 @@ int sdp_make_offer(struct sb_buf *b, const struct sdp_local *l)
 		print_rtpmap(b, sdp_codec_info(list[i])->pt, list[i]);
 	if (l->telephone_event)
 		print_rtpmap(b, l->te_pt, SDP_CODEC_TELEPHONE_EVENT);
+	if (srtp) {
+		print_crypto(b, 1, SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80, l->crypto_key);
+		print_crypto(b, 2, SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32, l->crypto_key);
+	}
 	print_tail(b, l, l->rtcp_mux, l->dir);
 	return b->err;
 }
@@ -193,7 +290,8 @@ int sdp_make_answer(struct sb_buf *b, const struct sdp_local *l, const struct sd
 {
 	const char *at = check_local(l);
 	if (!at || r->media_idx >= offer->n_media || !sdp_codec_info(r->codec) || r->pt > 127 ||
-	    r->te_pt > 127)
+	    r->te_pt > 127 ||
+	    (r->crypto_suite != SDP_CRYPTO_NONE && !safe_text(l->crypto_key, false)))
 		return SB_EINVAL;
 	print_head(b, l, at);
 	for (size_t i = 0; i < offer->n_media; i++) {
@@ -214,6 +312,8 @@ int sdp_make_answer(struct sb_buf *b, const struct sdp_local *l, const struct sd
 		print_rtpmap(b, r->pt, r->codec);
 		if (r->te_pt >= 0)
 			print_rtpmap(b, (unsigned)r->te_pt, SDP_CODEC_TELEPHONE_EVENT);
+		if (r->crypto_suite != SDP_CRYPTO_NONE)
+			print_crypto(b, r->crypto_tag, r->crypto_suite, l->crypto_key);
 		print_tail(b, l, r->rtcp_mux, r->local_dir);
 	}
 	return b->err;
@@ -223,7 +323,7 @@ int sdp_process_answer(const struct sdp_session *answer, const struct sdp_local 
 		       struct sdp_result *out)
 {
 	reset_result(out);
-	/* sdp_make_offer() sends exactly one m=audio RTP/AVP line */
+	/* sdp_make_offer() sends exactly one m=audio RTP/AVP (or RTP/SAVP) line */
 	if (answer->n_media != 1)
 		return SB_EMALFORMED;
 	const struct sdp_media *m = &answer->media[0];
@@ -231,13 +331,28 @@ int sdp_process_answer(const struct sdp_session *answer, const struct sdp_local 
 		return SB_EMALFORMED;
 	if (m->port == 0)
 		return SB_ENOTFOUND;
-	if (m->proto != SDP_PROTO_RTP_AVP)
+	bool srtp = our_offer->srtp == SDP_SRTP_REQUIRE;
+	if (m->proto != (srtp ? SDP_PROTO_RTP_SAVP : SDP_PROTO_RTP_AVP))
 		return SB_EMALFORMED;
 	int fi = pick_codec(m, our_offer);
 	if (fi < 0)
 		return SB_EMALFORMED;
+	struct sdp_result crypto;
+	reset_result(&crypto);
+	/* the answer picks one of our two lines by its tag, with the same suite */
+	if (srtp &&
+	    !(pick_crypto(m, 1, &crypto) &&
+	      crypto.crypto_suite == SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80) &&
+	    !(pick_crypto(m, 2, &crypto) &&
+	      crypto.crypto_suite == SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32))
+		return SB_EMALFORMED;
 	int err = fill_result(answer, 0, fi, our_offer, our_offer->telephone_event, out);
-	if (err)
+	if (err) {
 		reset_result(out);
-	return err;
+		return err;
+	}
+	out->crypto_suite = crypto.crypto_suite;
+	out->crypto_tag = crypto.crypto_tag;
+	memcpy(out->remote_crypto_key, crypto.remote_crypto_key, sizeof(out->remote_crypto_key));
+	return 0;
 }

@@ -160,6 +160,24 @@ bool sdp_conn_is_hold(const struct sdp_conn *c);
  * or inactive through sdp_dir_answer(). */
 enum sdp_dir sdp_media_dir(const struct sdp_session *s, size_t idx);
 
+/* ---- SDES (RFC 4568): a=crypto:<tag> <suite> inline:<key>[|...] ---- */
+
+enum sdp_srtp_mode {
+	SDP_SRTP_DISABLE = 0, /* plain RTP only; RTP/SAVP offers are refused */
+	SDP_SRTP_ALLOW,	      /* answer SRTP offers with SRTP, plain ones plainly; offer plain */
+	SDP_SRTP_REQUIRE,     /* offer and accept only RTP/SAVP with a=crypto */
+};
+
+enum sdp_crypto_suite {
+	SDP_CRYPTO_NONE = 0,
+	SDP_CRYPTO_AES_CM_128_HMAC_SHA1_80,
+	SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32,
+};
+
+#define SDP_CRYPTO_KEY_MAX 96 /* "inline:" + base64 of 30 bytes + "|2^31" and some */
+
+const char *sdp_crypto_suite_name(enum sdp_crypto_suite s);
+
 /* ---- local description ---- */
 
 struct sdp_local {
@@ -178,6 +196,8 @@ struct sdp_local {
 	bool rtcp_mux;	      /* offer/accept a=rtcp-mux */
 	enum sdp_dir dir;     /* what we want (sendonly to put the peer on hold) */
 	uint32_t ptime;	      /* ms, 0 = do not print */
+	enum sdp_srtp_mode srtp;
+	struct sb_slice crypto_key; /* our key-params ("inline:..."), required unless DISABLE */
 };
 
 /* Defaults: IP4, codecs PCMU then PCMA, telephone-event on PT 101, sendrecv, ptime 20,
@@ -204,6 +224,11 @@ struct sdp_result {
 	enum sdp_dir remote_dir;   /* effective (sdp_media_dir) */
 	enum sdp_dir local_dir;	   /* what we answer / may do */
 	bool remote_hold; /* remote does not want to receive (sendonly, inactive, c=0.0.0.0) */
+	/* SRTP agreed (suite NONE = plain RTP): the remote's key-params (what it encrypts with)
+	 * and the tag of the chosen a=crypto line */
+	enum sdp_crypto_suite crypto_suite;
+	unsigned crypto_tag;
+	char remote_crypto_key[SDP_CRYPTO_KEY_MAX];
 };
 
 /* Print an offer: one m=audio with local codecs in order (+ telephone-event). Returns b->err. */

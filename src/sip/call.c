@@ -147,6 +147,9 @@ static void local_media_set(struct sip_call *c, const struct sip_media_local *m)
 	}
 	c->sdp.telephone_event = m->telephone_event;
 	c->sdp.rtcp_mux = m->rtcp_mux;
+	c->sdp.srtp = m->srtp;
+	snprintf(c->sdp_crypto_key, sizeof(c->sdp_crypto_key), "%s", m->crypto_key);
+	c->sdp.crypto_key = sb_slice_cstr(c->sdp_crypto_key);
 	if (!c->sdp.sess_id) {
 		c->sdp.sess_id = sb_random_u32();
 		c->sdp.sess_version = c->sdp.sess_id;
@@ -168,6 +171,8 @@ static void media_from_result(struct sip_call *c, const struct sdp_result *r)
 						    : (uint16_t)(r->remote_port + 1);
 	m->remote_dir = r->remote_dir;
 	m->local_dir = r->local_dir;
+	m->crypto_suite = r->crypto_suite;
+	snprintf(m->remote_crypto_key, sizeof(m->remote_crypto_key), "%s", r->remote_crypto_key);
 	m->ptime = r->remote_ptime ? r->remote_ptime : 20;
 }
 

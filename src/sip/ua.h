@@ -24,7 +24,9 @@ struct sip_media_local {
 	enum sdp_codec codecs[SDP_MAX_LOCAL_CODECS]; /* preference; n_codecs 0 = PCMU, PCMA */
 	uint8_t n_codecs;
 	bool telephone_event;
-	bool rtcp_mux; /* offer / accept RTCP on the RTP port (RFC 5761) */
+	bool rtcp_mux;			     /* offer / accept RTCP on the RTP port (RFC 5761) */
+	enum sdp_srtp_mode srtp;	     /* SDES: DISABLE (default), ALLOW, REQUIRE */
+	char crypto_key[SDP_CRYPTO_KEY_MAX]; /* our key-params "inline:..." unless DISABLE */
 };
 
 /* The negotiated media of a call, reported on answer and on every re-INVITE/UPDATE. */
@@ -39,6 +41,8 @@ struct sip_media_state {
 	enum sdp_dir remote_dir; /* what the peer said (sendonly/inactive = it holds us) */
 	enum sdp_dir local_dir;	 /* what we may do now */
 	uint32_t ptime;
+	enum sdp_crypto_suite crypto_suite;	    /* NONE = plain RTP */
+	char remote_crypto_key[SDP_CRYPTO_KEY_MAX]; /* what the remote encrypts with */
 };
 
 struct sip_refer_request {

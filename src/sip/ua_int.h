@@ -114,6 +114,7 @@ struct sip_call {
 	/* media */
 	struct sdp_local sdp;
 	char sdp_addr[64];
+	char sdp_crypto_key[SDP_CRYPTO_KEY_MAX]; /* our SDES key-params */
 	bool have_local_media;
 	struct sip_media_state media;
 	bool local_hold, remote_hold;

@@ -8,6 +8,8 @@
 # given codecs; each must hear the other's frequency and not its own (mix-minus).
 # rtp-timeout-*: switchboard hangs up (BYE) when RTP never comes or stops; a call on hold is
 # not timed out. dtmf-4733: RFC 4733 digits from SIPp's pcaps are reported once each.
+# srtp-*: SDES SRTP both ways (the caller's tone comes back decrypted from an echo room), and
+# offers refused with 488 when the media-encryption setting forbids them.
 # Everything is bounded in time; every process started here is ended by its PID on exit.
 set -u
 # shellcheck source=../lib/proc.sh
@@ -15,6 +17,7 @@ set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TESTS=(room-tones-pcmu room-tones-g722 room-tones-opus room-tones-pcma-opus
+	srtp-80 srtp-32 srtp-require-refuses-plain srtp-disable-refuses-savp
 	rtp-timeout-never rtp-timeout-stops rtp-timeout-hold dtmf-4733)
 
 if [ "${1:-}" = --list ]; then
@@ -178,6 +181,39 @@ room-tones-pcmu) room_tones pcmu pcmu ;;
 room-tones-g722) room_tones g722 g722 ;;
 room-tones-opus) room_tones opus opus ;;
 room-tones-pcma-opus) room_tones pcma opus ;;
+srtp-80 | srtp-32)
+	start_switchboard --media-encryption allow
+	tp=$(pick_ports 2) || { fail "no free port"; finish; }
+	key=inline:$(head -c 30 /dev/urandom | base64 -w0)
+	bits=${TEST#srtp-}
+	# shellcheck disable=SC2046
+	sipp_bg uac "$HERE/uac-tone-srtp.xml" $(codec_keys pcmu) -key name uac -key room echo \
+		-key tone_port "$tp" -key send_hz 1000 -key expect_hz 1000 -key absent_hz 0 \
+		-key secs 3 -key bits "$bits" -key key "${key#inline:}"
+	sipp_wait uac "$SIPP_PID" 20
+	stop_switchboard
+	if [ -s "$WORK/uac.txt" ]; then
+		echo "srtp caller: $(cat "$WORK/uac.txt")"
+		read -r _ got _ sent _ expect _ <"$WORK/uac.txt"
+		[ "${got:-0}" -ge $((sent * 8 / 10)) ] || fail "received only $got of $sent SRTP packets"
+		[ "${expect:-0}" -ge 40 ] || fail "the tone came back at only $expect % (decryption or echo failed)"
+	else
+		fail "tone_peer wrote no result"
+	fi
+	expect_log "$WORK/sb.log" "SRTP AES_CM_128_HMAC_SHA1_$bits" "the call did not use SRTP $bits"
+	;;
+srtp-require-refuses-plain)
+	start_switchboard --media-encryption require
+	sipp_bg uac "$HERE/uac-srtp-488.xml" -key proto RTP/AVP
+	sipp_wait uac "$SIPP_PID" 15
+	stop_switchboard
+	;;
+srtp-disable-refuses-savp)
+	start_switchboard --media-encryption disable
+	sipp_bg uac "$HERE/uac-srtp-488.xml" -key proto RTP/SAVP
+	sipp_wait uac "$SIPP_PID" 15
+	stop_switchboard
+	;;
 rtp-timeout-never)
 	# answered, but not one RTP packet: the call fails with no_rtp_after_answer and a BYE
 	start_switchboard --rtp-first-timeout 2 --rtp-timeout 2

@@ -3,8 +3,11 @@
  * comes back with the same codec and measures, by Goertzel, how much of the received energy
  * sits at the frequencies it should and should not hear. Used with SIPp for the signalling.
  *
- *   tone_peer HOST PORT BIND_PORT CODEC PT SEND_HZ SECONDS OUTFILE [EXPECT_HZ [ABSENT_HZ]]
+ *   tone_peer HOST PORT BIND_PORT CODEC PT SEND_HZ SECONDS OUTFILE [EXPECT_HZ [ABSENT_HZ
+ *             [SRTP_TAG_BITS OUR_KEY REMOTE_KEY]]]
  *
+ * With SRTP_TAG_BITS 80 or 32 the RTP is SRTP (AES_CM_128_HMAC_SHA1_xx): sent with OUR_KEY and
+ * received with REMOTE_KEY, both SDES key-params ("inline:..."). A frequency of 0 skips its check.
  * CODEC pcmu, pcma, g722 or opus. Writes "received N expect P absent Q" (P, Q in percent of
  * the energy after the first 500 ms) to OUTFILE and stdout. Exit 0 when N >= 80 % of the
  * packets sent, P >= 40 and Q <= 5 (each check only when its frequency is given); 1 if not;
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "media/codec.h"
+#include "rtp/srtp.h"
 
 static int64_t now_ms(void)
 {
@@ -66,8 +70,9 @@ static int codec_from(const char *s, enum media_codec_id *id)
 int main(int argc, char **argv)
 {
 	if (argc < 9) {
-		fprintf(stderr, "usage: tone_peer HOST PORT BIND_PORT CODEC PT SEND_HZ SECONDS OUTFILE "
-				"[EXPECT_HZ [ABSENT_HZ]]\n");
+		fprintf(stderr,
+			"usage: tone_peer HOST PORT BIND_PORT CODEC PT SEND_HZ SECONDS OUTFILE "
+			"[EXPECT_HZ [ABSENT_HZ [SRTP_TAG_BITS OUR_KEY REMOTE_KEY]]]\n");
 		return 2;
 	}
 	struct sockaddr_in dst = {.sin_family = AF_INET};
@@ -75,8 +80,8 @@ int main(int argc, char **argv)
 	long port = strtol(argv[2], NULL, 10), bind_port = strtol(argv[3], NULL, 10);
 	int pt = (int)strtol(argv[5], NULL, 10);
 	double send_hz = strtod(argv[6], NULL), secs = strtod(argv[7], NULL);
-	struct meter m = {.hz = {argc > 9 ? strtod(argv[9], NULL) : 0,
-				 argc > 10 ? strtod(argv[10], NULL) : 0}};
+	struct meter m = {
+	    .hz = {argc > 9 ? strtod(argv[9], NULL) : 0, argc > 10 ? strtod(argv[10], NULL) : 0}};
 	if (inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 || port <= 0 || port > 65535 ||
 	    bind_port < 0 || bind_port > 65535 || codec_from(argv[4], &id) || pt < 0 || pt > 127 ||
 	    secs <= 0 || secs > 600) {
@@ -84,6 +89,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dst.sin_port = htons((uint16_t)port);
+	struct rtp_srtp *tx = NULL, *rx = NULL;
+	if (argc > 13) {
+		uint8_t k1[RTP_SRTP_KEY_LEN], k2[RTP_SRTP_KEY_LEN];
+		enum rtp_srtp_suite suite = !strcmp(argv[11], "32")
+						? RTP_SRTP_AES_CM_128_HMAC_SHA1_32
+						: RTP_SRTP_AES_CM_128_HMAC_SHA1_80;
+		if (rtp_srtp_key_parse(argv[12], strlen(argv[12]), k1) ||
+		    rtp_srtp_key_parse(argv[13], strlen(argv[13]), k2) ||
+		    rtp_srtp_new(&tx, suite, k1, true) || rtp_srtp_new(&rx, suite, k2, false)) {
+			fprintf(stderr, "tone_peer: bad SRTP keys\n");
+			return 2;
+		}
+	}
 	struct media_codec *enc, *dec;
 	struct media_codec_opts co = {.rate = 16000, .complexity = 5, .fec = true};
 	if (media_codec_new(&enc, id, &co) || media_codec_new(&dec, id, &co)) {
@@ -111,8 +129,8 @@ int main(int argc, char **argv)
 			uint8_t pkt[1500];
 			int16_t pcm[960];
 			for (size_t i = 0; i < frame; i++, phase++)
-				pcm[i] = (int16_t)(6000.0 * sin(2.0 * M_PI * send_hz * (double)phase /
-								(double)rate));
+				pcm[i] = (int16_t)(6000.0 * sin(2.0 * M_PI * send_hz *
+								(double)phase / (double)rate));
 			uint16_t seq = (uint16_t)sent;
 			uint32_t ts = (uint32_t)sent * ts_step;
 			pkt[0] = 0x80;
@@ -127,9 +145,13 @@ int main(int argc, char **argv)
 			pkt[9] = (uint8_t)(ssrc >> 16);
 			pkt[10] = (uint8_t)(ssrc >> 8);
 			pkt[11] = (uint8_t)ssrc;
-			int n = media_codec_encode(enc, pcm, frame, pkt + 12, sizeof(pkt) - 12);
-			if (n > 0 && sendto(fd, pkt, 12u + (size_t)n, 0, (struct sockaddr *)&dst,
-					    sizeof(dst)) > 0)
+			int n = media_codec_encode(enc, pcm, frame, pkt + 12,
+						   sizeof(pkt) - 12 - RTP_SRTP_MAX_TRAILER);
+			size_t plen = 12u + (size_t)(n > 0 ? n : 0);
+			if (n > 0 && tx && rtp_srtp_protect(tx, pkt, &plen, sizeof(pkt)))
+				n = -1;
+			if (n > 0 &&
+			    sendto(fd, pkt, plen, 0, (struct sockaddr *)&dst, sizeof(dst)) > 0)
 				sent++;
 			next += 20;
 			continue;
@@ -145,6 +167,12 @@ int main(int argc, char **argv)
 		ssize_t len = recv(fd, in, sizeof(in), 0);
 		if (len < 12 || (in[0] & 0xc0) != 0x80 || (in[1] & 0x7f) != pt)
 			continue;
+		if (rx) {
+			size_t ulen = (size_t)len;
+			if (rtp_srtp_unprotect(rx, in, &ulen))
+				continue;
+			len = (ssize_t)ulen;
+		}
 		size_t off = 12u + 4u * (in[0] & 0x0f);
 		if ((size_t)len <= off)
 			continue;
@@ -168,6 +196,9 @@ int main(int argc, char **argv)
 	printf("tone_peer %s: %s\n", argv[4], line);
 	media_codec_free(enc);
 	media_codec_free(dec);
-	bool ok = received >= sent * 8 / 10 && (m.hz[0] <= 0 || p0 >= 40) && (m.hz[1] <= 0 || p1 <= 5);
+	rtp_srtp_free(tx);
+	rtp_srtp_free(rx);
+	bool ok =
+	    received >= sent * 8 / 10 && (m.hz[0] <= 0 || p0 >= 40) && (m.hz[1] <= 0 || p1 <= 5);
 	return ok ? 0 : 1;
 }

@@ -495,6 +495,126 @@ static void test_full_loop(void **state)
 	sb_buf_free(&ab);
 }
 
+#define OUR_KEY	  "inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"
+#define THEIR_KEY "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+
+/* SDES (RFC 4568): which offers each mode accepts, the chosen line, our key in the answer. */
+static void test_srtp_answer(void **state)
+{
+	(void)state;
+	struct sdp_local l;
+	struct sdp_session s;
+	struct sdp_result r;
+	local_std(&l);
+	l.srtp = SDP_SRTP_ALLOW;
+	l.crypto_key = SB_SLICE_LIT(OUR_KEY);
+	const char *savp = "m=audio 4000 RTP/SAVP 0\r\n"
+			   "a=crypto:1 F8_128_HMAC_SHA1_80 inline:AAAA\r\n"
+			   "a=crypto:2 AES_CM_128_HMAC_SHA1_32 " THEIR_KEY "|2^20\r\n"
+			   "a=crypto:3 AES_CM_128_HMAC_SHA1_80 " THEIR_KEY "\r\n";
+	assert_int_equal(nego(savp, &l, &s, &r), 0);
+	assert_int_equal(r.crypto_suite, SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32); /* first usable */
+	assert_int_equal(r.crypto_tag, 2);
+	assert_string_equal(r.remote_crypto_key, THEIR_KEY "|2^20");
+	struct sb_buf b;
+	sb_buf_init(&b, NULL, 0);
+	assert_int_equal(sdp_make_answer(&b, &l, &s, &r), 0);
+	assert_non_null(strstr(b.p, "m=audio 30000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(b.p, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 " OUR_KEY "\r\n"));
+	sb_buf_free(&b);
+	/* a plain offer is answered plainly in ALLOW, refused in REQUIRE */
+	const char *avp = "m=audio 4000 RTP/AVP 0\r\n";
+	assert_int_equal(nego(avp, &l, &s, &r), 0);
+	assert_int_equal(r.crypto_suite, SDP_CRYPTO_NONE);
+	l.srtp = SDP_SRTP_REQUIRE;
+	assert_int_equal(nego(avp, &l, &s, &r), SB_ENOTFOUND);
+	/* SAVP without a usable line, or with SRTP disabled: refused */
+	assert_int_equal(nego("m=audio 4000 RTP/SAVP 0\r\na=crypto:1 F8_128_HMAC_SHA1_80 "
+			      "inline:AAAA\r\n",
+			      &l, &s, &r),
+			 SB_ENOTFOUND);
+	l.srtp = SDP_SRTP_DISABLE;
+	assert_int_equal(nego(savp, &l, &s, &r), SB_ENOTFOUND);
+	/* SRTP line picked even when a plain stream comes first but is not acceptable */
+	l.srtp = SDP_SRTP_REQUIRE;
+	assert_int_equal(nego("m=audio 4000 RTP/AVP 0\r\n"
+			      "m=audio 4002 RTP/SAVP 8\r\n"
+			      "a=crypto:7 AES_CM_128_HMAC_SHA1_80 " THEIR_KEY "\r\n",
+			      &l, &s, &r),
+			 0);
+	assert_int_equal(r.media_idx, 1);
+	assert_int_equal(r.crypto_tag, 7);
+}
+
+static void test_srtp_offer_and_answer_check(void **state)
+{
+	(void)state;
+	struct sdp_local l;
+	local_std(&l);
+	l.srtp = SDP_SRTP_REQUIRE;
+	l.crypto_key = SB_SLICE_LIT(OUR_KEY);
+	struct sb_buf b;
+	sb_buf_init(&b, NULL, 0);
+	assert_int_equal(sdp_make_offer(&b, &l), 0);
+	assert_non_null(strstr(b.p, "m=audio 30000 RTP/SAVP 0 8 101\r\n"));
+	assert_non_null(strstr(b.p, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 " OUR_KEY "\r\n"));
+	assert_non_null(strstr(b.p, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 " OUR_KEY "\r\n"));
+	sb_buf_free(&b);
+	static char text[1024];
+	struct sdp_session s;
+	struct sdp_result r;
+	snprintf(text, sizeof(text),
+		 "%sm=audio 5000 RTP/SAVP 0\r\na=crypto:2 "
+		 "AES_CM_128_HMAC_SHA1_32 " THEIR_KEY "\r\n",
+		 HEAD);
+	assert_int_equal(sdp_parse(&s, sb_slice_cstr(text)), 0);
+	assert_int_equal(sdp_process_answer(&s, &l, &r), 0);
+	assert_int_equal(r.crypto_suite, SDP_CRYPTO_AES_CM_128_HMAC_SHA1_32);
+	assert_string_equal(r.remote_crypto_key, THEIR_KEY);
+	/* tag 1 with the 32-bit suite was never offered; a plain answer to SAVP is wrong */
+	snprintf(text, sizeof(text),
+		 "%sm=audio 5000 RTP/SAVP 0\r\na=crypto:1 "
+		 "AES_CM_128_HMAC_SHA1_32 " THEIR_KEY "\r\n",
+		 HEAD);
+	assert_int_equal(sdp_parse(&s, sb_slice_cstr(text)), 0);
+	assert_int_equal(sdp_process_answer(&s, &l, &r), SB_EMALFORMED);
+	snprintf(text, sizeof(text), "%sm=audio 5000 RTP/AVP 0\r\n", HEAD);
+	assert_int_equal(sdp_parse(&s, sb_slice_cstr(text)), 0);
+	assert_int_equal(sdp_process_answer(&s, &l, &r), SB_EMALFORMED);
+}
+
+/* G.722 and Opus are negotiated by name and clock (opus/48000/2 with its dynamic PT). */
+static void test_wideband_codecs(void **state)
+{
+	(void)state;
+	struct sdp_local l;
+	struct sdp_session s;
+	struct sdp_result r;
+	local_std(&l);
+	l.codecs[0] = SDP_CODEC_OPUS;
+	l.codecs[1] = SDP_CODEC_G722;
+	l.codecs[2] = SDP_CODEC_PCMU;
+	l.n_codecs = 3;
+	assert_int_equal(
+	    nego("m=audio 4000 RTP/AVP 96 9 0\r\na=rtpmap:96 opus/48000/2\r\n", &l, &s, &r), 0);
+	assert_int_equal(r.codec, SDP_CODEC_OPUS);
+	assert_int_equal(r.pt, 96);
+	struct sb_buf b;
+	sb_buf_init(&b, NULL, 0);
+	assert_int_equal(sdp_make_answer(&b, &l, &s, &r), 0);
+	assert_non_null(
+	    strstr(b.p, "a=rtpmap:96 opus/48000/2\r\na=fmtp:96 minptime=10;useinbandfec=1"));
+	sb_buf_reset(&b);
+	assert_int_equal(nego("m=audio 4000 RTP/AVP 9 0\r\n", &l, &s, &r), 0);
+	assert_int_equal(r.codec, SDP_CODEC_G722);
+	/* opus/48000 with one channel is not RFC 7587 opus */
+	assert_int_equal(nego("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/48000\r\n", &l, &s, &r),
+			 SB_ENOTFOUND);
+	/* CN is understood but never the voice codec */
+	assert_int_equal(nego("m=audio 4000 RTP/AVP 13\r\n", &l, &s, &r), SB_ENOTFOUND);
+	sb_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +629,9 @@ int main(void)
 	    cmocka_unit_test(test_answer_rejects_other_streams),
 	    cmocka_unit_test(test_process_answer),
 	    cmocka_unit_test(test_full_loop),
+	    cmocka_unit_test(test_srtp_answer),
+	    cmocka_unit_test(test_srtp_offer_and_answer_check),
+	    cmocka_unit_test(test_wideband_codecs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
