@@ -3,6 +3,7 @@
 #
 #   run-baresip.sh SWITCHBOARD baresip-calls-switchboard
 #   run-baresip.sh SWITCHBOARD switchboard-calls-baresip
+#   run-baresip.sh SWITCHBOARD baresip-plays-into-room TONE_PEER
 #
 # baresip runs with a generated config: SIP on 127.0.0.1, no sound card (the audio source is
 # a generated 8 kHz WAV tone played by the aufile module, the player is an aubridge device
@@ -14,6 +15,9 @@
 # switchboard-calls-baresip: `switchboard dial` to baresip (auto answer); dial exits 0,
 #   echoed baresip's RTP (count > 0), baresip logs "Call established", receives RTP and
 #   sees the call closed by switchboard's BYE.
+# baresip-plays-into-room: baresip calls room-wav and plays its WAV (a 400 Hz square wave);
+#   a second caller (SIPp + tests/media/tone_peer, silent) joins room-wav and must hear that
+#   400 Hz in what it receives: baresip's audio crossed the room to another participant.
 #
 # Bounded (about 20 s); every process started here is ended by its PID on exit.
 # SB_INTEROP_KEEP=1 keeps the work directory.
@@ -27,6 +31,7 @@ if [ $# -lt 2 ]; then
 fi
 SB=$1
 TEST=$2
+PEER=${3:-}
 command -v baresip >/dev/null 2>&1 || { echo "FAIL: baresip not found (Debian package baresip-core)"; exit 1; }
 [ -x "$SB" ] || { echo "FAIL: switchboard binary $SB not executable"; exit 1; }
 MODDIR=
@@ -227,6 +232,40 @@ switchboard-calls-baresip)
 	expect "$WORK/baresip.log" "incoming rtp for 'audio' established" "baresip received no RTP from switchboard"
 	expect "$WORK/baresip.log" 'terminated|closed' "baresip did not see the call end"
 	grep -E 'echoed|ended' "$WORK/dial.log" | sed 's/^/  /'
+	;;
+baresip-plays-into-room)
+	[ -x "$PEER" ] || { fail "tone_peer not given"; finish; }
+	command -v sipp >/dev/null 2>&1 || { fail "sipp not found (Debian package sip-tester)"; finish; }
+	start_switchboard
+	start_baresip
+	bs_cmd "/dial sip:room-wav@127.0.0.1:$SB_PORT"
+	wait_for "$WORK/baresip.raw" 'Call established' 10 || fail "baresip: call not established within 10 s"
+	lp=$(pick_ports 2) && tp=$(pick_ports 2) && mp=$(pick_ports 4) || { fail "no free ports"; finish; }
+	SB_TONE_PEER=$PEER SB_WORK=$WORK sipp -sf "$(dirname "$0")/../media/uac-tone.xml" -i 127.0.0.1 \
+		-p "$lp" -mp "$mp" -nostdin -timeout 30 -timeout_error -m 1 \
+		-key codec pcmu -key pt 0 -key rtpmap PCMU/8000 -key name listener -key room wav \
+		-key tone_port "$tp" -key send_hz 0 -key expect_hz 400 -key absent_hz 0 -key secs 3 \
+		"127.0.0.1:$SB_PORT" >"$WORK/sipp.out" 2>&1 &
+	sipp_pid=$!
+	PIDS+=("$sipp_pid")
+	if ! wait_exit "$sipp_pid" 20; then
+		fail "SIPp still running after 20 s"
+	elif [ "$RC" != 0 ]; then
+		fail "SIPp exited $RC"
+	fi
+	bs_cmd "/hangup"
+	wait_for "$WORK/sb.log" 'ended: 200' 5 || fail "switchboard did not see baresip's BYE"
+	stop_baresip
+	stop_switchboard
+	if [ -s "$WORK/listener.txt" ]; then
+		echo "listener: $(cat "$WORK/listener.txt")"
+		read -r _ got _ sent _ expect _ <"$WORK/listener.txt"
+		[ "${got:-0}" -ge $((sent * 8 / 10)) ] || fail "the listener received only $got packets"
+		[ "${expect:-0}" -ge 40 ] || fail "baresip's 400 Hz is only $expect % of what the listener hears"
+	else
+		fail "tone_peer wrote no result"
+	fi
+	expect "$WORK/sb.log" 'joins room wav' "the callers did not meet in room wav"
 	;;
 *)
 	echo "unknown test $TEST" >&2
