@@ -212,8 +212,8 @@ static int setup_codec(struct media_leg *l)
 	l->fifo = calloc(l->fifo_cap, sizeof(*l->fifo));
 	if (!l->fifo)
 		return SB_ENOMEM;
-	struct media_jb_opts jo = {.rtp_rate = l->rtp_rate, .frame_ms = 20, .min_ms = 20,
-				   .max_ms = 200};
+	struct media_jb_opts jo = {
+	    .rtp_rate = l->rtp_rate, .frame_ms = 20, .min_ms = 20, .max_ms = 200};
 	media_jb_init(&l->jb, &jo);
 	return 0;
 }

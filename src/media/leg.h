@@ -27,15 +27,15 @@ struct media_leg_handlers {
 };
 
 struct media_leg_opts {
-	int rtp_fd;  /* bound by the caller; the leg owns it from media_leg_new on (even on error) */
-	int rtcp_fd; /* -1 with rtcp-mux (RTCP then shares the RTP socket) */
+	int rtp_fd; /* bound by the caller; the leg owns it from media_leg_new on (even on error) */
+	int rtcp_fd;			/* -1 with rtcp-mux (RTCP then shares the RTP socket) */
 	struct sockaddr_storage remote; /* where to send RTP (from SDP; latching may move it) */
 	socklen_t remote_len;		/* 0 = unknown until the first packet arrives */
 	struct sockaddr_storage remote_rtcp;
 	socklen_t remote_rtcp_len;
 	enum media_codec_id codec;
 	uint8_t pt;
-	int16_t te_pt;			 /* telephone-event PT, -1 = none (DTMF in-band both ways) */
+	int16_t te_pt; /* telephone-event PT, -1 = none (DTMF in-band both ways) */
 	struct media_codec_opts codec_o; /* Opus rate/complexity/FEC */
 	uint32_t room_rate;		 /* PCM rate of pull/push frames (16000) */
 	uint32_t rtp_timeout_ms;	 /* 0 = 15000 */

@@ -301,7 +301,8 @@ unsigned media_worker_index(const struct media_worker *w)
 	return w->index;
 }
 
-void media_worker_set_tick(struct media_worker *w, void (*fn)(void *arg, uint64_t now_ms), void *arg)
+void media_worker_set_tick(struct media_worker *w, void (*fn)(void *arg, uint64_t now_ms),
+			   void *arg)
 {
 	w->tick_fn = fn;
 	w->tick_arg = arg;

@@ -83,9 +83,9 @@ struct room_service {
 	const struct room_service_handlers *h;
 	void *arg;
 	struct sb_htab rooms;
-	size_t n_rooms;	 /* in the directory */
-	size_t n_alive;	 /* rooms not yet freed (directory + detaching) */
-	size_t n_parts;	 /* participants not yet LEFT */
+	size_t n_rooms; /* in the directory */
+	size_t n_alive; /* rooms not yet freed (directory + detaching) */
+	size_t n_parts; /* participants not yet LEFT */
 	unsigned n_workers, next_worker;
 	struct room_worker *rws;
 	/* control -> worker messages that found a full queue */
@@ -455,7 +455,8 @@ static void w_part_update(const struct media_msg *m)
 		o->arg = p;
 		int err = media_leg_update(p->leg, o);
 		if (err)
-			SB_WARN("room", "media update of %s failed: %s", p->identity, sb_strerror(err));
+			SB_WARN("room", "media update of %s failed: %s", p->identity,
+				sb_strerror(err));
 	}
 	free(o);
 }

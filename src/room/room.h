@@ -64,9 +64,9 @@ struct room_service_handlers {
 struct room_service_opts {
 	uv_loop_t *loop; /* control loop */
 	struct media_engine *engine;
-	uint32_t rate;			/* room PCM rate, 0 = 16000 */
-	uint32_t empty_timeout_ms;	/* a room nobody joined closes after this; 0 = 300000 */
-	uint32_t departure_timeout_ms;	/* after the last participant left; 0 = 20000 */
+	uint32_t rate;		       /* room PCM rate, 0 = 16000 */
+	uint32_t empty_timeout_ms;     /* a room nobody joined closes after this; 0 = 300000 */
+	uint32_t departure_timeout_ms; /* after the last participant left; 0 = 20000 */
 	const struct room_service_handlers *h;
 	void *arg;
 };
