@@ -16,7 +16,7 @@ static void test_exhaustion_and_return(void **state)
 	(void)state;
 	struct rtp_pool p;
 	assert_int_equal(rtp_pool_init(&p, 20001, 20010), 0); /* lo rounded up to 20002 */
-	assert_int_equal(rtp_pool_available(&p), 4);	       /* 20002 20004 20006 20008 */
+	assert_int_equal(rtp_pool_available(&p), 4);	      /* 20002 20004 20006 20008 */
 	uint16_t got[4];
 	for (int i = 0; i < 4; i++) {
 		got[i] = rtp_pool_get(&p);
