@@ -81,6 +81,7 @@ static int apply(struct sb_config *c, const char *key, const char *v, char *err,
 	STR("auth-password", dial_password)
 	STR("refer", refer_to)
 	STR("dtmf", dtmf)
+	STR("room", dial_room)
 	STR("register", register_uri)
 	NUM("register-expires", register_expires, 86400)
 	NUM("ring-timeout", ring_timeout, 3600)

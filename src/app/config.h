@@ -44,6 +44,7 @@ struct sb_config {
 	uint32_t hold_after;   /* dial: put on hold this many seconds after answer (0 = never) */
 	uint32_t hold_for;     /* dial: resume after this many seconds on hold */
 	char dtmf[64];	       /* dial: digits sent by SIP INFO after answer */
+	char dial_room[128];   /* dial: the room the call joins ("" = a fresh echo room) */
 	/* REGISTER client: keep a registration to a provider */
 	char register_uri[256]; /* sip:user@registrar[:port] */
 	uint32_t register_expires;

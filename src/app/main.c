@@ -15,20 +15,13 @@
 #include "base/log.h"
 #include "call/call.h"
 #include "media/worker.h"
-#include "rtp/echo.h"
 #include "rtp/pool.h"
 #include "sip/reg.h"
 #include "sip/transport.h"
 #include "sip/ua.h"
 
-#define IDLE_ECHO_MAX 4096
-
 struct app {
 	struct sb_config cfg;
-	/* Echo sockets of ended calls, kept open for the next call (LIFO). */
-	struct rtp_echo *idle_echo[IDLE_ECHO_MAX];
-	uint16_t idle_port[IDLE_ECHO_MAX];
-	size_t n_idle;
 	uv_loop_t *loop;
 	struct sip_ua *ua;
 	struct rtp_pool pool;
@@ -48,106 +41,6 @@ struct app {
 	bool timers_ready;
 	struct sip_reg *registration;
 };
-
-/* Per-call media of the vertical slice: an RTP echo on a pool port. */
-struct echo_leg {
-	struct app *app;
-	struct rtp_echo *echo;
-	uint16_t port;
-	struct sip_call *call;
-	uv_timer_t answer_timer; /* --answer-delay: ring first */
-	bool timer_used;
-};
-
-static void leg_timer_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-struct port_release {
-	struct rtp_pool *pool;
-	uint16_t port;
-};
-
-static void port_released(void *arg)
-{
-	struct port_release *r = arg;
-	rtp_pool_put(r->pool, r->port);
-	free(r);
-}
-
-/* Close an echo socket; its port returns to the pool only once the socket is really closed,
- * so the next call cannot fail to bind it. */
-static void echo_close_port(struct app *app, struct rtp_echo *e, uint16_t port)
-{
-	struct port_release *r = malloc(sizeof(*r));
-	if (r) {
-		r->pool = &app->pool;
-		r->port = port;
-	}
-	rtp_echo_close(e, r ? port_released : NULL, r);
-}
-
-static void leg_free(struct echo_leg *leg)
-{
-	struct app *app = leg->app;
-	if (leg->echo && leg->port && app->n_idle < IDLE_ECHO_MAX && !app->stopping) {
-		rtp_echo_set_active(leg->echo, false);
-		app->idle_echo[app->n_idle] = leg->echo;
-		app->idle_port[app->n_idle++] = leg->port;
-		leg->echo = NULL;
-		leg->port = 0;
-	}
-	if (leg->echo)
-		echo_close_port(app, leg->echo, leg->port);
-	else if (leg->port)
-		rtp_pool_put(&app->pool, leg->port);
-	if (leg->timer_used) {
-		uv_timer_stop(&leg->answer_timer);
-		leg->answer_timer.data = leg;
-		uv_close((uv_handle_t *)&leg->answer_timer, leg_timer_closed);
-		return;
-	}
-	free(leg);
-}
-
-static int leg_open(struct app *app, const char *ip, struct echo_leg **out)
-{
-	struct echo_leg *leg = calloc(1, sizeof(*leg));
-	if (!leg)
-		return SB_ENOMEM;
-	leg->app = app;
-	if (app->n_idle) {
-		app->n_idle--;
-		leg->echo = app->idle_echo[app->n_idle];
-		leg->port = app->idle_port[app->n_idle];
-		rtp_echo_set_active(leg->echo, true);
-		*out = leg;
-		return 0;
-	}
-	/* A port may be taken by another process: try a few. */
-	for (int i = 0; i < 16; i++) {
-		uint16_t port = rtp_pool_get(&app->pool);
-		if (!port)
-			break;
-		if (rtp_echo_new(&leg->echo, app->loop, ip, port) == 0) {
-			leg->port = port;
-			*out = leg;
-			return 0;
-		}
-		rtp_pool_put(&app->pool, port);
-	}
-	free(leg);
-	return SB_ENORES;
-}
-
-static void media_local_for(struct app *app, struct echo_leg *leg, struct sip_media_local *m)
-{
-	memset(m, 0, sizeof(*m));
-	snprintf(m->addr, sizeof(m->addr), "%s", app->cfg.rtp_ip);
-	m->port = leg->port;
-	m->telephone_event = true;
-}
 
 static void on_call_media(struct sip_call *c, const struct sip_media_state *m, void *arg)
 {
@@ -220,10 +113,6 @@ static void app_stop(struct app *app)
 	if (app->stopping)
 		return;
 	app->stopping = true;
-	while (app->n_idle) {
-		app->n_idle--;
-		echo_close_port(app, app->idle_echo[app->n_idle], app->idle_port[app->n_idle]);
-	}
 	if (app->registration) {
 		sip_reg_free(app->registration);
 		app->registration = NULL;
@@ -455,6 +344,7 @@ static int cmd_serve(struct app *app)
 		return 2;
 	if (start_sip(app, true))
 		return 2;
+	call_mgr_set_ua(app->calls, app->ua);
 	if (app->cfg.register_uri[0] && start_register(app))
 		return 2;
 	uint16_t tls = sip_ua_port(app->ua, SIP_TP_TLS);
@@ -548,8 +438,7 @@ static void dial_refer_done(void *arg, int status, const char *reason)
 
 static void dial_established(struct sip_call *c, void *arg)
 {
-	struct echo_leg *leg = arg;
-	struct app *app = leg->app;
+	struct app *app = arg;
 	app->answered = true;
 	SB_INFO("app", "call answered; hanging up in %u s", app->cfg.dial_duration);
 	uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.dial_duration * 1000,
@@ -575,16 +464,11 @@ static void dial_progress(struct sip_call *c, int status, void *arg)
 
 static void dial_ended(struct sip_call *c, int status, const char *reason, void *arg)
 {
-	struct echo_leg *leg = arg;
-	struct app *app = leg->app;
+	struct app *app = arg;
 	app->out_call = NULL;
 	app->final_status = status;
 	SB_INFO("app", "call %.*s ended: %d %s", SB_SLICE_ARG(sip_call_id(c)), status,
 		reason ? reason : "");
-	if (leg->echo)
-		SB_INFO("app", "echoed %llu RTP packets",
-			(unsigned long long)rtp_echo_packets(leg->echo));
-	leg_free(leg);
 	uv_timer_stop(&app->dial_timer);
 	uv_timer_stop(&app->step_timer);
 	if (!app->answered)
@@ -609,33 +493,30 @@ static int cmd_dial(struct app *app, const char *target)
 {
 	if (setup_common(app))
 		return 2;
-	if (start_sip(app, false))
+	if (start_media(app) || start_sip(app, false))
 		return 2;
+	call_mgr_set_ua(app->calls, app->ua);
 	uv_timer_init(app->loop, &app->dial_timer);
 	uv_timer_init(app->loop, &app->step_timer);
 	app->dial_timer.data = app->step_timer.data = app;
 	app->timers_ready = true;
-	struct echo_leg *leg;
-	if (leg_open(app, app->cfg.rtp_ip, &leg)) {
-		SB_ERROR("app", "no RTP port available");
-		app->exit_code = 2;
-		app_stop(app);
-		uv_run(app->loop, UV_RUN_DEFAULT);
-		return 2;
-	}
-	struct sip_dial_opts o = {
-	    .target = target,
-	    .from_user = "switchboard",
-	    .transport = app->cfg.dial_transport,
-	    .proxy = app->cfg.dial_proxy[0] ? app->cfg.dial_proxy : NULL,
-	    .auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
-	    .auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
+	struct call_dial_opts o = {
+	    .sip =
+		{
+		    .target = target,
+		    .from_user = "switchboard",
+		    .transport = app->cfg.dial_transport,
+		    .proxy = app->cfg.dial_proxy[0] ? app->cfg.dial_proxy : NULL,
+		    .auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
+		    .auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
+		},
+	    .room = app->cfg.dial_room[0] ? app->cfg.dial_room : NULL,
+	    .h = &dial_handlers,
+	    .arg = app,
 	};
-	media_local_for(app, leg, &o.media);
-	int err = sip_dial(app->ua, &o, &dial_handlers, leg, &app->out_call);
+	int err = call_mgr_dial(app->calls, &o, &app->out_call);
 	if (err) {
 		SB_ERROR("app", "cannot dial %s: %s", target, sb_strerror(err));
-		leg_free(leg);
 		app->exit_code = 2;
 		app_stop(app);
 	} else {
@@ -679,7 +560,9 @@ static void usage(FILE *f)
 	    "  --ring-timeout S       CANCEL when not answered in S seconds (default 30)\n"
 	    "  --dtmf DIGITS          send DIGITS by SIP INFO once answered\n"
 	    "  --hold-after S --hold-for S  put the callee on hold S s after answer, resume later\n"
-	    "  --refer URI            transfer the callee to URI; exit 3 unless it succeeds\n",
+	    "  --refer URI            transfer the callee to URI; exit 3 unless it succeeds\n"
+	    "  --room NAME            put the call in room NAME (default: a fresh room with an "
+	    "echo)\n",
 	    f);
 }
 

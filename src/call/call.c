@@ -34,6 +34,8 @@ struct call {
 	const char *fail_reason;
 	uint8_t srtp_key[RTP_SRTP_KEY_LEN]; /* what we encrypt with (SDES) */
 	char srtp_text[SDP_CRYPTO_KEY_MAX];
+	const struct sip_call_handlers *app_h; /* outbound: the dialer's own handlers */
+	void *app_arg;
 };
 
 struct call_mgr {
@@ -230,11 +232,13 @@ static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void
 	if (!c->part) {
 		if (c->rtp_fd >= 0)
 			join_room(c, ms);
-		return;
+	} else {
+		struct media_leg_opts o;
+		leg_opts_from(c, ms, &o);
+		(void)room_part_update_leg(c->part, &o);
 	}
-	struct media_leg_opts o;
-	leg_opts_from(c, ms, &o);
-	(void)room_part_update_leg(c->part, &o);
+	if (c->app_h && c->app_h->media && c->sip)
+		c->app_h->media(sc, ms, c->app_arg);
 }
 
 static void on_hold(struct sip_call *sc, bool held, enum sdp_dir dir, void *arg)
@@ -244,6 +248,8 @@ static void on_hold(struct sip_call *sc, bool held, enum sdp_dir dir, void *arg)
 	SB_INFO("call", "call %s by remote (%s)", held ? "held" : "resumed", sdp_dir_name(dir));
 	if (c->part)
 		room_part_set_hold(c->part, held);
+	if (c->app_h && c->app_h->hold)
+		c->app_h->hold(sc, held, dir, c->app_arg);
 }
 
 static void on_info_dtmf(struct sip_call *sc, char digit, uint32_t ms, void *arg)
@@ -251,6 +257,8 @@ static void on_info_dtmf(struct sip_call *sc, char digit, uint32_t ms, void *arg
 	(void)sc;
 	struct call *c = arg;
 	SB_INFO("call", "%s DTMF digit %c (SIP INFO, %u ms) in room %s", c->id, digit, ms, c->room);
+	if (c->app_h && c->app_h->dtmf)
+		c->app_h->dtmf(sc, digit, ms, c->app_arg);
 }
 
 static void on_ended(struct sip_call *sc, int status, const char *reason, void *arg)
@@ -263,6 +271,8 @@ static void on_ended(struct sip_call *sc, int status, const char *reason, void *
 		c->fail_reason ? ", failed: " : "", c->fail_reason ? c->fail_reason : "");
 	c->sip_gone = true;
 	c->sip = NULL;
+	if (c->app_h && c->app_h->ended)
+		c->app_h->ended(sc, status, reason, c->app_arg);
 	if (c->part)
 		room_part_leave(c->part);
 	if (c->echo)
@@ -270,26 +280,57 @@ static void on_ended(struct sip_call *sc, int status, const char *reason, void *
 	call_maybe_free(c);
 }
 
+static void on_progress(struct sip_call *sc, int status, void *arg)
+{
+	struct call *c = arg;
+	if (c->app_h && c->app_h->progress)
+		c->app_h->progress(sc, status, c->app_arg);
+}
+
+static void on_established(struct sip_call *sc, void *arg)
+{
+	struct call *c = arg;
+	if (c->app_h && c->app_h->established)
+		c->app_h->established(sc, c->app_arg);
+}
+
+static void on_refer(struct sip_call *sc, const struct sip_refer_request *r, void *arg)
+{
+	struct call *c = arg;
+	if (c->app_h && c->app_h->refer)
+		c->app_h->refer(sc, r, c->app_arg);
+	else
+		sip_call_refer_reject(sc, 603);
+}
+
 static const struct sip_call_handlers call_handlers = {
+    .progress = on_progress,
+    .established = on_established,
     .media = on_media,
     .hold = on_hold,
     .dtmf = on_info_dtmf,
+    .refer = on_refer,
     .ended = on_ended,
 };
 
-static void answer_now(struct call *c)
+static void local_media(struct call *c, struct sip_media_local *l)
 {
 	struct call_mgr *m = c->m;
+	memset(l, 0, sizeof(*l));
+	snprintf(l->addr, sizeof(l->addr), "%s", m->o.rtp_ip);
+	l->port = c->port;
+	memcpy(l->codecs, m->o.codecs, sizeof(l->codecs));
+	l->n_codecs = m->o.n_codecs;
+	l->telephone_event = true;
+	l->rtcp_mux = true;
+	l->srtp = m->o.srtp;
+	snprintf(l->crypto_key, sizeof(l->crypto_key), "%s", c->srtp_text);
+}
+
+static void answer_now(struct call *c)
+{
 	struct sip_media_local l;
-	memset(&l, 0, sizeof(l));
-	snprintf(l.addr, sizeof(l.addr), "%s", m->o.rtp_ip);
-	l.port = c->port;
-	memcpy(l.codecs, m->o.codecs, sizeof(l.codecs));
-	l.n_codecs = m->o.n_codecs;
-	l.telephone_event = true;
-	l.rtcp_mux = true;
-	l.srtp = m->o.srtp;
-	snprintf(l.crypto_key, sizeof(l.crypto_key), "%s", c->srtp_text);
+	local_media(c, &l);
 	int err = sip_call_answer(c->sip, &l);
 	if (err)
 		sip_call_reject(c->sip, err == SB_ENOTFOUND ? 488 : 500, NULL);
@@ -319,6 +360,73 @@ static bool room_from_user(struct sb_slice user, char *out, size_t cap)
 	return true;
 }
 
+static struct call *call_new(struct call_mgr *m)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->m = m;
+	c->rtp_fd = c->rtcp_fd = -1;
+	c->next = m->calls;
+	if (m->calls)
+		m->calls->prev = c;
+	m->calls = c;
+	m->n_calls++;
+	return c;
+}
+
+static void call_set_sip(struct call *c, struct sip_call *sc)
+{
+	c->sip = sc;
+	struct sb_slice cid = sip_call_id(sc);
+	snprintf(c->id, sizeof(c->id), "%.*s", (int)(cid.len < 79 ? cid.len : 79), cid.p);
+}
+
+static void fresh_room(struct call *c)
+{
+	char tok[12];
+	sb_random_token(tok, sizeof(tok));
+	snprintf(c->room, sizeof(c->room), "call-%.*s", (int)sizeof(tok), tok);
+	c->want_echo = true;
+}
+
+int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip_call **out)
+{
+	if (m->closing)
+		return SB_ESTATE;
+	if (o->room && strlen(o->room) >= ROOM_NAME_MAX)
+		return SB_EINVAL;
+	struct call *c = call_new(m);
+	if (!c)
+		return SB_ENOMEM;
+	c->app_h = o->h;
+	c->app_arg = o->arg;
+	if (o->room)
+		snprintf(c->room, sizeof(c->room), "%s", o->room);
+	else
+		fresh_room(c);
+	int err = 0;
+	if (m->o.srtp != SDP_SRTP_DISABLE)
+		err = rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text));
+	if (!err)
+		err = bind_ports(c);
+	struct sip_dial_opts d = o->sip;
+	if (!err) {
+		local_media(c, &d.media);
+		err = sip_dial(m->o.ua, &d, &call_handlers, c, &c->sip);
+	}
+	if (err) {
+		c->sip_gone = true;
+		c->sip = NULL;
+		call_maybe_free(c);
+		return err;
+	}
+	call_set_sip(c, c->sip);
+	SB_INFO("call", "%s dialing %s (room %s)", c->id, o->sip.target, c->room);
+	*out = c->sip;
+	return 0;
+}
+
 void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip_incoming *in)
 {
 	SB_INFO("call", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user),
@@ -328,27 +436,14 @@ void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip
 		sip_call_reject(sc, 480, NULL);
 		return;
 	}
-	struct call *c = calloc(1, sizeof(*c));
+	struct call *c = call_new(m);
 	if (!c) {
 		sip_call_reject(sc, 503, NULL);
 		return;
 	}
-	c->m = m;
-	c->sip = sc;
-	c->rtp_fd = c->rtcp_fd = -1;
-	struct sb_slice cid = sip_call_id(sc);
-	snprintf(c->id, sizeof(c->id), "%.*s", (int)(cid.len < 79 ? cid.len : 79), cid.p);
-	if (!room_from_user(in->to_user, c->room, sizeof(c->room))) {
-		char tok[12];
-		sb_random_token(tok, sizeof(tok));
-		snprintf(c->room, sizeof(c->room), "call-%.*s", (int)sizeof(tok), tok);
-		c->want_echo = true;
-	}
-	c->next = m->calls;
-	if (m->calls)
-		m->calls->prev = c;
-	m->calls = c;
-	m->n_calls++;
+	call_set_sip(c, sc);
+	if (!room_from_user(in->to_user, c->room, sizeof(c->room)))
+		fresh_room(c);
 	sip_call_set_handlers(sc, &call_handlers, c);
 	if (m->o.srtp != SDP_SRTP_DISABLE &&
 	    rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text))) {
@@ -416,6 +511,15 @@ static void on_room_event(void *arg, const struct room_event *ev)
 			c->part_gone = true;
 			port_release(c);
 		}
+		if (ev->stats)
+			SB_INFO("call",
+				"%s media: received %llu RTP packets, sent %llu, lost %llu, "
+				"concealed %llu, jitter %u ms, rtt %u ms%s",
+				c->id, (unsigned long long)ev->stats->rx_packets,
+				(unsigned long long)ev->stats->tx_packets,
+				(unsigned long long)ev->stats->lost,
+				(unsigned long long)ev->stats->concealed, ev->stats->jitter_ms,
+				ev->stats->rtt_ms, ev->stats->latched ? ", latched" : "");
 		call_maybe_free(c);
 		break;
 	case ROOM_EV_DTMF:
@@ -500,6 +604,11 @@ void call_mgr_close(struct call_mgr *m, void (*cb)(void *arg), void *arg)
 	m->closed_cb = cb;
 	m->closed_arg = arg;
 	room_service_close(m->rooms, rooms_closed, m);
+}
+
+void call_mgr_set_ua(struct call_mgr *m, struct sip_ua *ua)
+{
+	m->o.ua = ua;
 }
 
 size_t call_mgr_calls(const struct call_mgr *m)

@@ -20,6 +20,7 @@ struct call_mgr;
 
 struct call_mgr_opts {
 	uv_loop_t *loop;
+	struct sip_ua *ua; /* for outbound calls (call_mgr_dial); may be set after creation */
 	struct media_engine *engine;
 	struct rtp_pool *pool; /* RTP ports (even; RTCP on +1 unless muxed) */
 	const char *rtp_ip;    /* address to bind and to put in SDP */
@@ -36,8 +37,22 @@ struct call_mgr_opts {
 };
 
 int call_mgr_new(struct call_mgr **out, const struct call_mgr_opts *o);
+/* The UA the manager dials with (it is usually created after the manager). */
+void call_mgr_set_ua(struct call_mgr *m, struct sip_ua *ua);
 /* The UA's incoming-call handler hands every new INVITE here. */
 void call_mgr_incoming(struct call_mgr *m, struct sip_call *c, const struct sip_incoming *in);
+/* An outbound call that joins a room once answered. The app's handlers (may be NULL) see
+ * every SIP event after the call manager has handled it. */
+struct call_dial_opts {
+	struct sip_dial_opts sip; /* target, transport, proxy, auth; media is filled in here */
+	const char *room;	  /* NULL: a fresh room with the echo participant */
+	const struct sip_call_handlers *h;
+	void *arg;
+};
+/* 0, SB_ENORES (no RTP port), SB_ESTATE (closing) or sip_dial's errors. *out is the SIP call
+ * (valid until its ended handler returns). */
+int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip_call **out);
+
 /* Leave every room (the SIP side ends its calls itself, see sip_ua_shutdown), close the rooms,
  * then cb once all media is closed and every port is back in the pool. */
 void call_mgr_close(struct call_mgr *m, void (*cb)(void *arg), void *arg);

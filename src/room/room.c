@@ -65,6 +65,8 @@ struct room_part {
 	enum room_media media;
 	struct media_leg_opts leg_o;
 	struct media_leg *leg;
+	struct media_leg_stats final; /* the leg's figures when it closed (read at LEFT) */
+	bool has_final;
 	bool held, muted, subs_all, has_audio, linked;
 	size_t n_subs;
 	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
@@ -397,6 +399,8 @@ static void w_part_leave(const struct media_msg *m)
 	if (p->leg) {
 		struct media_leg *l = p->leg;
 		p->leg = NULL;
+		media_leg_stats(l, &p->final);
+		p->has_final = true;
 		media_leg_close(l, leg_closed, p);
 		return;
 	}
@@ -578,6 +582,9 @@ static void ctl_part_event(const struct media_msg *m)
 		break;
 	case ROOM_EV_JOIN_FAILED:
 		ev.err = (int)(int64_t)m->u[1];
+		break;
+	case ROOM_EV_LEFT:
+		ev.stats = p->has_final ? &p->final : NULL;
 		break;
 	default:
 		break;

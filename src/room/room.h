@@ -55,6 +55,7 @@ struct room_event {
 	const char *topic;
 	const uint8_t *data;
 	size_t data_len;
+	const struct media_leg_stats *stats; /* LEFT of a leg participant: its final figures */
 };
 
 struct room_service_handlers {

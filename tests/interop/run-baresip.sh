@@ -13,7 +13,8 @@
 #   proof: baresip logs "Call established" and "incoming rtp for 'audio' established"
 #   (the echo came back), switchboard logs the incoming call and its end by BYE (200).
 # switchboard-calls-baresip: `switchboard dial` to baresip (auto answer); dial exits 0,
-#   echoed baresip's RTP (count > 0), baresip logs "Call established", receives RTP and
+#   received baresip's RTP (count > 0, from its final media figures), baresip logs "Call
+#   established", receives RTP (the echo room's) and
 #   sees the call closed by switchboard's BYE.
 # baresip-plays-into-room: baresip calls room-wav and plays its WAV (a 400 Hz square wave);
 #   a second caller (SIPp + tests/media/tone_peer, silent) joins room-wav and must hear that
@@ -227,11 +228,11 @@ switchboard-calls-baresip)
 	stop_baresip
 	expect "$WORK/dial.log" 'call answered' "dial: call not answered"
 	expect "$WORK/dial.log" 'ended: 200' "dial: call did not end by BYE/200"
-	expect "$WORK/dial.log" 'echoed [1-9][0-9]* RTP packets' "dial echoed no RTP from baresip"
+	expect "$WORK/dial.log" 'media: received [1-9][0-9]* RTP packets' "dial received no RTP from baresip"
 	expect "$WORK/baresip.log" 'Call established' "baresip did not establish the call"
 	expect "$WORK/baresip.log" "incoming rtp for 'audio' established" "baresip received no RTP from switchboard"
 	expect "$WORK/baresip.log" 'terminated|closed' "baresip did not see the call end"
-	grep -E 'echoed|ended' "$WORK/dial.log" | sed 's/^/  /'
+	grep -E 'media: received|ended' "$WORK/dial.log" | sed 's/^/  /'
 	;;
 baresip-plays-into-room)
 	[ -x "$PEER" ] || { fail "tone_peer not given"; finish; }

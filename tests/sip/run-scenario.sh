@@ -329,7 +329,7 @@ dial-answer | dial-answer-tcp)
 	[ "$TEST" = dial-answer-tcp ] && targs=(--transport tcp)
 	dial_test uas-answer.xml 0 --duration 2 "${targs[@]}"
 	expect_log "$WORK/dial.log" 'ended: 200' "dial did not log the call's end with 200"
-	expect_log "$WORK/dial.log" 'echoed [1-9][0-9]* RTP packets' "dial echoed no RTP from SIPp's pcap"
+	expect_log "$WORK/dial.log" 'media: received [1-9][0-9]* RTP packets' "dial received no RTP from SIPp's pcap"
 	;;
 dial-busy)
 	dial_test uas-busy.xml 1 --duration 1
