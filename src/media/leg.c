@@ -125,7 +125,8 @@ static void on_dtmf_packet(struct media_leg *l, const struct rtp_hdr *h, uint64_
 	if (media_dtmf_rx_packet(&l->dtmf_rx, h->marker, h->ts, h->payload, h->payload_len, now,
 				 &d) &&
 	    l->o.h && l->o.h->dtmf)
-		l->o.h->dtmf(l->o.arg, d.digit, d.duration * 1000u / 8000u, false);
+		/* events run on the audio clock, as the sender's (48 kHz with Opus) */
+		l->o.h->dtmf(l->o.arg, d.digit, d.duration * 1000u / l->rtp_rate, false);
 }
 
 static void on_rtp(void *arg, uint8_t *data, size_t len, const struct sockaddr *src,
@@ -535,6 +536,15 @@ int media_leg_update(struct media_leg *l, const struct media_leg_opts *o)
 	int err = check_opts(o);
 	if (err)
 		return err;
+	/* keys in-band only without telephone-event, as media_leg_new sets it up */
+	if (o->te_pt < 0 && !l->detector && (err = media_dtmf_detector_new(&l->detector)) != 0)
+		return err;
+	if (o->te_pt < 0 && !l->gen && (err = media_dtmf_gen_new(&l->gen)) != 0)
+		return err;
+	if (o->te_pt >= 0 && l->detector) {
+		media_dtmf_detector_free(l->detector);
+		l->detector = NULL;
+	}
 	if (o->remote_len && !same_addr((const struct sockaddr *)&o->remote, &l->o.remote)) {
 		l->o.remote = o->remote;
 		l->o.remote_len = o->remote_len;
@@ -573,6 +583,7 @@ int media_leg_update(struct media_leg *l, const struct media_leg_opts *o)
 		free(fifo);
 		l->fifo_n = 0;
 		l->marker_next = true;
+		l->dtmf_tx.rate = l->rtp_rate; /* event durations in the new clock's units */
 	}
 	return 0;
 }

@@ -536,6 +536,11 @@ static struct room *room_find(struct room_service *rs, const char *name)
 	return NULL;
 }
 
+static void room_unborn_closed(uv_handle_t *h)
+{
+	free(h->data); /* the timer is not the first member: free the room, not the handle */
+}
+
 static struct room *room_create(struct room_service *rs, const char *name)
 {
 	struct room *r = calloc(1, sizeof(*r));
@@ -550,7 +555,7 @@ static struct room *room_create(struct room_service *rs, const char *name)
 	r->timer.data = r;
 	struct media_msg m = {.fn = w_room_attach, .obj = r};
 	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
-		uv_close((uv_handle_t *)&r->timer, (uv_close_cb)free);
+		uv_close((uv_handle_t *)&r->timer, room_unborn_closed);
 		return NULL;
 	}
 	sb_htab_insert(&rs->rooms, &r->node, sb_hash(name, strlen(name)));
@@ -771,9 +776,7 @@ static int player_prepare(struct room_service *rs, struct room_part *p, const st
 	media_resampler_free(rsm);
 	p->wav.pcm = pcm;
 	p->wav.n = out_n;
-	p->wav.rate = rs->rate;
-	struct media_wav old = *w;
-	media_wav_free(&old);
+	p->wav.rate = rs->rate; /* the caller's original is freed once the join succeeded */
 	return 0;
 }
 
@@ -785,6 +788,13 @@ static void close_leg_fds(const struct room_join *j)
 		close(j->leg.rtp_fd);
 	if (j->leg.rtcp_fd >= 0)
 		close(j->leg.rtcp_fd);
+}
+
+/* Until the join is posted the caller's WAV stays the caller's: drop only a resampled copy. */
+static void part_drop_wav(struct room_part *p, const struct room_join *j)
+{
+	if (p->wav.pcm != j->wav.pcm)
+		media_wav_free(&p->wav);
 }
 
 int room_join(struct room_service *rs, const struct room_join *j, struct room_part **out)
@@ -829,7 +839,7 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 	}
 	if (!r) {
 		if (!(r = room_create(rs, j->room))) {
-			media_wav_free(&p->wav);
+			part_drop_wav(p, j);
 			free(p);
 			err = SB_EBUSY;
 			goto fail;
@@ -839,13 +849,15 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 	p->room = r;
 	struct media_msg m = {.fn = w_part_join, .obj = p};
 	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
-		media_wav_free(&p->wav);
+		part_drop_wav(p, j);
 		free(p);
 		err = SB_EBUSY;
 		if (r->n_parts == 0)
 			uv_timer_start(&r->timer, room_timer, rs->departure_ms, 0);
 		goto fail;
 	}
+	if (j->media == ROOM_MEDIA_PLAYER && p->wav.pcm != j->wav.pcm)
+		free(j->wav.pcm); /* resampled: the original is taken over, and not needed */
 	uv_timer_stop(&r->timer);
 	p->c_next = r->parts;
 	if (r->parts)
