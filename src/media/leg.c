@@ -58,7 +58,11 @@ struct media_leg {
 	uint64_t tx_packets, tx_octets;
 	struct media_dtmf_tx dtmf_tx;
 	struct media_dtmf_gen *gen; /* in-band keys */
-	uint32_t dtmf_ts;	    /* timestamp of the event being sent */
+	struct media_tone tone;	    /* call-progress tone played into the leg */
+	bool tone_on;
+	enum media_tone_kind tone_kind;
+	enum media_tone_region tone_region;
+	uint32_t dtmf_ts; /* timestamp of the event being sent */
 	bool dtmf_event_open;
 	uint64_t next_rtcp_ms;
 
@@ -491,6 +495,8 @@ void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm)
 	} else {
 		memset(frame, 0, l->codec_frame * sizeof(*frame));
 	}
+	if (l->tone_on)
+		media_tone_fill(&l->tone, frame, l->codec_frame);
 	if (keys && l->o.te_pt < 0 && l->gen) {
 		/* in-band keys at 8 kHz, sample-repeated to the codec rate */
 		struct media_dtmf_tx_pkt p[3];
@@ -584,7 +590,26 @@ int media_leg_update(struct media_leg *l, const struct media_leg_opts *o)
 		l->fifo_n = 0;
 		l->marker_next = true;
 		l->dtmf_tx.rate = l->rtp_rate; /* event durations in the new clock's units */
+		if (l->tone_on)
+			(void)media_tone_init(&l->tone, l->tone_kind, l->tone_region, l->codec_rate,
+					      -13);
 	}
+	return 0;
+}
+
+int media_leg_play_tone(struct media_leg *l, enum media_tone_kind kind,
+			enum media_tone_region region, bool on)
+{
+	if (!on) {
+		l->tone_on = false;
+		return 0;
+	}
+	int err = media_tone_init(&l->tone, kind, region, l->codec_rate, -13);
+	if (err)
+		return err;
+	l->tone_on = true;
+	l->tone_kind = kind;
+	l->tone_region = region;
 	return 0;
 }
 

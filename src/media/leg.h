@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "media/codec.h"
+#include "media/tone.h"
 #include "rtp/srtp.h"
 
 enum media_leg_timeout {
@@ -74,6 +75,11 @@ void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm);
 void media_leg_set_hold(struct media_leg *l, bool held);
 /* New remote address / codec after a re-INVITE or UPDATE (same rules as new; fds untouched). */
 int media_leg_update(struct media_leg *l, const struct media_leg_opts *o);
+/* Play a call-progress tone (dial tone, ringback, busy) into the leg: while it plays it
+ * replaces what the room sends this leg (the leg still hears and is heard). on false stops it.
+ * SB_EINVAL for an unknown kind or region. */
+int media_leg_play_tone(struct media_leg *l, enum media_tone_kind kind,
+			enum media_tone_region region, bool on);
 /* Queue keys to send (RFC 4733 when negotiated, else in-band). SB_EINVAL or SB_ETOOBIG. */
 int media_leg_send_dtmf(struct media_leg *l, const char *keys);
 void media_leg_stats(const struct media_leg *l, struct media_leg_stats *out);

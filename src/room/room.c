@@ -449,6 +449,14 @@ static void w_part_dtmf(const struct media_msg *m)
 	free(keys);
 }
 
+static void w_part_tone(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	if (p->leg)
+		(void)media_leg_play_tone(p->leg, (enum media_tone_kind)m->u[0],
+					  (enum media_tone_region)m->u[1], m->u[2] != 0);
+}
+
 static void w_part_update(const struct media_msg *m)
 {
 	struct room_part *p = m->obj;
@@ -928,6 +936,18 @@ int room_part_send_dtmf(struct room_part *p, const char *keys)
 	if (!copy)
 		return SB_ENOMEM;
 	post_part(p, w_part_dtmf, copy, 0, 0);
+	return 0;
+}
+
+int room_part_play_tone(struct room_part *p, enum media_tone_kind kind,
+			enum media_tone_region region, bool on)
+{
+	if (p->leaving || p->media != ROOM_MEDIA_LEG)
+		return SB_ESTATE;
+	if ((unsigned)kind > MEDIA_TONE_BUSY || (unsigned)region > MEDIA_TONE_EU)
+		return SB_EINVAL;
+	struct media_msg m = {.fn = w_part_tone, .obj = p, .u = {kind, region, on}};
+	post_must(p->rs, p->room->worker, &m);
 	return 0;
 }
 

@@ -102,6 +102,10 @@ void room_part_set_mute(struct room_part *p, bool muted);
 /* Hear only these identities (n 0 with all true = everyone, the default). */
 int room_part_subscribe(struct room_part *p, bool all, const char *const *identities, size_t n);
 int room_part_send_dtmf(struct room_part *p, const char *keys);
+/* Play (on) or stop a call-progress tone into a leg participant (dial tone, ringback, busy;
+ * US, UK or EU cadence): it replaces what the room sends it while it plays. */
+int room_part_play_tone(struct room_part *p, enum media_tone_kind kind,
+			enum media_tone_region region, bool on);
 /* New remote/codec for a leg participant (re-INVITE); fds in o are ignored. */
 int room_part_update_leg(struct room_part *p, const struct media_leg_opts *o);
 const char *room_part_identity(const struct room_part *p);

@@ -831,6 +831,35 @@ static void test_new_errors(void **state)
 		close(fd6);
 }
 
+/* A ringback (US: 440 + 480 Hz, 2 s on) played into a leg replaces the room audio: the far
+ * end hears both frequencies and not the tone the room was sending; stopping it brings the
+ * room audio back. */
+static void test_play_tone(void **state)
+{
+	(void)state;
+	pair_open(MEDIA_CODEC_PCMU, 0, TE_PT);
+	W.a.tone_hz = 1000;
+	W.b.tone_hz = 600;
+	assert_int_equal(media_leg_play_tone(W.a.leg, MEDIA_TONE_RINGBACK, MEDIA_TONE_US, true), 0);
+	want_frames = 30;
+	assert_true(run_until(both_captured, WALL_MAX));
+	size_t n = 20 * FRAME;
+	const int16_t *x = W.b.cap + W.b.ncap - n;
+	double a440 = goertzel_amp(x, n, 440, RATE), a480 = goertzel_amp(x, n, 480, RATE);
+	double a1000 = goertzel_amp(x, n, 1000, RATE);
+	assert_true(a440 > 500 && a480 > 500);
+	assert_true(a1000 < 0.05 * a440);
+	assert_tone(&W.a, 600, 1000); /* a still hears b */
+	assert_int_equal(media_leg_play_tone(W.a.leg, MEDIA_TONE_RINGBACK, MEDIA_TONE_US, false),
+			 0);
+	W.b.ncap = 0;
+	assert_true(run_until(b_captured, WALL_MAX));
+	assert_tone(&W.b, 1000, 600);
+	assert_int_equal(media_leg_play_tone(W.a.leg, (enum media_tone_kind)9, MEDIA_TONE_US, true),
+			 SB_EINVAL);
+	close_all();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -854,6 +883,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_update_codec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_update_dtmf_mode, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_play_tone, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
