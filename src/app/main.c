@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "call/call.h"
+#include "media/resample.h"
 #include "media/worker.h"
 #include "rtp/pool.h"
 #include "sip/reg.h"
@@ -364,6 +365,7 @@ static int cmd_serve(struct app *app)
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	rtp_pool_free(&app->pool);
 	uv_loop_close(app->loop);
+	media_resampler_cache_flush();
 	SB_INFO("app", "stopped");
 	return 0;
 }
@@ -526,6 +528,7 @@ static int cmd_dial(struct app *app, const char *target)
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	rtp_pool_free(&app->pool);
 	uv_loop_close(app->loop);
+	media_resampler_cache_flush();
 	return app->exit_code;
 }
 

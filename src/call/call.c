@@ -406,7 +406,7 @@ int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip
 	else
 		fresh_room(c);
 	int err = 0;
-	if (m->o.srtp != SDP_SRTP_DISABLE)
+	if (m->o.srtp == SDP_SRTP_REQUIRE) /* with ALLOW our offers are plain RTP */
 		err = rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text));
 	if (!err)
 		err = bind_ports(c);
@@ -445,7 +445,10 @@ void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip
 	if (!room_from_user(in->to_user, c->room, sizeof(c->room)))
 		fresh_room(c);
 	sip_call_set_handlers(sc, &call_handlers, c);
-	if (m->o.srtp != SDP_SRTP_DISABLE &&
+	/* a key only when SRTP can be agreed: required, or allowed and offered */
+	bool savp = in->invite->body.len &&
+		    memmem(in->invite->body.p, in->invite->body.len, "RTP/SAVP", 8) != NULL;
+	if ((m->o.srtp == SDP_SRTP_REQUIRE || (m->o.srtp == SDP_SRTP_ALLOW && savp)) &&
 	    rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text))) {
 		sip_call_reject(sc, 500, NULL);
 		return;

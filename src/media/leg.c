@@ -67,9 +67,14 @@ struct media_leg {
 	uint64_t next_rtcp_ms;
 
 	struct media_leg_stats st;
+};
+
+/* Packet and audio scratch space: per media thread, not per leg (a leg runs on one thread,
+ * and none of these outlives the call that fills it), which keeps a leg about 5 kB smaller. */
+static _Thread_local struct {
 	uint8_t pkt[RTP_SOCK_MTU];
 	int16_t scratch[FRAME_MAX], scratch2[FRAME_MAX];
-};
+} tl;
 
 static void leg_free_parts(struct media_leg *l)
 {
@@ -283,8 +288,9 @@ int media_leg_new(struct media_leg **out, uv_loop_t *loop, const struct media_le
 		return err;
 	}
 	l->open_socks = 1;
+	/* RTCP comes every few seconds: read when ours is due, not through epoll */
 	if (o->rtcp_fd >= 0) {
-		if (rtp_sock_open(&l->rtcp, loop, o->rtcp_fd, on_rtcp_sock, l) == 0)
+		if (rtp_sock_open_passive(&l->rtcp, o->rtcp_fd, on_rtcp_sock, l) == 0)
 			l->open_socks++;
 	}
 	*out = l;
@@ -341,11 +347,11 @@ static void send_packet(struct media_leg *l, size_t len)
 {
 	if (!l->o.remote_len)
 		return;
-	if (l->srtp_tx && rtp_srtp_protect(l->srtp_tx, l->pkt, &len, sizeof(l->pkt))) {
+	if (l->srtp_tx && rtp_srtp_protect(l->srtp_tx, tl.pkt, &len, sizeof(tl.pkt))) {
 		l->st.srtp_failures++;
 		return;
 	}
-	if (rtp_sock_send(l->rtp, l->pkt, len, (const struct sockaddr *)&l->o.remote,
+	if (rtp_sock_send(l->rtp, tl.pkt, len, (const struct sockaddr *)&l->o.remote,
 			  l->o.remote_len) == 0) {
 		l->st.tx_packets++;
 		l->st.tx_bytes += len;
@@ -369,15 +375,15 @@ static void send_rtcp(struct media_leg *l)
 		in.n_rb = 1;
 	}
 	snprintf(in.cname, sizeof(in.cname), "switchboard-%08x", (unsigned)l->ssrc);
-	size_t len = rtcp_build(l->pkt, sizeof(l->pkt) - RTP_SRTP_MAX_TRAILER, &in);
+	size_t len = rtcp_build(tl.pkt, sizeof(tl.pkt) - RTP_SRTP_MAX_TRAILER, &in);
 	if (!len)
 		return;
-	if (l->srtp_tx && rtp_srtp_protect_rtcp(l->srtp_tx, l->pkt, &len, sizeof(l->pkt)))
+	if (l->srtp_tx && rtp_srtp_protect_rtcp(l->srtp_tx, tl.pkt, &len, sizeof(tl.pkt)))
 		return;
 	struct rtp_sock *s = l->rtcp ? l->rtcp : l->rtp;
 	const struct sockaddr_storage *dst = l->rtcp ? &l->o.remote_rtcp : &l->o.remote;
 	socklen_t dlen = l->rtcp ? l->o.remote_rtcp_len : l->o.remote_len;
-	if (dlen && rtp_sock_send(s, l->pkt, len, (const struct sockaddr *)dst, dlen) == 0)
+	if (dlen && rtp_sock_send(s, tl.pkt, len, (const struct sockaddr *)dst, dlen) == 0)
 		l->st.rtcp_tx++;
 }
 
@@ -395,9 +401,9 @@ static void detect_inband(struct media_leg *l, const int16_t *pcm, size_t n)
 			int32_t acc = 0;
 			for (size_t k = 0; k < step; k++)
 				acc += pcm[i * step + k];
-			l->scratch2[i] = (int16_t)(acc / (int32_t)step);
+			tl.scratch2[i] = (int16_t)(acc / (int32_t)step);
 		}
-		in = l->scratch2;
+		in = tl.scratch2;
 	}
 	char digits[8];
 	size_t nd = media_dtmf_detect(l->detector, in, m, digits, sizeof(digits));
@@ -437,6 +443,8 @@ bool media_leg_pull(struct media_leg *l, uint64_t now_ms, int16_t *pcm)
 	check_timeouts(l, now_ms);
 	if (now_ms >= l->next_rtcp_ms) {
 		l->next_rtcp_ms = now_ms + RTCP_INTERVAL_MS;
+		if (l->rtcp)
+			rtp_sock_drain(l->rtcp);
 		send_rtcp(l);
 	}
 	if (l->held)
@@ -464,9 +472,9 @@ static void send_dtmf_events(struct media_leg *l, uint32_t ms)
 			l->dtmf_ts = l->ts;
 			l->dtmf_event_open = true;
 		}
-		size_t hl = rtp_write_header(l->pkt, sizeof(l->pkt), (uint8_t)l->o.te_pt,
+		size_t hl = rtp_write_header(tl.pkt, sizeof(tl.pkt), (uint8_t)l->o.te_pt,
 					     p[i].marker, l->seq++, l->dtmf_ts, l->ssrc);
-		size_t pl = media_dtmf_event_write(l->pkt + hl, sizeof(l->pkt) - hl, &p[i].ev);
+		size_t pl = media_dtmf_event_write(tl.pkt + hl, sizeof(tl.pkt) - hl, &p[i].ev);
 		send_packet(l, hl + pl);
 		if (p[i].ev.end)
 			l->dtmf_event_open = false;
@@ -486,7 +494,7 @@ void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm)
 			return;
 		}
 	}
-	int16_t *frame = l->scratch;
+	int16_t *frame = tl.scratch;
 	if (pcm) {
 		int n = media_resample(l->down, pcm, l->room_frame, frame, l->codec_frame);
 		if (n < (int)l->codec_frame)
@@ -503,15 +511,15 @@ void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm)
 		(void)media_dtmf_tx_tick(&l->dtmf_tx, 20, p);
 		char key = media_dtmf_tx_current(&l->dtmf_tx);
 		size_t step = l->codec_rate / 8000u, m = l->codec_frame / step;
-		media_dtmf_gen_fill(l->gen, key, l->scratch2, m);
+		media_dtmf_gen_fill(l->gen, key, tl.scratch2, m);
 		if (key)
 			for (size_t i = 0; i < l->codec_frame; i++)
-				frame[i] = l->scratch2[i / step];
+				frame[i] = tl.scratch2[i / step];
 	}
-	size_t hl = rtp_write_header(l->pkt, sizeof(l->pkt), l->o.pt, l->marker_next, l->seq++,
+	size_t hl = rtp_write_header(tl.pkt, sizeof(tl.pkt), l->o.pt, l->marker_next, l->seq++,
 				     l->ts, l->ssrc);
-	int pl = media_codec_encode(l->codec, frame, l->codec_frame, l->pkt + hl,
-				    sizeof(l->pkt) - hl - RTP_SRTP_MAX_TRAILER);
+	int pl = media_codec_encode(l->codec, frame, l->codec_frame, tl.pkt + hl,
+				    sizeof(tl.pkt) - hl - RTP_SRTP_MAX_TRAILER);
 	l->ts += l->ts_frame;
 	if (pl < 0)
 		return;

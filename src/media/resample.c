@@ -14,8 +14,28 @@
  * keep the constant delay (quality 3-5: about 0.5-1 ms) and exact per-frame sample counts. */
 struct media_resampler {
 	uint32_t in_rate, out_rate;
+	int quality;
 	SpeexResamplerState *st; /* NULL: pass-through */
 };
+
+/* Building a speexdsp filter computes its sinc table (hundreds of sin() calls), which is most
+ * of what setting up a call's media costs: a thread keeps the resamplers of ended legs and
+ * hands them out again, history cleared (legs live and die on one media worker thread). */
+#define CACHE_MAX 128
+static _Thread_local struct {
+	struct media_resampler *r[CACHE_MAX];
+	size_t n;
+} cache;
+
+void media_resampler_cache_flush(void)
+{
+	while (cache.n) {
+		struct media_resampler *r = cache.r[--cache.n];
+		if (r->st)
+			speex_resampler_destroy(r->st);
+		free(r);
+	}
+}
 
 int media_resampler_new(struct media_resampler **out, uint32_t in_rate, uint32_t out_rate,
 			int quality)
@@ -23,11 +43,22 @@ int media_resampler_new(struct media_resampler **out, uint32_t in_rate, uint32_t
 	if (in_rate == 0 || out_rate == 0 || in_rate > 384000 || out_rate > 384000 ||
 	    quality < SPEEX_RESAMPLER_QUALITY_MIN || quality > SPEEX_RESAMPLER_QUALITY_MAX)
 		return SB_EINVAL;
+	for (size_t i = cache.n; i-- > 0;) {
+		struct media_resampler *c = cache.r[i];
+		if (c->in_rate == in_rate && c->out_rate == out_rate && c->quality == quality) {
+			cache.r[i] = cache.r[--cache.n];
+			if (c->st)
+				speex_resampler_reset_mem(c->st);
+			*out = c;
+			return 0;
+		}
+	}
 	struct media_resampler *r = calloc(1, sizeof(*r));
 	if (!r)
 		return SB_ENOMEM;
 	r->in_rate = in_rate;
 	r->out_rate = out_rate;
+	r->quality = quality;
 	if (in_rate != out_rate) {
 		int err = 0;
 		r->st = speex_resampler_init(1, in_rate, out_rate, quality, &err);
@@ -44,6 +75,10 @@ void media_resampler_free(struct media_resampler *r)
 {
 	if (!r)
 		return;
+	if (cache.n < CACHE_MAX) {
+		cache.r[cache.n++] = r;
+		return;
+	}
 	if (r->st)
 		speex_resampler_destroy(r->st);
 	free(r);

@@ -12,7 +12,12 @@ struct media_resampler;
  * in_rate == out_rate gives a pass-through copy. */
 int media_resampler_new(struct media_resampler **out, uint32_t in_rate, uint32_t out_rate,
 			int quality);
+/* Free: the resampler is kept in a small per-thread cache for the next media_resampler_new
+ * with the same rates and quality (a filter is costly to build). */
 void media_resampler_free(struct media_resampler *r);
+/* Free the calling thread's cached resamplers (every thread that used resamplers calls it
+ * before it ends). */
+void media_resampler_cache_flush(void);
 /* Convert in_n samples; writes at most out_cap and returns the count written
  * (in_n * out_rate / in_rate for whole 10 ms multiples), or SB_ETOOBIG. */
 int media_resample(struct media_resampler *r, const int16_t *in, size_t in_n, int16_t *out,

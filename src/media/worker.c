@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "media/resample.h"
 
 struct ring {
 	struct media_msg *slots;
@@ -148,6 +149,7 @@ static void worker_main(void *arg)
 {
 	struct media_worker *w = arg;
 	uv_run(&w->loop, UV_RUN_DEFAULT);
+	media_resampler_cache_flush();
 }
 
 static void on_stop(const struct media_msg *m)

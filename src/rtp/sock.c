@@ -18,7 +18,7 @@ struct rtp_sock {
 	void *arg;
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
-	bool closing;
+	bool closing, passive;
 	struct rtp_sock_stats st;
 };
 
@@ -59,11 +59,23 @@ int rtp_sock_bind(const char *ip, uint16_t port)
 	return fd;
 }
 
+static void read_batches(struct rtp_sock *s);
+
 static void on_readable(uv_poll_t *p, int status, int events)
 {
 	struct rtp_sock *s = p->data;
 	if (status < 0 || !(events & UV_READABLE))
 		return;
+	read_batches(s);
+}
+
+void rtp_sock_drain(struct rtp_sock *s)
+{
+	read_batches(s);
+}
+
+static void read_batches(struct rtp_sock *s)
+{
 	/* a bounded number of batches per wake-up, so one flooded socket cannot starve the loop */
 	for (int round = 0; round < 4 && !s->closing; round++) {
 		for (int i = 0; i < RTP_SOCK_BATCH; i++) {
@@ -114,6 +126,21 @@ int rtp_sock_open(struct rtp_sock **out, uv_loop_t *loop, int fd, rtp_sock_recv_
 	return 0;
 }
 
+int rtp_sock_open_passive(struct rtp_sock **out, int fd, rtp_sock_recv_cb cb, void *arg)
+{
+	struct rtp_sock *s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return SB_ENOMEM;
+	}
+	s->fd = fd;
+	s->cb = cb;
+	s->arg = arg;
+	s->passive = true;
+	*out = s;
+	return 0;
+}
+
 static void sock_closed(uv_handle_t *h)
 {
 	struct rtp_sock *s = h->data;
@@ -130,6 +157,13 @@ void rtp_sock_close(struct rtp_sock *s, void (*cb)(void *arg), void *arg)
 	s->closing = true;
 	s->closed_cb = cb;
 	s->closed_arg = arg;
+	if (s->passive) {
+		close(s->fd);
+		free(s);
+		if (cb)
+			cb(arg);
+		return;
+	}
 	uv_poll_stop(&s->poll);
 	uv_close((uv_handle_t *)&s->poll, sock_closed);
 }

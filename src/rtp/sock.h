@@ -26,7 +26,13 @@ typedef void (*rtp_sock_recv_cb)(void *arg, uint8_t *data, size_t len, const str
 /* Take over fd on loop (the worker's) and start reading. 0, SB_ENOMEM or SB_EIO (fd is closed
  * on failure too). */
 int rtp_sock_open(struct rtp_sock **out, uv_loop_t *loop, int fd, rtp_sock_recv_cb cb, void *arg);
-/* Stop, close the fd and free; cb runs once the fd is really closed (the port may be reused). */
+/* The same without a poll handle, for low-rate sockets (RTCP, one packet per few seconds):
+ * nothing is read until rtp_sock_drain, which saves the epoll registration per call. */
+int rtp_sock_open_passive(struct rtp_sock **out, int fd, rtp_sock_recv_cb cb, void *arg);
+/* Read what is queued now (bounded), calling the callback for each datagram. */
+void rtp_sock_drain(struct rtp_sock *s);
+/* Stop, close the fd and free; cb runs once the fd is really closed (the port may be reused):
+ * later for a polled socket, before this returns for a passive one. */
 void rtp_sock_close(struct rtp_sock *s, void (*cb)(void *arg), void *arg);
 /* Send one datagram; 0, or SB_EIO / SB_EAGAIN (counted as a drop). */
 int rtp_sock_send(struct rtp_sock *s, const void *data, size_t len, const struct sockaddr *dst,

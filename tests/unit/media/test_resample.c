@@ -104,12 +104,38 @@ static void errors(void **state)
 	media_resampler_free(NULL);
 }
 
+/* A resampler handed out again from the thread's cache behaves exactly like a new one. */
+static void test_cache_reuse(void **state)
+{
+	(void)state;
+	int16_t in[160], out1[320], out2[320];
+	for (int i = 0; i < 160; i++)
+		in[i] = (int16_t)(8000.0 * sin(2.0 * M_PI * 440.0 * i / 8000.0));
+	struct media_resampler *a, *b, *c;
+	assert_int_equal(media_resampler_new(&a, 8000, 16000, 3), 0);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(media_resample(a, in, 160, out1, 320), 320);
+	media_resampler_free(a);				      /* cached, with history */
+	assert_int_equal(media_resampler_new(&b, 8000, 16000, 3), 0); /* from the cache */
+	assert_ptr_equal(a, b);
+	assert_int_equal(media_resampler_new(&c, 8000, 16000, 3), 0); /* built anew */
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(media_resample(b, in, 160, out1, 320), 320);
+		assert_int_equal(media_resample(c, in, 160, out2, 320), 320);
+		assert_memory_equal(out1, out2, sizeof(out1));
+	}
+	media_resampler_free(b);
+	media_resampler_free(c);
+	media_resampler_cache_flush();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(rates),
 	    cmocka_unit_test(pass_through),
 	    cmocka_unit_test(errors),
+	    cmocka_unit_test(test_cache_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
