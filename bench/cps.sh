@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Signalling-only call rate: the same SIPp UAC (bench/uac-cps.xml: INVITE without SDP, 200,
-# ACK with the answer, BYE, 200; -d 0, no media) against switchboard and, in the same run,
+# ACK with an answer that declines audio, BYE, 200; -d 0, no media) against switchboard and, in the same run,
 # against SIPp's built-in UAS (`sipp -sn uas`). For each target a short ramp finds the highest
 # rate with zero failed calls (a failed step is retried once per target: the box is shared),
 # then that rate is held longer. Prints both rates, their ratio, and the targets' CPU use
@@ -9,7 +9,8 @@
 #
 #   bench/cps.sh SWITCHBOARD
 #
-# Environment: CPS_RATES (default "5000 10000 15000 20000 25000"), CPS_STEP_S (10),
+# Environment: CPS_SCEN (uac-cps.xml, signalling only; uac-cps-media.xml: switchboard also sets
+# up each call's media), CPS_RATES (default "5000 10000 15000 20000 25000"), CPS_STEP_S (10),
 # CPS_HOLD_S (30), CPS_TARGETS ("switchboard sipp-uas"), CPS_KEEP=1 keeps the work directory
 # (SIPp statistics CSV and error logs). About 3 to 4 minutes with the defaults.
 # Every process started here is ended by its PID on exit.
@@ -24,7 +25,9 @@ SB=${1:?usage: cps.sh SWITCHBOARD}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../tests/lib/proc.sh
 . "$HERE/../tests/lib/proc.sh"
-SCEN=$HERE/uac-cps.xml
+SCEN=$HERE/${CPS_SCEN:-uac-cps.xml}
+MEDIA=no
+[ "${CPS_SCEN:-uac-cps.xml}" = uac-cps-media.xml ] && MEDIA=yes
 RATES=${CPS_RATES:-"5000 10000 15000 20000 25000"}
 STEP_S=${CPS_STEP_S:-10}
 HOLD_S=${CPS_HOLD_S:-30}
@@ -158,7 +161,11 @@ run_step() {
 	[ $S_CLEAN = yes ]
 }
 
-echo "== call rate: signalling only (INVITE/200/ACK/BYE/200, no media, -d 0), UDP on loopback =="
+if [ "$MEDIA" = yes ]; then
+	echo "== call rate with media set up (INVITE/200/ACK/BYE/200, audio accepted: ports, room and RTP leg per call; no RTP sent; -d 0), UDP on loopback =="
+else
+	echo "== call rate: signalling only (INVITE/200/ACK/BYE/200, the answer declines audio: no media, -d 0), UDP on loopback =="
+fi
 echo "   ramp ${RATES// /, } CPS for ${STEP_S} s each, then the best clean rate (or the next lower) held for ${HOLD_S} s"
 echo "   CPU: 100 % = one core; $(nproc) cores shared by SIPp (uac) and the target"
 printf '  %-12s %6s %5s %8s %7s %8s %9s %10s %10s  %s\n' target rate time calls failed retrans \
