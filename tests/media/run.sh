@@ -7,7 +7,8 @@
 # room-tones-*: two callers in one room, each sending its own tone (440 Hz, 1 kHz) in the
 # given codecs; each must hear the other's frequency and not its own (mix-minus).
 # rtp-timeout-*: switchboard hangs up (BYE) when RTP never comes or stops; a call on hold is
-# not timed out. dtmf-4733: RFC 4733 digits from SIPp's pcaps are reported once each.
+# not timed out. dtmf-4733: RFC 4733 digits from SIPp's pcaps are reported once each;
+# dtmf-inband: keys sent as tones by a caller without telephone-event, each reported once.
 # srtp-*: SDES SRTP both ways (the caller's tone comes back decrypted from an echo room), and
 # offers refused with 488 when the media-encryption setting forbids them.
 # Everything is bounded in time; every process started here is ended by its PID on exit.
@@ -18,7 +19,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TESTS=(room-tones-pcmu room-tones-g722 room-tones-opus room-tones-pcma-opus
 	srtp-80 srtp-32 srtp-require-refuses-plain srtp-disable-refuses-savp
-	rtp-timeout-never rtp-timeout-stops rtp-timeout-hold dtmf-4733)
+	rtp-timeout-never rtp-timeout-stops rtp-timeout-hold dtmf-4733 dtmf-inband)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -253,6 +254,22 @@ dtmf-4733)
 	for d in 1 9 '#'; do
 		n=$(grep -c "DTMF digit $d (RFC 4733" "$WORK/sb.log")
 		[ "$n" = 1 ] || fail "digit $d reported $n times (want once)"
+	done
+	grep "DTMF digit" "$WORK/sb.log" | sed 's/^/  /'
+	;;
+dtmf-inband)
+	start_switchboard
+	tp=$(pick_ports 2) || { fail "no free port"; finish; }
+	# shellcheck disable=SC2046
+	sipp_bg uac "$HERE/uac-tone-inband.xml" $(codec_keys pcmu) -key name uac -key room echo \
+		-key tone_port "$tp" -key send_hz "dtmf:159#" -key expect_hz 0 -key absent_hz 0 \
+		-key secs 2
+	sipp_wait uac "$SIPP_PID" 20
+	stop_switchboard
+	expect_log "$WORK/sb.log" "in-band DTMF" "the call did not fall back to in-band DTMF"
+	for d in 1 5 9 '#'; do
+		n=$(grep -c "DTMF digit $d (in-band" "$WORK/sb.log")
+		[ "$n" = 1 ] || fail "in-band digit $d reported $n times (want once)"
 	done
 	grep "DTMF digit" "$WORK/sb.log" | sed 's/^/  /'
 	;;

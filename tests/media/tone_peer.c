@@ -8,10 +8,11 @@
  *
  * With SRTP_TAG_BITS 80 or 32 the RTP is SRTP (AES_CM_128_HMAC_SHA1_xx): sent with OUR_KEY and
  * received with REMOTE_KEY, both SDES key-params ("inline:..."). A frequency of 0 skips its check.
- * CODEC pcmu, pcma, g722 or opus. Writes "received N expect P absent Q" (P, Q in percent of
- * the energy after the first 500 ms) to OUTFILE and stdout. Exit 0 when N >= 80 % of the
- * packets sent, P >= 40 and Q <= 5 (each check only when its frequency is given); 1 if not;
- * 2 on usage or socket errors. Bounded: SECONDS + 1.5 s. */
+ * CODEC pcmu, pcma, g722 or opus. SEND_HZ "dtmf:KEYS" sends the keys as in-band DTMF instead
+ * (8 kHz codecs: 100 ms of each key's tone pair, then 100 ms of silence). Writes "received N expect
+ * P absent Q" (P, Q in percent of the energy after the first 500 ms) to OUTFILE and stdout. Exit 0
+ * when N >= 80 % of the packets sent, P >= 40 and Q <= 5 (each check only when its frequency is
+ * given); 1 if not; 2 on usage or socket errors. Bounded: SECONDS + 1.5 s. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "media/codec.h"
+#include "media/dtmf.h"
 #include "rtp/srtp.h"
 
 static int64_t now_ms(void)
@@ -80,6 +82,12 @@ int main(int argc, char **argv)
 	long port = strtol(argv[2], NULL, 10), bind_port = strtol(argv[3], NULL, 10);
 	int pt = (int)strtol(argv[5], NULL, 10);
 	double send_hz = strtod(argv[6], NULL), secs = strtod(argv[7], NULL);
+	const char *keys = strncmp(argv[6], "dtmf:", 5) == 0 ? argv[6] + 5 : NULL;
+	struct media_dtmf_gen *gen = NULL;
+	if (keys && media_dtmf_gen_new(&gen)) {
+		fprintf(stderr, "tone_peer: DTMF generator\n");
+		return 2;
+	}
 	struct meter m = {
 	    .hz = {argc > 9 ? strtod(argv[9], NULL) : 0, argc > 10 ? strtod(argv[10], NULL) : 0}};
 	if (inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 || port <= 0 || port > 65535 ||
@@ -128,9 +136,19 @@ int main(int argc, char **argv)
 		if (sent < count && now_ms() >= next) {
 			uint8_t pkt[1500];
 			int16_t pcm[960];
-			for (size_t i = 0; i < frame; i++, phase++)
-				pcm[i] = (int16_t)(6000.0 * sin(2.0 * M_PI * send_hz *
-								(double)phase / (double)rate));
+			if (keys) {
+				/* key k sounds for 100 ms from k * 200 ms on; frames are 20 ms */
+				size_t slot = (size_t)(phase / (rate / 5u));
+				bool on = phase % (rate / 5u) < rate / 10u;
+				char key = slot < strlen(keys) && on ? keys[slot] : 0;
+				media_dtmf_gen_fill(gen, key, pcm, frame);
+				phase += frame;
+			} else {
+				for (size_t i = 0; i < frame; i++, phase++)
+					pcm[i] =
+					    (int16_t)(6000.0 * sin(2.0 * M_PI * send_hz *
+								   (double)phase / (double)rate));
+			}
 			uint16_t seq = (uint16_t)sent;
 			uint32_t ts = (uint32_t)sent * ts_step;
 			pkt[0] = 0x80;
@@ -198,6 +216,8 @@ int main(int argc, char **argv)
 	media_codec_free(dec);
 	rtp_srtp_free(tx);
 	rtp_srtp_free(rx);
+	if (gen)
+		media_dtmf_gen_free(gen);
 	bool ok =
 	    received >= sent * 8 / 10 && (m.hz[0] <= 0 || p0 >= 40) && (m.hz[1] <= 0 || p1 <= 5);
 	return ok ? 0 : 1;
