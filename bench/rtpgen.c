@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "media/codec.h"
+#include "rtp/packet.h"
 
 #define SLOTS	    20 /* 1 ms slots of the 20 ms period */
 #define FRAME_NS    20000000LL
@@ -435,17 +436,18 @@ static void probe_frame(struct stream *s, const uint8_t *p, size_t len)
 static void on_packet(const uint8_t *p, size_t len, const struct sockaddr_in *src, int64_t now)
 {
 	g.rx_packets++;
-	if (len < 12 || (p[0] >> 6) != 2) {
-		g.rx_other++;
-		return;
-	}
-	if (p[1] >= 200 && p[1] <= 204) { /* RTCP on the RTP port */
+	if (rtp_is_rtcp(p, len)) { /* RTCP on the RTP port */
 		g.rx_rtcp++;
 		return;
 	}
-	uint8_t pt = p[1] & 0x7f;
-	uint16_t seq = (uint16_t)(p[2] << 8 | p[3]);
-	uint32_t ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+	struct rtp_hdr h;
+	if (rtp_parse(p, len, &h)) {
+		g.rx_other++;
+		return;
+	}
+	uint8_t pt = h.pt;
+	uint16_t seq = h.seq;
+	uint32_t ssrc = h.ssrc;
 	struct stream *s;
 	if (g.call_mode) {
 		uint32_t idx = ssrc - 0x5b000000u;
@@ -491,11 +493,8 @@ static void on_packet(const uint8_t *p, size_t len, const struct sockaddr_in *sr
 	}
 	s->received++;
 	s->epoch_received++;
-	if (s->probe) {
-		size_t hl = 12 + 4u * (p[0] & 0x0f);
-		if (hl < len)
-			probe_frame(s, p + hl, len - hl);
-	}
+	if (s->probe && h.payload_len)
+		probe_frame(s, h.payload, h.payload_len);
 }
 
 static void drain(int fd, bool rtcp, int64_t now)
@@ -557,18 +556,7 @@ static void queue_packet(struct stream *s)
 	int i = tx.n++;
 	const struct frame *f = &g.loop[s->pos];
 	uint8_t *h = tx.hdr[i];
-	h[0] = 0x80;
-	h[1] = g.pt;
-	h[2] = (uint8_t)(s->seq >> 8);
-	h[3] = (uint8_t)s->seq;
-	h[4] = (uint8_t)(s->ts >> 24);
-	h[5] = (uint8_t)(s->ts >> 16);
-	h[6] = (uint8_t)(s->ts >> 8);
-	h[7] = (uint8_t)s->ts;
-	h[8] = (uint8_t)(s->ssrc >> 24);
-	h[9] = (uint8_t)(s->ssrc >> 16);
-	h[10] = (uint8_t)(s->ssrc >> 8);
-	h[11] = (uint8_t)s->ssrc;
+	rtp_write_header(h, RTP_HDR_LEN, g.pt, false, s->seq, s->ts, s->ssrc);
 	tx.iov[i][0].iov_base = h;
 	tx.iov[i][0].iov_len = 12;
 	tx.iov[i][1].iov_base = (void *)(uintptr_t)f->data;

@@ -3,7 +3,6 @@
  * side has ended and its media has left the room (so its ports are closed and returned). */
 #include "call/call.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,26 +124,15 @@ static int bind_ports(struct call *c)
 	return SB_ENORES;
 }
 
+/* Where the SDP says to send: nowhere for port 0, c=0.0.0.0 (hold) or a host name (then
+ * latching finds the peer from its first packet). */
 static socklen_t addr_of(const char *ip, uint16_t port, struct sockaddr_storage *ss)
 {
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
-	if (port == 0)
+	socklen_t len = port ? rtp_sockaddr(ip, port, ss) : 0;
+	if (len && ss->ss_family == AF_INET &&
+	    ((struct sockaddr_in *)(void *)ss)->sin_addr.s_addr == 0)
 		return 0;
-	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
-		if (a4->sin_addr.s_addr == 0) /* c=0.0.0.0: hold, nowhere to send */
-			return 0;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		return sizeof(*a4);
-	}
-	if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		return sizeof(*a6);
-	}
-	return 0; /* a host name: wait for the first packet (latching) */
+	return len;
 }
 
 static void leg_opts_from(struct call *c, const struct sip_media_state *ms,

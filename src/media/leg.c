@@ -54,7 +54,7 @@ struct media_leg {
 	uint32_t ssrc;
 	uint16_t seq;
 	uint32_t ts;
-	bool sent_any, marker_next;
+	bool marker_next;
 	uint64_t tx_packets, tx_octets;
 	struct media_dtmf_tx dtmf_tx;
 	struct media_dtmf_gen *gen; /* in-band keys */

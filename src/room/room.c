@@ -29,7 +29,6 @@ struct room_worker { /* worker side, one per media worker */
 	size_t n_rooms;
 	struct media_msg overflow[OVERFLOW_MAX]; /* events the control queue had no room for */
 	size_t n_overflow;
-	uint64_t dropped;
 	int32_t acc[FRAME_MAX], acc2[FRAME_MAX];
 };
 
@@ -43,7 +42,7 @@ struct room {
 	struct room_part *parts; /* control list */
 	uint32_t n_parts;
 	uv_timer_t timer; /* empty / departure timeout */
-	bool had_parts, detached, close_when_empty;
+	bool detached, close_when_empty;
 	uint64_t created_ms;
 	/* worker side */
 	struct room *w_next, *w_prev;
@@ -155,7 +154,7 @@ static void rw_post(struct room_worker *rw, const struct media_msg *m)
 	if (rw->n_overflow < OVERFLOW_MAX)
 		rw->overflow[rw->n_overflow++] = *m;
 	else
-		rw->dropped++;
+		SB_ERROR("room", "control queue and overflow full: an event is lost");
 }
 
 static void rw_flush(struct room_worker *rw)
@@ -872,7 +871,6 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 		r->parts->c_prev = p;
 	r->parts = p;
 	r->n_parts++;
-	r->had_parts = true;
 	rs->n_parts++;
 	*out = p;
 	return 0;

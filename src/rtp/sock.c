@@ -31,24 +31,30 @@ static _Thread_local struct {
 	struct mmsghdr msg[RTP_SOCK_BATCH];
 } rx;
 
-int rtp_sock_bind(const char *ip, uint16_t port)
+socklen_t rtp_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t len;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)&ss;
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
 	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons(port);
-		len = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+		return sizeof(*a4);
+	}
+	if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons(port);
-		len = sizeof(*a6);
-	} else {
-		return SB_EINVAL;
+		return sizeof(*a6);
 	}
+	return 0;
+}
+
+int rtp_sock_bind(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = rtp_sockaddr(ip, port, &ss);
+	if (!len)
+		return SB_EINVAL;
 	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return SB_EIO;

@@ -13,6 +13,10 @@
 #define RTP_SOCK_BATCH 8
 #define RTP_SOCK_MTU   1500
 
+/* ip:port (numeric IPv4 or IPv6) as a socket address; returns its length, 0 when ip is not a
+ * numeric address. */
+socklen_t rtp_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *ss);
+
 /* Bind a UDP socket on ip:port (numeric IPv4/IPv6), non-blocking. Returns the fd, or SB_EIO
  * (port taken) / SB_EINVAL (address). */
 int rtp_sock_bind(const char *ip, uint16_t port);

@@ -28,6 +28,7 @@
 
 #include "media/codec.h"
 #include "media/dtmf.h"
+#include "rtp/packet.h"
 #include "rtp/srtp.h"
 
 static int64_t now_ms(void)
@@ -151,18 +152,7 @@ int main(int argc, char **argv)
 			}
 			uint16_t seq = (uint16_t)sent;
 			uint32_t ts = (uint32_t)sent * ts_step;
-			pkt[0] = 0x80;
-			pkt[1] = (uint8_t)pt;
-			pkt[2] = (uint8_t)(seq >> 8);
-			pkt[3] = (uint8_t)seq;
-			pkt[4] = (uint8_t)(ts >> 24);
-			pkt[5] = (uint8_t)(ts >> 16);
-			pkt[6] = (uint8_t)(ts >> 8);
-			pkt[7] = (uint8_t)ts;
-			pkt[8] = (uint8_t)(ssrc >> 24);
-			pkt[9] = (uint8_t)(ssrc >> 16);
-			pkt[10] = (uint8_t)(ssrc >> 8);
-			pkt[11] = (uint8_t)ssrc;
+			rtp_write_header(pkt, sizeof(pkt), (uint8_t)pt, false, seq, ts, ssrc);
 			int n = media_codec_encode(enc, pcm, frame, pkt + 12,
 						   sizeof(pkt) - 12 - RTP_SRTP_MAX_TRAILER);
 			size_t plen = 12u + (size_t)(n > 0 ? n : 0);
@@ -183,20 +173,17 @@ int main(int argc, char **argv)
 			continue;
 		uint8_t in[2048];
 		ssize_t len = recv(fd, in, sizeof(in), 0);
-		if (len < 12 || (in[0] & 0xc0) != 0x80 || (in[1] & 0x7f) != pt)
+		if (len <= 0)
 			continue;
-		if (rx) {
-			size_t ulen = (size_t)len;
-			if (rtp_srtp_unprotect(rx, in, &ulen))
-				continue;
-			len = (ssize_t)ulen;
-		}
-		size_t off = 12u + 4u * (in[0] & 0x0f);
-		if ((size_t)len <= off)
+		size_t ulen = (size_t)len;
+		if (rx && rtp_srtp_unprotect(rx, in, &ulen))
+			continue;
+		struct rtp_hdr h;
+		if (rtp_parse(in, ulen, &h) || h.pt != pt || !h.payload_len)
 			continue;
 		received++;
 		int16_t pcm[5760];
-		int got = media_codec_decode(dec, in + off, (size_t)len - off, pcm, 5760);
+		int got = media_codec_decode(dec, h.payload, h.payload_len, pcm, 5760);
 		if (got > 0 && now_ms() - start > 500)
 			meter_block(&m, pcm, (size_t)got);
 	}

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "media/codec.h"
+#include "rtp/packet.h"
 
 #define TONE_HZ 1000.0
 
@@ -92,18 +93,7 @@ int main(int argc, char **argv)
 		if (sent < count && t >= next) {
 			uint16_t seq = (uint16_t)sent;
 			uint32_t ts = (uint32_t)sent * 160;
-			pkt[0] = 0x80;
-			pkt[1] = (uint8_t)pt;
-			pkt[2] = (uint8_t)(seq >> 8);
-			pkt[3] = (uint8_t)seq;
-			pkt[4] = (uint8_t)(ts >> 24);
-			pkt[5] = (uint8_t)(ts >> 16);
-			pkt[6] = (uint8_t)(ts >> 8);
-			pkt[7] = (uint8_t)ts;
-			pkt[8] = (uint8_t)(ssrc >> 24);
-			pkt[9] = (uint8_t)(ssrc >> 16);
-			pkt[10] = (uint8_t)(ssrc >> 8);
-			pkt[11] = (uint8_t)ssrc;
+			rtp_write_header(pkt, sizeof(pkt), (uint8_t)pt, false, seq, ts, ssrc);
 			for (int i = 0; i < 160; i++) {
 				double v = 8000.0 *
 					   sin(2.0 * M_PI * TONE_HZ * (ts + (uint32_t)i) / 8000.0);
@@ -126,18 +116,15 @@ int main(int argc, char **argv)
 		if (n > 0) {
 			uint8_t in[2048];
 			ssize_t len = recv(fd, in, sizeof(in), 0);
-			if (len < 12 || (in[0] & 0xc0) != 0x80)
-				continue;
-			int rpt = in[1] & 0x7f;
-			size_t off = 12u + 4u * (in[0] & 0x0f);
-			if ((rpt != 0 && rpt != 8) || (size_t)len <= off)
+			struct rtp_hdr h;
+			if (len <= 0 || rtp_parse(in, (size_t)len, &h) || (h.pt != 0 && h.pt != 8))
 				continue;
 			received++;
 			int16_t pcm[2048];
-			size_t m = (size_t)len - off;
+			size_t m = h.payload_len;
 			for (size_t i = 0; i < m; i++)
-				pcm[i] = rpt ? media_alaw_decode(in[off + i])
-					     : media_ulaw_decode(in[off + i]);
+				pcm[i] = h.pt ? media_alaw_decode(h.payload[i])
+					      : media_ulaw_decode(h.payload[i]);
 			measure(pcm, m, &tone, &energy);
 		}
 		if (sent >= count && received >= count)
