@@ -297,7 +297,10 @@ malformed)
 	stop_switchboard
 	;;
 loss)
-	start_switchboard
+	# SIPp retransmits with T1 = 500 ms (retrans="500"), so switchboard must run with the same
+	# T1: its Timer J (64*T1) has to outlast SIPp's last BYE retransmission (7.5 s after the
+	# first), or a late retransmission finds the dialog gone and gets 481.
+	start_switchboard --t1 500 --t2 4000 --t4 5000
 	# 10 % of SIPp's sent and received packets dropped; retransmissions must save every call.
 	sipp_uac uac uac-basic.xml -m 20 -r 5 -l 10 -d 200 -lost 10
 	grep -A 12 "Messages  Retrans" "$WORK/uac.out" | tail -n 13 | sed "s/^/  /"
