@@ -71,6 +71,59 @@ static void rates(void **state)
 	convert(48000, 16000, 1000);
 	convert(48000, 16000, 440);
 	convert(8000, 48000, 440);
+	convert(8000, 16000, 3400);
+	convert(24000, 48000, 1000);
+	convert(48000, 24000, 440);
+}
+
+/* 1 s of f Hz at in_rate through r (in 20 ms frames); the level at g Hz in the output's last
+ * half second, in dB relative to the input's level */
+static double level_at(uint32_t in_rate, uint32_t out_rate, double f, double g)
+{
+	struct media_resampler *r;
+	assert_int_equal(media_resampler_new(&r, in_rate, out_rate, 3), 0);
+	static int16_t out[48000];
+	int16_t in[960];
+	size_t in_fr = in_rate / 50, out_fr = out_rate / 50, pos = 0;
+	for (size_t k = 0; k < 50; k++) {
+		for (size_t i = 0; i < in_fr; i++)
+			in[i] = (int16_t)lrint(
+			    16000 * sin(2 * M_PI * f * (double)(k * in_fr + i) / in_rate));
+		assert_int_equal(media_resample(r, in, in_fr, out + pos, out_fr), (int)out_fr);
+		pos += out_fr;
+	}
+	media_resampler_free(r);
+	size_t h = out_rate / 2;
+	return 20 * log10(goertzel_amp(out + h, h, g, out_rate) / 16000 + 1e-9);
+}
+
+/* The factor-of-two filter: the image of an upsampled tone and the alias of a tone above the
+ * new Nyquist rate are at least 60 dB down; the telephone band passes flat. */
+static void halfband(void **state)
+{
+	(void)state;
+	double img = level_at(8000, 16000, 1000, 7000), alias = level_at(16000, 8000, 6000, 2000);
+	double pass = level_at(16000, 8000, 3400, 3400);
+	printf("# half-band: image %.1f dB, alias %.1f dB, 3.4 kHz %+.3f dB\n", img, alias, pass);
+	assert_true(img < -60);
+	assert_true(alias < -60);
+	assert_true(fabs(pass) < 0.1);
+
+	/* one long call equals the same samples in 20 ms frames; an odd count cannot be halved */
+	static int16_t in[3840], whole[1920], framed[1920];
+	for (size_t i = 0; i < 3840; i++)
+		in[i] = (int16_t)lrint(12000 * sin(2 * M_PI * 700.0 * (double)i / 16000));
+	struct media_resampler *a, *b;
+	assert_int_equal(media_resampler_new(&a, 16000, 8000, 3), 0);
+	assert_int_equal(media_resampler_new(&b, 16000, 8000, 3), 0);
+	assert_int_equal(media_resample(a, in, 3840, whole, 1920), 1920);
+	for (size_t k = 0; k < 3840; k += 320)
+		assert_int_equal(media_resample(b, in + k, 320, framed + k / 2, 160), 160);
+	assert_memory_equal(whole, framed, sizeof(whole));
+	assert_int_equal(media_resample(a, in, 3, whole, 2), SB_EINVAL);
+	media_resampler_free(a);
+	media_resampler_free(b);
+	media_resampler_cache_flush();
 }
 
 static void pass_through(void **state)
@@ -104,35 +157,44 @@ static void errors(void **state)
 	media_resampler_free(NULL);
 }
 
-/* A resampler handed out again from the thread's cache behaves exactly like a new one. */
-static void test_cache_reuse(void **state)
+/* A resampler handed out again from the thread's cache behaves exactly like a new one (the
+ * half-band path at 8 -> 16 kHz, speexdsp at 16 -> 48 kHz). */
+static void cache_reuse(uint32_t in_rate, uint32_t out_rate)
 {
-	(void)state;
-	int16_t in[160], out1[320], out2[320];
-	for (int i = 0; i < 160; i++)
-		in[i] = (int16_t)(8000.0 * sin(2.0 * M_PI * 440.0 * i / 8000.0));
+	int16_t in[320], out1[960], out2[960];
+	size_t in_fr = in_rate / 50, out_fr = out_rate / 50;
+	for (size_t i = 0; i < in_fr; i++)
+		in[i] = (int16_t)(8000.0 * sin(2.0 * M_PI * 440.0 * (double)i / in_rate));
 	struct media_resampler *a, *b, *c;
-	assert_int_equal(media_resampler_new(&a, 8000, 16000, 3), 0);
+	assert_int_equal(media_resampler_new(&a, in_rate, out_rate, 3), 0);
 	for (int k = 0; k < 5; k++)
-		assert_int_equal(media_resample(a, in, 160, out1, 320), 320);
-	media_resampler_free(a);				      /* cached, with history */
-	assert_int_equal(media_resampler_new(&b, 8000, 16000, 3), 0); /* from the cache */
+		assert_int_equal(media_resample(a, in, in_fr, out1, out_fr), (int)out_fr);
+	media_resampler_free(a); /* cached, with history */
+	assert_int_equal(media_resampler_new(&b, in_rate, out_rate, 3), 0); /* from the cache */
 	assert_ptr_equal(a, b);
-	assert_int_equal(media_resampler_new(&c, 8000, 16000, 3), 0); /* built anew */
+	assert_int_equal(media_resampler_new(&c, in_rate, out_rate, 3), 0); /* built anew */
 	for (int k = 0; k < 3; k++) {
-		assert_int_equal(media_resample(b, in, 160, out1, 320), 320);
-		assert_int_equal(media_resample(c, in, 160, out2, 320), 320);
-		assert_memory_equal(out1, out2, sizeof(out1));
+		assert_int_equal(media_resample(b, in, in_fr, out1, out_fr), (int)out_fr);
+		assert_int_equal(media_resample(c, in, in_fr, out2, out_fr), (int)out_fr);
+		assert_memory_equal(out1, out2, out_fr * sizeof(*out1));
 	}
 	media_resampler_free(b);
 	media_resampler_free(c);
 	media_resampler_cache_flush();
 }
 
+static void test_cache_reuse(void **state)
+{
+	(void)state;
+	cache_reuse(8000, 16000);
+	cache_reuse(16000, 48000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(rates),
+	    cmocka_unit_test(halfband),
 	    cmocka_unit_test(pass_through),
 	    cmocka_unit_test(errors),
 	    cmocka_unit_test(test_cache_reuse),
