@@ -108,7 +108,8 @@ static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b
 	return false;
 }
 
-static void handle_rtcp(struct media_leg *l, uint8_t *data, size_t len)
+/* arrival: when the kernel queued it (read on the tick, or with our own RTCP, seconds later) */
+static void handle_rtcp(struct media_leg *l, uint8_t *data, size_t len, uint64_t arrival)
 {
 	if (l->srtp_rx && rtp_srtp_unprotect_rtcp(l->srtp_rx, data, &len)) {
 		l->st.srtp_failures++;
@@ -118,10 +119,10 @@ static void handle_rtcp(struct media_leg *l, uint8_t *data, size_t len)
 	if (rtcp_parse(data, len, &info))
 		return;
 	l->st.rtcp_rx++;
-	uint64_t now = uv_now(l->loop);
 	if (info.has_sr)
-		rtp_rx_stats_on_sr(&l->rx, info.ntp, now);
-	uint32_t now_mid = rtcp_ntp_mid(rtcp_ntp_from_unix_ns(uv_hrtime()));
+		rtp_rx_stats_on_sr(&l->rx, info.ntp, arrival);
+	uint64_t age_ns = (uv_now(l->loop) - arrival) * 1000000u, hr = uv_hrtime();
+	uint32_t now_mid = rtcp_ntp_mid(rtcp_ntp_from_unix_ns(hr > age_ns ? hr - age_ns : hr));
 	for (unsigned i = 0; i < info.n_rb; i++)
 		if (info.rb[i].ssrc == l->ssrc)
 			rtp_rx_stats_on_rb(&l->rx, &info.rb[i], now_mid);
@@ -139,13 +140,13 @@ static void on_dtmf_packet(struct media_leg *l, const struct rtp_hdr *h, uint64_
 }
 
 static void on_rtp(void *arg, uint8_t *data, size_t len, const struct sockaddr *src,
-		   socklen_t srclen)
+		   socklen_t srclen, uint64_t now)
 {
 	struct media_leg *l = arg;
 	if (l->closing)
 		return;
 	if (rtp_is_rtcp(data, len)) {
-		handle_rtcp(l, data, len);
+		handle_rtcp(l, data, len, now);
 		return;
 	}
 	if (l->srtp_rx && rtp_srtp_unprotect(l->srtp_rx, data, &len)) {
@@ -159,7 +160,6 @@ static void on_rtp(void *arg, uint8_t *data, size_t len, const struct sockaddr *
 	}
 	bool audio = h.pt == l->o.pt;
 	bool te = l->o.te_pt >= 0 && h.pt == (uint8_t)l->o.te_pt;
-	uint64_t now = uv_now(l->loop);
 	/* symmetric RTP: send where the packets come from; move only when the current source
 	 * has been silent for a while, so a stray packet cannot steal the stream */
 	if (!l->latched || !same_addr(src, &l->o.remote)) {
@@ -191,7 +191,7 @@ static void on_rtp(void *arg, uint8_t *data, size_t len, const struct sockaddr *
 }
 
 static void on_rtcp_sock(void *arg, uint8_t *data, size_t len, const struct sockaddr *src,
-			 socklen_t srclen)
+			 socklen_t srclen, uint64_t arrival)
 {
 	struct media_leg *l = arg;
 	if (l->closing)
@@ -200,7 +200,7 @@ static void on_rtcp_sock(void *arg, uint8_t *data, size_t len, const struct sock
 		memcpy(&l->o.remote_rtcp, src, srclen);
 		l->o.remote_rtcp_len = srclen;
 	}
-	handle_rtcp(l, data, len);
+	handle_rtcp(l, data, len, arrival);
 }
 
 static int setup_codec(struct media_leg *l)
@@ -280,7 +280,7 @@ int media_leg_new(struct media_leg **out, uv_loop_t *loop, const struct media_le
 	l->latched = o->remote_len != 0;
 	l->answered_ms = uv_now(loop);
 	l->next_rtcp_ms = l->answered_ms + RTCP_INTERVAL_MS;
-	if ((err = rtp_sock_open(&l->rtp, loop, o->rtp_fd, on_rtp, l)) != 0) {
+	if ((err = rtp_sock_open(&l->rtp, o->rtp_fd, on_rtp, l)) != 0) {
 		if (o->rtcp_fd >= 0)
 			close(o->rtcp_fd);
 		leg_free_parts(l);
@@ -288,9 +288,9 @@ int media_leg_new(struct media_leg **out, uv_loop_t *loop, const struct media_le
 		return err;
 	}
 	l->open_socks = 1;
-	/* RTCP comes every few seconds: read when ours is due, not through epoll */
+	/* RTCP comes every few seconds: read when ours is due (arrival times stay exact) */
 	if (o->rtcp_fd >= 0) {
-		if (rtp_sock_open_passive(&l->rtcp, o->rtcp_fd, on_rtcp_sock, l) == 0)
+		if (rtp_sock_open(&l->rtcp, o->rtcp_fd, on_rtcp_sock, l) == 0)
 			l->open_socks++;
 	}
 	*out = l;
@@ -440,11 +440,12 @@ static void fill_fifo(struct media_leg *l, uint64_t now)
 
 bool media_leg_pull(struct media_leg *l, uint64_t now_ms, int16_t *pcm)
 {
+	rtp_sock_drain(l->rtp, now_ms);
 	check_timeouts(l, now_ms);
 	if (now_ms >= l->next_rtcp_ms) {
 		l->next_rtcp_ms = now_ms + RTCP_INTERVAL_MS;
 		if (l->rtcp)
-			rtp_sock_drain(l->rtcp);
+			rtp_sock_drain(l->rtcp, now_ms);
 		send_rtcp(l);
 	}
 	if (l->held)

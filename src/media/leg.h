@@ -65,8 +65,9 @@ void media_leg_close(struct media_leg *l, void (*cb)(void *arg), void *arg);
 
 /* Samples per 20 ms frame at the room rate. */
 size_t media_leg_frame_samples(const struct media_leg *l);
-/* Every tick: the next 20 ms of what the remote said, at the room rate. false = nothing to
- * hear (silence, not started, on hold). Also runs the timeouts and RTCP schedule. */
+/* Every tick, on hold too: reads what arrived on the sockets, runs the timeouts and the RTCP
+ * schedule, and gives the next 20 ms of what the remote said, at the room rate. false =
+ * nothing to hear (silence, not started, on hold). */
 bool media_leg_pull(struct media_leg *l, uint64_t now_ms, int16_t *pcm);
 /* Every tick the leg is fed: 20 ms at the room rate to send (NULL = silence; RTP keeps flowing
  * so the remote's NAT and media timeout stay happy). */

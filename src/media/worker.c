@@ -107,8 +107,8 @@ static void schedule_tick(struct media_worker *w)
 		wait_ms = (w->next_tick_ns - now) / 1000000u;
 	/* Never 0: libuv before 1.48 runs a timer re-armed with 0 from its own callback again in
 	 * the same pass (the loop time was just updated), so a worker behind schedule ticked back
-	 * to back and never polled its sockets (no RTP read at all, calls timed out). With 1 ms a
-	 * late tick runs right after one I/O poll, which returns at once when packets wait. */
+	 * to back and never polled for I/O (control messages starved). With 1 ms a late tick runs
+	 * right after one I/O poll. */
 	if (wait_ms == 0)
 		wait_ms = 1;
 	uv_timer_start(&w->tick_timer, on_tick, wait_ms, 0);

@@ -261,7 +261,10 @@ static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint
 	room_mix_clear(rw->acc, frame);
 	bool any = false;
 	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
-		p->has_audio = !p->held && part_pull(p, now, frame);
+		/* a leg is pulled on hold too: that reads its socket and runs RTCP (it gives no
+		 * audio then) */
+		p->has_audio = (p->media == ROOM_MEDIA_LEG || !p->held) &&
+			       part_pull(p, now, frame) && !p->held;
 		if (p->has_audio && !p->muted) {
 			room_mix_add(rw->acc, p->frame, frame);
 			any = true;
@@ -298,9 +301,16 @@ static void worker_tick(void *arg, uint64_t now)
 	if (rw->n_overflow)
 		rw_flush(rw);
 	uint32_t frame = rw->rs->frame;
-	for (struct room *r = rw->rooms; r; r = r->w_next)
+	for (struct room *r = rw->rooms; r; r = r->w_next) {
+		/* thousands of rooms per worker: their state is out of cache by the next tick */
+		if (r->w_next) {
+			__builtin_prefetch(r->w_next);
+			__builtin_prefetch(&r->w_next->w_count);
+			__builtin_prefetch(r->w_next->w_parts);
+		}
 		if (r->w_count)
 			room_tick(rw, r, now, frame);
+	}
 }
 
 /* ---- worker side: messages down ---- */

@@ -1,5 +1,5 @@
-/* Worker-side UDP sockets: uv_poll readiness, recvmmsg batches into per-socket buffers, and the
- * close path that hands the port back only after the fd is gone. */
+/* Worker-side UDP sockets: recvmmsg batches into per-thread buffers with kernel arrival times
+ * (SO_TIMESTAMPNS), sendto, and the close path that hands the port back after the fd is gone. */
 #include "rtp/sock.h"
 
 #include <arpa/inet.h>
@@ -7,28 +7,42 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/err.h"
 
 struct rtp_sock {
-	uv_poll_t poll;
 	int fd;
+	bool draining, closing;
 	rtp_sock_recv_cb cb;
 	void *arg;
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
-	bool closing, passive;
 	struct rtp_sock_stats st;
 };
+
+static void sock_free(struct rtp_sock *s)
+{
+	void (*cb)(void *) = s->closed_cb;
+	void *arg = s->closed_arg;
+	close(s->fd);
+	free(s);
+	if (cb)
+		cb(arg);
+}
+
+#define CTL_LEN CMSG_SPACE(sizeof(struct timespec))
 
 /* Receive buffers are shared by every socket of a worker thread: a callback consumes its packet
  * before the next recvmmsg, and a thread runs one socket at a time. */
 static _Thread_local struct {
+	bool ready;
 	uint8_t buf[RTP_SOCK_BATCH][RTP_SOCK_MTU];
 	struct sockaddr_storage src[RTP_SOCK_BATCH];
 	struct iovec iov[RTP_SOCK_BATCH];
 	struct mmsghdr msg[RTP_SOCK_BATCH];
+	_Alignas(struct cmsghdr) uint8_t ctl[RTP_SOCK_BATCH][CTL_LEN];
 } rx;
 
 socklen_t rtp_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
@@ -65,38 +79,49 @@ int rtp_sock_bind(const char *ip, uint16_t port)
 	return fd;
 }
 
-static void read_batches(struct rtp_sock *s);
-
-static void on_readable(uv_poll_t *p, int status, int events)
+/* when the kernel queued datagram i, on the clock of now_ms (now_real: CLOCK_REALTIME now) */
+static uint64_t arrival_ms(int i, uint64_t now_ms, const struct timespec *now_real)
 {
-	struct rtp_sock *s = p->data;
-	if (status < 0 || !(events & UV_READABLE))
-		return;
-	read_batches(s);
+	struct msghdr *h = &rx.msg[i].msg_hdr;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		struct timespec ts;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		int64_t age = (int64_t)(now_real->tv_sec - ts.tv_sec) * 1000 +
+			      (now_real->tv_nsec - ts.tv_nsec) / 1000000;
+		if (age <= 0)
+			return now_ms;
+		return (uint64_t)age < now_ms ? now_ms - (uint64_t)age : 0;
+	}
+	return now_ms;
 }
 
-void rtp_sock_drain(struct rtp_sock *s)
+void rtp_sock_drain(struct rtp_sock *s, uint64_t now_ms)
 {
-	read_batches(s);
-}
-
-static void read_batches(struct rtp_sock *s)
-{
-	/* a bounded number of batches per wake-up, so one flooded socket cannot starve the loop */
-	for (int round = 0; round < 4 && !s->closing; round++) {
+	if (!rx.ready) {
 		for (int i = 0; i < RTP_SOCK_BATCH; i++) {
 			rx.iov[i].iov_base = rx.buf[i];
 			rx.iov[i].iov_len = RTP_SOCK_MTU;
-			memset(&rx.msg[i].msg_hdr, 0, sizeof(rx.msg[i].msg_hdr));
 			rx.msg[i].msg_hdr.msg_iov = &rx.iov[i];
 			rx.msg[i].msg_hdr.msg_iovlen = 1;
 			rx.msg[i].msg_hdr.msg_name = &rx.src[i];
+			rx.msg[i].msg_hdr.msg_control = rx.ctl[i];
+		}
+		rx.ready = true;
+	}
+	s->draining = true;
+	for (int round = 0; round < 4 && !s->closing; round++) {
+		for (int i = 0; i < RTP_SOCK_BATCH; i++) {
 			rx.msg[i].msg_hdr.msg_namelen = sizeof(rx.src[i]);
+			rx.msg[i].msg_hdr.msg_controllen = CTL_LEN;
 		}
 		int n = recvmmsg(s->fd, rx.msg, RTP_SOCK_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return;
+			break;
 		s->st.rx_calls++;
+		struct timespec now_real;
+		clock_gettime(CLOCK_REALTIME, &now_real);
 		for (int i = 0; i < n && !s->closing; i++) {
 			size_t len = rx.msg[i].msg_len;
 			s->st.rx_packets++;
@@ -104,74 +129,40 @@ static void read_batches(struct rtp_sock *s)
 			if (rx.msg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
 			s->cb(s->arg, rx.buf[i], len, (const struct sockaddr *)&rx.src[i],
-			      rx.msg[i].msg_hdr.msg_namelen);
+			      rx.msg[i].msg_hdr.msg_namelen, arrival_ms(i, now_ms, &now_real));
 		}
 		if (n < RTP_SOCK_BATCH)
-			return;
+			break;
 	}
+	s->draining = false;
+	if (s->closing) /* a callback closed it */
+		sock_free(s);
 }
 
-int rtp_sock_open(struct rtp_sock **out, uv_loop_t *loop, int fd, rtp_sock_recv_cb cb, void *arg)
+int rtp_sock_open(struct rtp_sock **out, int fd, rtp_sock_recv_cb cb, void *arg)
 {
 	struct rtp_sock *s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
 		return SB_ENOMEM;
 	}
+	/* without it every datagram counts as arriving when it is read */
+	int on = 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	s->fd = fd;
 	s->cb = cb;
 	s->arg = arg;
-	if (uv_poll_init(loop, &s->poll, fd)) {
-		close(fd);
-		free(s);
-		return SB_EIO;
-	}
-	s->poll.data = s;
-	uv_poll_start(&s->poll, UV_READABLE, on_readable);
 	*out = s;
 	return 0;
-}
-
-int rtp_sock_open_passive(struct rtp_sock **out, int fd, rtp_sock_recv_cb cb, void *arg)
-{
-	struct rtp_sock *s = calloc(1, sizeof(*s));
-	if (!s) {
-		close(fd);
-		return SB_ENOMEM;
-	}
-	s->fd = fd;
-	s->cb = cb;
-	s->arg = arg;
-	s->passive = true;
-	*out = s;
-	return 0;
-}
-
-static void sock_closed(uv_handle_t *h)
-{
-	struct rtp_sock *s = h->data;
-	close(s->fd);
-	void (*cb)(void *) = s->closed_cb;
-	void *arg = s->closed_arg;
-	free(s);
-	if (cb)
-		cb(arg);
 }
 
 void rtp_sock_close(struct rtp_sock *s, void (*cb)(void *arg), void *arg)
 {
-	s->closing = true;
 	s->closed_cb = cb;
 	s->closed_arg = arg;
-	if (s->passive) {
-		close(s->fd);
-		free(s);
-		if (cb)
-			cb(arg);
-		return;
-	}
-	uv_poll_stop(&s->poll);
-	uv_close((uv_handle_t *)&s->poll, sock_closed);
+	s->closing = true;
+	if (!s->draining) /* else the drain stops and frees it */
+		sock_free(s);
 }
 
 int rtp_sock_send(struct rtp_sock *s, const void *data, size_t len, const struct sockaddr *dst,
