@@ -2,6 +2,8 @@
 # Concurrent calls with media: N calls held at once, each with 50 RTP packets/s both ways, echoed
 # by switchboard (a call to a user other than room-* joins a fresh room with an echo participant:
 # jitter buffer, decode, resample to the 16 kHz room, mix, resample back, encode, every 20 ms).
+# The offers carry telephone-event, as carriers' do; a trunk without it adds in-band DTMF
+# detection to every call.
 #
 #   bench/media.sh SWITCHBOARD [BENCH_RTPGEN]
 #
@@ -26,7 +28,8 @@
 # one media worker per CPU, everything sharing both cores: the box's capacity).
 #
 # Environment: BENCH_MEDIA_SECONDS (window, 30), BENCH_MEDIA_PCMU_N (2000), BENCH_MEDIA_G722_N
-# (800), BENCH_MEDIA_OPUS_N (400), BENCH_MEDIA_ECHO_N (the PCMU N), BENCH_MEDIA_RUNS ("pcmu g722
+# (800), BENCH_MEDIA_OPUS_N (400), BENCH_MEDIA_OPUS_CX (switchboard's Opus encoder complexity,
+# 5; the generator's stays 5), BENCH_MEDIA_ECHO_N (the PCMU N), BENCH_MEDIA_RUNS ("pcmu g722
 # opus sipp-echo"), BENCH_MEDIA_RATE (calls/s during the ramp, 500), BENCH_MEDIA_SETTLE (s, 3),
 # BENCH_MEDIA_RETRY (1: measure a degraded codec again at a lower N; 0: no), BENCH_MEDIA_PIN,
 # BENCH_MEDIA_WORKERS (switchboard --media-workers), BENCH_MEDIA_KEEP=1 keeps the work directory.
@@ -46,6 +49,7 @@ RATE=${BENCH_MEDIA_RATE:-500}
 SETTLE=${BENCH_MEDIA_SETTLE:-3}
 RETRY=${BENCH_MEDIA_RETRY:-1}
 RUNS=${BENCH_MEDIA_RUNS:-"pcmu g722 opus sipp-echo"}
+OPUS_CX=${BENCH_MEDIA_OPUS_CX:-5}
 PIN=${BENCH_MEDIA_PIN:-1}
 declare -A N=([pcmu]=${BENCH_MEDIA_PCMU_N:-2000} [g722]=${BENCH_MEDIA_G722_N:-800}
 	[opus]=${BENCH_MEDIA_OPUS_N:-400})
@@ -128,11 +132,11 @@ gen_snap() {
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; } # LINE KEY: value of KEY=value
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" ? 0 : a) - (b == "" ? 0 : b) }'; }
 
-codec_of() { # RUN: generator codec, payload type, rtpmap of the offer
+codec_of() { # RUN: generator codec, payload type, rtpmap of the offer, telephone-event clock
 	case $1 in
-	pcmu | sipp-echo) echo "pcmu 0 PCMU/8000" ;;
-	g722) echo "g722 9 G722/8000" ;;
-	opus) echo "opus 111 opus/48000/2" ;;
+	pcmu | sipp-echo) echo "pcmu 0 PCMU/8000 8000" ;;
+	g722) echo "g722 9 G722/8000 8000" ;;
+	opus) echo "opus 111 opus/48000/2 48000" ;;
 	esac
 }
 
@@ -140,9 +144,9 @@ codec_of() { # RUN: generator codec, payload type, rtpmap of the offer
 # Returns 0 when it produced figures.
 declare -A R
 run_one() {
-	local run=$1 n=$2 win=$3 codec pt rtpmap tport gport lp mp t_pid g_pid u_pid hold ramp
+	local run=$1 n=$2 win=$3 codec pt rtpmap te_rate tport gport lp mp t_pid g_pid u_pid hold ramp
 	local idle c0 c1 g0 g1 u0 u1 m0 m1 t0 t1 s0 s1 d0 d1 k0 k1 cur0 cur1 rss rlo rhi out n_try
-	read -r codec pt rtpmap <<<"$(codec_of "$run")"
+	read -r codec pt rtpmap te_rate <<<"$(codec_of "$run")"
 	RUN_NO=$((${RUN_NO:-0} + 1))
 	out=$WORK/$RUN_NO-$run-$n
 	mkdir -p "$out/data"
@@ -171,7 +175,7 @@ run_one() {
 		rhi=$((rlo + 2 * n + 1999))
 		on_target "$SB" serve --sip-listen "127.0.0.1:$tport" --rtp-ports "$rlo-$rhi" \
 			--rtp-ip 127.0.0.1 --codecs PCMU,PCMA,G722,opus --opus-rate 16000 \
-			--opus-complexity 5 --media-workers "$WORKERS" --max-calls $((n + 100)) \
+			--opus-complexity "$OPUS_CX" --media-workers "$WORKERS" --max-calls $((n + 100)) \
 			--log-level warn --data-dir "$out/data" >"$out/sb.out" 2>"$out/sb.log" &
 		t_pid=$!
 		PIDS+=("$t_pid")
@@ -191,7 +195,7 @@ run_one() {
 	idle=$(rss_kb "$t_pid")
 
 	on_load sipp "127.0.0.1:$tport" -sf "$SCEN" -i 127.0.0.1 -p "$lp" -mp "$mp" \
-		-key gen_port "$gport" -key pt "$pt" -key rtpmap "$rtpmap" \
+		-key gen_port "$gport" -key pt "$pt" -key rtpmap "$rtpmap" -key te_rate "$te_rate" \
 		-r "$RATE" -rp 1000 -l "$n" -m "$n" -d "$hold" -buff_size 8388608 \
 		-timeout $((hold / 1000 + ramp + 60)) -nostdin -trace_stat -stf "$out/stat.csv" -fd 1 \
 		-trace_err -error_file "$out/err.log" >"$out/uac.out" 2>&1 &
@@ -391,7 +395,7 @@ done
 
 echo
 echo "== against the targets (printed, not enforced) =="
-echo "   >= 2000 G.711 calls with no loss at <= 0.03 % of a core per call; >= 800 G.722; >= 400 Opus 16 kHz cx5; <= 32 kB per call"
+echo "   >= 2000 G.711 calls with no loss at <= 0.03 % of a core per call; >= 800 G.722; >= 400 Opus 16 kHz (complexity $OPUS_CX); <= 32 kB per call"
 # best[run]: the clean run with the most calls; first[run]: the run at the requested N
 declare -A best first
 for k in "${RESULTS[@]}"; do
