@@ -1,4 +1,5 @@
-/* Power-of-two bucket array with chaining; doubles when the load factor passes 1. */
+/* Power-of-two bucket array with chaining; doubles when the load factor passes 1, moving the
+ * old buckets over incrementally. */
 #include "base/htab.h"
 
 #include <stdlib.h>
@@ -15,15 +16,51 @@ int sb_htab_init(struct sb_htab *h, size_t initial_buckets)
 		return SB_ENOMEM;
 	h->mask = n - 1;
 	h->count = 0;
+	h->old = NULL;
+	h->old_mask = h->old_pos = 0;
 	return 0;
 }
 
 void sb_htab_free(struct sb_htab *h)
 {
+	free(h->old);
+	h->old = NULL;
 	free(h->buckets);
 	h->buckets = NULL;
 	h->mask = 0;
 	h->count = 0;
+}
+
+/* old buckets moved per insert: a growth ends long before the next one could start */
+#define MOVE_PER_INSERT 16
+
+void sb__htab_move(struct sb_htab *h, size_t i)
+{
+	struct sb_hnode *e = h->old[i];
+	h->old[i] = NULL;
+	while (e) {
+		struct sb_hnode *next = e->next;
+		struct sb_hnode **b = &h->buckets[e->hash & h->mask];
+		e->next = *b;
+		*b = e;
+		e = next;
+	}
+}
+
+static void move_some(struct sb_htab *h, size_t n)
+{
+	while (n-- && h->old_pos <= h->old_mask)
+		sb__htab_move(h, h->old_pos++);
+	if (h->old_pos > h->old_mask) {
+		free(h->old);
+		h->old = NULL;
+	}
+}
+
+void sb_htab_settle(struct sb_htab *h)
+{
+	if (h->old)
+		move_some(h, SIZE_MAX);
 }
 
 static void grow(struct sb_htab *h)
@@ -32,23 +69,18 @@ static void grow(struct sb_htab *h)
 	struct sb_hnode **nb = calloc(n, sizeof(*nb));
 	if (!nb)
 		return;
-	for (size_t i = 0; i <= h->mask; i++) {
-		struct sb_hnode *e = h->buckets[i];
-		while (e) {
-			struct sb_hnode *next = e->next;
-			e->next = nb[e->hash & (n - 1)];
-			nb[e->hash & (n - 1)] = e;
-			e = next;
-		}
-	}
-	free(h->buckets);
+	h->old = h->buckets;
+	h->old_mask = h->mask;
+	h->old_pos = 0;
 	h->buckets = nb;
 	h->mask = n - 1;
 }
 
 void sb_htab_insert(struct sb_htab *h, struct sb_hnode *n, uint64_t hash)
 {
-	if (h->count >= h->mask + 1)
+	if (h->old)
+		move_some(h, MOVE_PER_INSERT);
+	else if (h->count >= h->mask + 1)
 		grow(h);
 	n->hash = hash;
 	struct sb_hnode **b = &h->buckets[hash & h->mask];
@@ -59,6 +91,8 @@ void sb_htab_insert(struct sb_htab *h, struct sb_hnode *n, uint64_t hash)
 
 void sb_htab_remove(struct sb_htab *h, struct sb_hnode *n)
 {
+	if (h->old)
+		sb__htab_move(h, n->hash & h->old_mask);
 	struct sb_hnode **pp = &h->buckets[n->hash & h->mask];
 	while (*pp) {
 		if (*pp == n) {

@@ -738,6 +738,7 @@ void room_service_close(struct room_service *rs, void (*cb)(void *arg), void *ar
 	rs->closed_cb = cb;
 	rs->closed_arg = arg;
 	/* leave every participant; rooms close when their last participant is gone */
+	sb_htab_settle(&rs->rooms);
 	for (size_t b = 0; b <= rs->rooms.mask && rs->rooms.buckets; b++) {
 		struct sb_hnode *n = rs->rooms.buckets[b];
 		while (n) {
@@ -1005,6 +1006,7 @@ size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const st
 			 void *arg)
 {
 	size_t n = 0;
+	sb_htab_settle(&rs->rooms);
 	for (size_t b = 0; rs->rooms.buckets && b <= rs->rooms.mask; b++)
 		for (struct sb_hnode *h = rs->rooms.buckets[b]; h; h = h->next) {
 			struct room *r = SB_CONTAINER_OF(h, struct room, node);

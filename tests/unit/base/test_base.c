@@ -184,6 +184,57 @@ static void test_htab(void **state)
 	free(items);
 }
 
+static bool htab_has(struct sb_htab *h, int key)
+{
+	uint64_t hv = sb_hash(&key, sizeof(key));
+	for (struct sb_hnode *n = sb_htab_chain(h, hv); n; n = n->next)
+		if (n->hash == hv && SB_CONTAINER_OF(n, struct item, node)->key == key)
+			return true;
+	return false;
+}
+
+/* Growth moves the old buckets a few at a time: every key stays findable and removable at every
+ * step of a move, and a settled table holds everything in its one array. */
+static void test_htab_incremental_growth(void **state)
+{
+	(void)state;
+	struct sb_htab h;
+	assert_int_equal(sb_htab_init(&h, 16), 0);
+	enum { N = 20000 };
+	struct item *items = calloc(N, sizeof(*items));
+	bool moved_while_growing = false;
+	for (int i = 0; i < N; i++) {
+		items[i].key = i;
+		sb_htab_insert(&h, &items[i].node, sb_hash(&i, sizeof(i)));
+		if (h.old) {
+			moved_while_growing = true;
+			/* mid-move: an early key, the newest, and one removed and put back */
+			assert_true(htab_has(&h, 0));
+			assert_true(htab_has(&h, i));
+			int k = i / 2;
+			sb_htab_remove(&h, &items[k].node);
+			assert_false(htab_has(&h, k));
+			sb_htab_insert(&h, &items[k].node, sb_hash(&k, sizeof(k)));
+		}
+	}
+	assert_true(moved_while_growing);
+	assert_int_equal(h.count, N);
+	for (int i = 0; i < N; i++)
+		assert_true(htab_has(&h, i));
+	for (int i = 0; i < N; i += 3)
+		sb_htab_remove(&h, &items[i].node);
+	sb_htab_settle(&h);
+	assert_null(h.old);
+	size_t walked = 0;
+	for (size_t b = 0; b <= h.mask; b++)
+		for (struct sb_hnode *n = h.buckets[b]; n; n = n->next)
+			walked++;
+	assert_int_equal(walked, h.count);
+	assert_int_equal(h.count, N - (N + 2) / 3);
+	sb_htab_free(&h);
+	free(items);
+}
+
 static void test_random(void **state)
 {
 	(void)state;
@@ -217,8 +268,8 @@ int main(void)
 	    cmocka_unit_test(test_slice_compare), cmocka_unit_test(test_slice_numbers),
 	    cmocka_unit_test(test_buf),		  cmocka_unit_test(test_arena),
 	    cmocka_unit_test(test_err),		  cmocka_unit_test(test_timers),
-	    cmocka_unit_test(test_htab),	  cmocka_unit_test(test_random),
-	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_htab),	  cmocka_unit_test(test_htab_incremental_growth),
+	    cmocka_unit_test(test_random),	  cmocka_unit_test(test_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
