@@ -71,7 +71,7 @@ start_target() {
 		rtp=$(pick_ports 16000) || { echo "cps: no free RTP range"; exit 1; }
 		mkdir -p "$WORK/data"
 		# warn: no per-call log lines; the port is ours, so the ready line is not needed.
-		"$SB" serve --sip-listen "127.0.0.1:$T_PORT" --rtp-ports "$rtp-$((rtp + 15999))" \
+		"$SB" serve --sip-listen "127.0.0.1:$T_PORT" --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 15999))" \
 			--data-dir "$WORK/data" --log-level warn >"$WORK/sb.out" 2>"$WORK/sb.log" &
 		;;
 	sipp-uas)

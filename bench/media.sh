@@ -173,7 +173,7 @@ run_one() {
 		# 2 ports per call (RTP, RTCP) and a margin for ports taken by others
 		rlo=$(pick_ports $((2 * n + 2000))) || { R[note]="no free RTP range"; return 1; }
 		rhi=$((rlo + 2 * n + 1999))
-		on_target "$SB" serve --sip-listen "127.0.0.1:$tport" --rtp-ports "$rlo-$rhi" \
+		on_target "$SB" serve --sip-listen "127.0.0.1:$tport" --http-listen 127.0.0.1:0 --rtp-ports "$rlo-$rhi" \
 			--rtp-ip 127.0.0.1 --codecs PCMU,PCMA,G722,opus --opus-rate 16000 \
 			--opus-complexity "$OPUS_CX" --media-workers "$WORKERS" --max-calls $((n + 100)) \
 			--log-level warn --data-dir "$out/data" >"$out/sb.out" 2>"$out/sb.log" &

@@ -16,6 +16,8 @@ void sb_config_defaults(struct sb_config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->sip_listen, sizeof(c->sip_listen), "127.0.0.1:5060");
 	snprintf(c->http_listen, sizeof(c->http_listen), "127.0.0.1:7880");
+	snprintf(c->api_key, sizeof(c->api_key), "devkey");
+	snprintf(c->api_secret, sizeof(c->api_secret), "secret");
 	snprintf(c->rtp_ports, sizeof(c->rtp_ports), "10000-20000");
 	snprintf(c->rtp_ip, sizeof(c->rtp_ip), "127.0.0.1");
 	snprintf(c->data_dir, sizeof(c->data_dir), "./data");
@@ -72,6 +74,8 @@ static int apply(struct sb_config *c, const char *key, const char *v, char *err,
 	STR("tls-cert", tls_cert)
 	STR("tls-key", tls_key)
 	STR("http-listen", http_listen)
+	STR("api-key", api_key)
+	STR("api-secret", api_secret)
 	STR("rtp-ports", rtp_ports)
 	STR("rtp-port", rtp_ports)
 	STR("rtp-ip", rtp_ip)

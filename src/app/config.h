@@ -15,6 +15,7 @@ struct sb_config {
 	char sip_tls_listen[128];
 	char tls_cert[256], tls_key[256];
 	char http_listen[128];
+	char api_key[128], api_secret[256]; /* the API key (token `iss`) and its secret */
 	char rtp_ports[32];
 	char rtp_ip[64];
 	char data_dir[256];

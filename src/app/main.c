@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "api/api.h"
 #include "app/config.h"
+#include "app/token_cmd.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "call/call.h"
@@ -28,6 +30,7 @@ struct app {
 	struct rtp_pool pool;
 	struct media_engine *media;
 	struct call_mgr *calls;
+	struct api_server *api;
 	uv_signal_t sigterm, sigint;
 	int exit_code;
 	bool stopping;
@@ -109,11 +112,19 @@ static void ua_closed(void *arg)
 	}
 }
 
+static void api_closed(void *arg)
+{
+	struct app *app = arg;
+	app->api = NULL;
+}
+
 static void app_stop(struct app *app)
 {
 	if (app->stopping)
 		return;
 	app->stopping = true;
+	if (app->api)
+		api_server_close(app->api, api_closed, app);
 	if (app->registration) {
 		sip_reg_free(app->registration);
 		app->registration = NULL;
@@ -332,6 +343,24 @@ static int start_media(struct app *app)
 	return 0;
 }
 
+static int start_api(struct app *app)
+{
+	char host[128];
+	uint16_t port;
+	if (parse_hostport(app->cfg.http_listen, host, sizeof(host), &port)) {
+		SB_ERROR("app", "bad --http-listen %s (want HOST:PORT)", app->cfg.http_listen);
+		return SB_EINVAL;
+	}
+	struct api_key key = {.key = app->cfg.api_key, .secret = app->cfg.api_secret};
+	struct api_keyring keys = {.keys = &key, .n = 1};
+	struct api_server_opts o = {.loop = app->loop, .host = host, .port = port, .keys = &keys};
+	int err = api_server_new(&app->api, &o);
+	if (err)
+		SB_ERROR("app", "cannot serve the HTTP API on %s: %s", app->cfg.http_listen,
+			 sb_strerror(err));
+	return err;
+}
+
 static int cmd_serve(struct app *app)
 {
 	if (setup_common(app))
@@ -348,6 +377,8 @@ static int cmd_serve(struct app *app)
 	call_mgr_set_ua(app->calls, app->ua);
 	if (app->cfg.register_uri[0] && start_register(app))
 		return 2;
+	if (start_api(app))
+		return 2;
 	uint16_t tls = sip_ua_port(app->ua, SIP_TP_TLS);
 	char host[128];
 	uint16_t port;
@@ -357,11 +388,16 @@ static int cmd_serve(struct app *app)
 	if (tls)
 		snprintf(tls_text, sizeof(tls_text), " tls %s%s%s:%u", v6 ? "[" : "", host,
 			 v6 ? "]" : "", tls);
+	char http_host[128];
+	uint16_t http_port;
+	parse_hostport(app->cfg.http_listen, http_host, sizeof(http_host), &http_port);
+	bool http_v6 = strchr(http_host, ':') != NULL;
 	/* Printed at every log level: scripts wait for this line. */
 	sb_log_write(SB_LOG_INFO, "app",
-		     "switchboard ready: sip udp+tcp %s%s%s:%u%s rtp %s http %s data %s",
+		     "switchboard ready: sip udp+tcp %s%s%s:%u%s rtp %s http %s%s%s:%u data %s",
 		     v6 ? "[" : "", host, v6 ? "]" : "", sip_ua_port(app->ua, SIP_TP_UDP), tls_text,
-		     app->cfg.rtp_ports, app->cfg.http_listen, app->cfg.data_dir);
+		     app->cfg.rtp_ports, http_v6 ? "[" : "", http_host, http_v6 ? "]" : "",
+		     api_server_port(app->api), app->cfg.data_dir);
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	rtp_pool_free(&app->pool);
 	uv_loop_close(app->loop);
@@ -539,6 +575,8 @@ static void usage(FILE *f)
 	    "       switchboard dial URI [--duration SECONDS] [--transport udp|tcp|tls] [--proxy "
 	    "HOST:PORT]\n"
 	    "                            [--auth-user U --auth-password P] [options]\n"
+	    "       switchboard token [--api-key K --api-secret S] [--grant LIST] [--room R] "
+	    "[--identity ID] [--ttl S]\n"
 	    "       switchboard version\n"
 	    "options:\n"
 	    "  --config FILE          configuration file (switchboard.yaml)\n"
@@ -547,7 +585,9 @@ static void usage(FILE *f)
 	    "  --sip-tls-listen HOST:PORT  SIP over TLS (default: SIP port + 1 when a certificate "
 	    "is set)\n"
 	    "  --tls-cert FILE --tls-key FILE  certificate and key (PEM) for SIP over TLS\n"
-	    "  --http-listen HOST:PORT HTTP API (default 127.0.0.1:7880)\n"
+	    "  --http-listen HOST:PORT HTTP API (default 127.0.0.1:7880; port 0 picks one)\n"
+	    "  --api-key K --api-secret S  the API key and secret tokens are signed with\n"
+	    "                         (default devkey / secret)\n"
 	    "  --rtp-ports LO-HI      RTP port range (default 10000-20000)\n"
 	    "  --rtp-ip IP            address put in SDP (default 127.0.0.1)\n"
 	    "  --data-dir DIR         data directory (default ./data)\n"
@@ -586,6 +626,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "token"))
+		return sb_cmd_token(&app.cfg, argc - 2, argv + 2);
 	const char *target = NULL;
 	int first = 2;
 	if (!strcmp(cmd, "dial")) {

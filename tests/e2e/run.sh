@@ -24,7 +24,7 @@ fail() {
 
 # start_serve [extra serve flags...]; sets PORT (and TLS_PORT when TLS is on)
 start_serve() {
-  "$SB" serve --sip-listen "${LISTEN:-127.0.0.1}:0" --rtp-ports 14000-14998 --data-dir "$WORK/data" \
+  "$SB" serve --sip-listen "${LISTEN:-127.0.0.1}:0" --http-listen 127.0.0.1:0 --rtp-ports 14000-14998 --data-dir "$WORK/data" \
     --t1 100 "$@" >"$WORK/serve.log" 2>&1 &
   SERVE_PID=$!
   for _ in $(seq 1 100); do

@@ -172,7 +172,7 @@ SB_PORT=
 start_switchboard() {
 	local rtp n
 	rtp=$(pick_ports 40) || { fail "no free RTP ports"; finish; }
-	"$SB" serve --sip-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 39))" --data-dir "$WORK/data" \
+	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 39))" --data-dir "$WORK/data" \
 		--log-level info >"$WORK/sb.out" 2>"$WORK/sb.log" &
 	SB_PID=$!
 	PIDS+=("$SB_PID")

@@ -78,7 +78,7 @@ start_switchboard() { # extra serve options...
 	local rtp n
 	rtp=$(pick_ports 40) || { fail "no free RTP port range"; finish; }
 	mkdir -p "$WORK/data"
-	"$SB" serve --sip-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 39))" --data-dir "$WORK/data" \
+	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 39))" --data-dir "$WORK/data" \
 		--log-level debug "$@" >"$WORK/sb.out" 2>"$WORK/sb.log" &
 	SB_PID=$!
 	PIDS+=("$SB_PID")

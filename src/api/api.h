@@ -1,0 +1,30 @@
+/* The API server as the app wires it: the HTTP server, /healthz and the Twirp registry on
+ * /twirp/. Services (SIP, RoomService, switchboard.Calls) register their methods on it. */
+#ifndef SB_API_API_H
+#define SB_API_API_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "api/token.h"
+#include "api/twirp.h"
+
+struct api_server_opts {
+	uv_loop_t *loop;		/* the control loop */
+	const char *host;		/* listen address */
+	uint16_t port;			/* 0 = any free port */
+	const struct api_keyring *keys; /* copied */
+	size_t max_body;		/* 0 = API_HTTP_MAX_BODY */
+};
+
+struct api_server;
+
+/* 0 or a negative code (logged). */
+int api_server_new(struct api_server **out, const struct api_server_opts *o);
+uint16_t api_server_port(const struct api_server *s);
+/* The registry where services add their methods. */
+struct twirp_server *api_server_twirp(struct api_server *s);
+/* Stop serving; cb(arg) runs once every connection is closed and s is freed. */
+void api_server_close(struct api_server *s, void (*cb)(void *arg), void *arg);
+
+#endif

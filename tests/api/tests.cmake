@@ -1,0 +1,14 @@
+# HTTP API end to end: curl against a running switchboard. One ctest test per case of run.sh,
+# label "api".
+find_program(SB_CURL curl)
+if(NOT SB_CURL)
+  message(WARNING "curl not found (apt-get install curl): API end-to-end tests not registered")
+  return()
+endif()
+execute_process(COMMAND ${CMAKE_CURRENT_LIST_DIR}/run.sh --list
+                OUTPUT_VARIABLE sb_api_tests OUTPUT_STRIP_TRAILING_WHITESPACE)
+string(REPLACE "\n" ";" sb_api_tests "${sb_api_tests}")
+foreach(t ${sb_api_tests})
+  add_test(NAME api/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run.sh $<TARGET_FILE:switchboard> ${t})
+  set_tests_properties(api/${t} PROPERTIES LABELS api TIMEOUT 60)
+endforeach()
