@@ -1,5 +1,7 @@
-/* Intrusive timers in a binary min-heap: O(log n) arm/disarm, no allocation per arm.
- * The owner embeds struct sb_timer; the loop asks for the next deadline and runs what is due. */
+/* Intrusive timers in a 4-ary min-heap: O(log n) arm/disarm, no allocation per arm.
+ * The owner embeds struct sb_timer; the loop asks for the next deadline and runs what is due.
+ * Heap entries carry their deadline, so sifting compares within the array (a node's four
+ * children share one cache line) instead of visiting a million scattered timers. */
 #ifndef SB_BASE_TIMER_H
 #define SB_BASE_TIMER_H
 
@@ -18,8 +20,13 @@ struct sb_timer {
 	sb_timer_cb cb;
 };
 
+struct sb_timer_slot {
+	sb_time_ms deadline;
+	struct sb_timer *t;
+};
+
 struct sb_timers {
-	struct sb_timer **heap;
+	struct sb_timer_slot *heap;
 	size_t len;
 	size_t cap;
 };

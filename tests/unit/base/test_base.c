@@ -154,6 +154,66 @@ static void test_timers(void **state)
 	assert_false(sb_timer_armed(&t[7]));
 }
 
+static sb_time_ms last_fired;
+static size_t n_fired_big;
+
+static void ordered_cb(struct sb_timer *t, sb_time_ms now)
+{
+	assert_true(t->deadline <= now);
+	assert_true(t->deadline >= last_fired); /* never out of order */
+	last_fired = t->deadline;
+	n_fired_big++;
+}
+
+/* Thousands of timers armed, re-armed earlier and later and disarmed in a pseudo-random order:
+ * every armed one fires once, in deadline order, and the rest never. */
+static void test_timers_many(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	struct sb_timers ts;
+	sb_timers_init(&ts);
+	struct sb_timer *t = calloc(N, sizeof(*t));
+	uint32_t x = 12345;
+	size_t armed = 0;
+	for (int i = 0; i < N; i++) {
+		sb_timer_init(&t[i], ordered_cb);
+		x = x * 1103515245u + 12345u;
+		assert_int_equal(sb_timers_arm(&ts, &t[i], 1000 + (x >> 8) % 100000), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		x = x * 1103515245u + 12345u;
+		switch ((x >> 16) % 4) {
+		case 0:
+			sb_timers_disarm(&ts, &t[i]);
+			break;
+		case 1:
+			sb_timers_arm(&ts, &t[i], t[i].deadline / 2 + 1);
+			break;
+		case 2:
+			sb_timers_arm(&ts, &t[i], t[i].deadline * 2);
+			break;
+		default:
+			break;
+		}
+	}
+	for (int i = 0; i < N; i++)
+		armed += sb_timer_armed(&t[i]);
+	last_fired = 0;
+	n_fired_big = 0;
+	size_t first = sb_timers_run(&ts, 150000);
+	assert_int_equal(first, n_fired_big);
+	assert_true(first > 0 && first < armed);
+	size_t rest = sb_timers_run(&ts, SB_TIME_NEVER - 1);
+	assert_int_equal(first + rest, armed);
+	assert_int_equal(n_fired_big, armed);
+	assert_int_equal(sb_timers_next(&ts), SB_TIME_NEVER);
+	for (int i = 0; i < N; i++)
+		assert_false(sb_timer_armed(&t[i]));
+	sb_timers_free(&ts);
+	free(t);
+}
+
 struct item {
 	struct sb_hnode node;
 	int key;
@@ -265,11 +325,17 @@ static void test_log_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_slice_compare), cmocka_unit_test(test_slice_numbers),
-	    cmocka_unit_test(test_buf),		  cmocka_unit_test(test_arena),
-	    cmocka_unit_test(test_err),		  cmocka_unit_test(test_timers),
-	    cmocka_unit_test(test_htab),	  cmocka_unit_test(test_htab_incremental_growth),
-	    cmocka_unit_test(test_random),	  cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_slice_compare),
+	    cmocka_unit_test(test_slice_numbers),
+	    cmocka_unit_test(test_buf),
+	    cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_err),
+	    cmocka_unit_test(test_timers),
+	    cmocka_unit_test(test_timers_many),
+	    cmocka_unit_test(test_htab),
+	    cmocka_unit_test(test_htab_incremental_growth),
+	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
