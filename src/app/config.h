@@ -1,8 +1,9 @@
-/* switchboard's settings: embedded defaults, the config file, then command-line flags.
- * Owns parsing of both; every setting has a default so `serve` runs with no file. */
+/* switchboard's settings: embedded defaults, the config file (switchboard.yaml, libyaml), then
+ * command-line flags. Owns parsing of both; every setting has a default so `serve` runs bare. */
 #ifndef SB_APP_CONFIG_H
 #define SB_APP_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/log.h"
@@ -10,12 +11,37 @@
 
 #define SB_VERSION "0.1.0"
 
+#define SB_CONFIG_MAX_KEYS	   16 /* API key/secret pairs */
+#define SB_CONFIG_MAX_WEBHOOK_URLS 16
+
+/* An API key (the `iss` of tokens) and the secret they are signed with. */
+struct sb_config_key {
+	char key[128];
+	char secret[256];
+};
+
 struct sb_config {
 	char sip_listen[128];
 	char sip_tls_listen[128];
 	char tls_cert[256], tls_key[256];
 	char http_listen[128];
-	char api_key[128], api_secret[256]; /* the API key (token `iss`) and its secret */
+	/* API keys: the `keys:` map of the file plus the pair of api_key/api_secret (flags or
+	 * flat keys), which adds a key or replaces the secret of one. With neither, devkey/secret.
+	 * Resolved by sb_config_args; keys[key_primary] signs `switchboard token`. */
+	struct sb_config_key keys[SB_CONFIG_MAX_KEYS];
+	size_t n_keys, key_primary;
+	char api_key[128], api_secret[256]; /* the pair from flags or flat keys; "" = none */
+	/* webhooks (LiveKit `webhook:`): POSTed to every URL, signed with the secret of api_key
+	 * (the primary key when the file names none) */
+	struct {
+		char api_key[128];
+		char urls[SB_CONFIG_MAX_WEBHOOK_URLS][512];
+		size_t n_urls;
+	} webhook;
+	/* store (`store: {type, dir}`): the database lives in store_dir ("" = data_dir) */
+	char store_type[16];
+	char store_dir[256];
+	uint32_t sip_tls_port; /* `tls.port`: TLS on sip_listen's host (0 = SIP port + 1) */
 	char rtp_ports[32];
 	char rtp_ip[64];
 	char data_dir[256];
@@ -52,10 +78,17 @@ struct sb_config {
 };
 
 void sb_config_defaults(struct sb_config *c);
-/* Load a config file (a YAML mapping of top-level scalar keys; see docs/configuration.md).
- * 0 or a negative code with a message in err. */
+/* Load a YAML config file (see docs/configuration.md) over c. Unknown keys are logged and
+ * skipped; a syntax error or a value of the wrong type or range fails with
+ * "FILE:LINE: KEY: reason" in err. 0 or a negative code. */
 int sb_config_file(struct sb_config *c, const char *path, char *err, size_t cap);
-/* Apply flags; --config is loaded first wherever it appears, so flags override the file. */
+/* Apply flags; --config is loaded first wherever it appears, so flags override the file.
+ * Ends with sb_config_finish. */
 int sb_config_args(struct sb_config *c, int argc, char **argv, char *err, size_t cap);
+/* Resolve what depends on several settings: the API key list (api_key/api_secret merged into
+ * keys, devkey/secret when empty) and the webhook key. Idempotent. 0 or SB_EINVAL. */
+int sb_config_finish(struct sb_config *c, char *err, size_t cap);
+/* The secret of an API key, or NULL. */
+const char *sb_config_secret(const struct sb_config *c, const char *key);
 
 #endif

@@ -236,7 +236,9 @@ static int start_sip(struct app *app, bool with_handlers)
 				return SB_EINVAL;
 		} else {
 			snprintf(thost, sizeof(thost), "%s", host);
-			tport = port ? (uint16_t)(port + 1) : 0;
+			tport = cfg->sip_tls_port ? (uint16_t)cfg->sip_tls_port
+				: port		  ? (uint16_t)(port + 1)
+						  : 0;
 		}
 		err = sip_ua_listen(app->ua, SIP_TP_TLS, thost, tport);
 		if (err) {
@@ -351,8 +353,11 @@ static int start_api(struct app *app)
 		SB_ERROR("app", "bad --http-listen %s (want HOST:PORT)", app->cfg.http_listen);
 		return SB_EINVAL;
 	}
-	struct api_key key = {.key = app->cfg.api_key, .secret = app->cfg.api_secret};
-	struct api_keyring keys = {.keys = &key, .n = 1};
+	struct api_key list[SB_CONFIG_MAX_KEYS];
+	for (size_t i = 0; i < app->cfg.n_keys; i++)
+		list[i] = (struct api_key){.key = app->cfg.keys[i].key,
+					   .secret = app->cfg.keys[i].secret};
+	struct api_keyring keys = {.keys = list, .n = app->cfg.n_keys};
 	struct api_server_opts o = {.loop = app->loop, .host = host, .port = port, .keys = &keys};
 	int err = api_server_new(&app->api, &o);
 	if (err)
@@ -643,7 +648,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	char err[256];
+	char err[512];
 	if (sb_config_args(&app.cfg, argc - first, argv + first, err, sizeof(err))) {
 		fprintf(stderr, "switchboard: %s\n", err);
 		return 2;

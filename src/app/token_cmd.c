@@ -1,5 +1,6 @@
 /* The `token` subcommand: flags to grants, api_token_create, the token on stdout.
- * --api-key/--api-secret/--config are read as `serve` reads them, so both agree. */
+ * --api-key/--api-secret/--config are read as `serve` reads them, so both agree; the token is
+ * signed with the --api-key pair, or else the first key of the file. */
 #include "app/token_cmd.h"
 
 #include <errno.h>
@@ -115,14 +116,14 @@ int sb_cmd_token(struct sb_config *cfg, int argc, char **argv)
 				goto usage;
 		}
 	}
-	char err[256];
+	char err[512];
 	if (sb_config_args(cfg, nrest, rest, err, sizeof(err))) {
 		fprintf(stderr, "switchboard token: %s\n", err);
 		return 2;
 	}
 	struct api_token_opts o = {
-	    .key = cfg->api_key,
-	    .secret = cfg->api_secret,
+	    .key = cfg->keys[cfg->key_primary].key,
+	    .secret = cfg->keys[cfg->key_primary].secret,
 	    .now = sb_clock_wall_s(),
 	    .ttl_s = (uint32_t)ttl,
 	    .identity = identity,

@@ -232,6 +232,58 @@ register)
   if kill -0 "$SIPP_PID" 2>/dev/null; then kill "$SIPP_PID"; fail "registrar never got the removal"; fi
   grep -q "Failed call" "$WORK/sipp-err.log" 2>/dev/null && fail "sipp registrar: $(cat "$WORK/sipp-err.log")"
   ;;
+config-file)
+  # switchboard.yaml with LiveKit-style nested keys: it loads, flags win over it, its API keys
+  # sign tokens, and a bad file stops start-up with the file and line in the message.
+  cat >"$WORK/switchboard.yaml" <<'YAML'
+keys:
+  APIfile: file-secret
+  APIother: other-secret
+webhook:
+  api_key: APIfile
+  urls: [http://127.0.0.1:9/hook]
+logging:
+  level: info
+sip_port: 5999              # overridden by --sip-listen 127.0.0.1:0
+rtp_port: "16000-16998"     # overridden by --rtp-ports
+media_timeout: 20s
+media_timeout_initial: 1m
+tls:
+  port: 0
+store:
+  type: sqlite
+future_key: 1
+YAML
+  start_serve --config "$WORK/switchboard.yaml"
+  line=$(grep "switchboard ready" "$WORK/serve.log")
+  echo "$line" | grep -q " rtp 14000-14998 " || fail "--rtp-ports did not override the file: $line"
+  [ "$PORT" != 5999 ] || fail "--sip-listen did not override sip_port"
+  expect_log serve.log "switchboard.yaml:17: future_key: unknown key, ignored"
+  HTTP=$(echo "$line" | sed -nE 's/.* http (127\.0\.0\.1:[0-9]+) .*/\1/p')
+  [ -n "$HTTP" ] || fail "no HTTP address in the ready line"
+  good=$("$SB" token --config "$WORK/switchboard.yaml" --api-key APIother --grant sip.admin) ||
+    fail "token with a key of the file failed"
+  dev=$("$SB" token --grant sip.admin)
+  st=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $good" -d '{}' "http://$HTTP/twirp/livekit.SIP/ListSIPInboundTrunk")
+  [ "$st" != 401 ] && [ "$st" != 000 ] || fail "a key of the file was refused (HTTP $st)"
+  st=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $dev" -d '{}' "http://$HTTP/twirp/livekit.SIP/ListSIPInboundTrunk")
+  [ "$st" = 401 ] || fail "the dev key still works next to keys: (HTTP $st)"
+  stop_serve
+  # wrong types: a port that is not a number, then broken YAML
+  printf 'keys:\n  APIfile: s\ntls:\n  port: not-a-port\n' >"$WORK/bad.yaml"
+  timeout 10 "$SB" serve --config "$WORK/bad.yaml" --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+    --data-dir "$WORK/data" >"$WORK/dial.log" 2>&1
+  rc=$?
+  [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "a bad file: serve exited $rc"
+  expect_log dial.log "bad.yaml:4: tls.port: wants a port number"
+  printf 'sip_listen: 127.0.0.1:5060\nkeys:\n  a: b\n c: d\n' >"$WORK/bad.yaml"
+  timeout 10 "$SB" serve --config "$WORK/bad.yaml" --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+    --data-dir "$WORK/data" >"$WORK/dial.log" 2>&1
+  rc=$?
+  [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "broken YAML: serve exited $rc"
+  expect_log dial.log "bad.yaml:4:[0-9]+: YAML syntax" ;;
 *)
   echo "unknown case $CASE"; exit 2 ;;
 esac
