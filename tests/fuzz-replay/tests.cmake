@@ -21,3 +21,7 @@ foreach(n rtp rtcp dtmf)
                    sb_rtp sb_base)
   endif()
 endforeach()
+
+# The control plane: LiveKit SIP request JSON (first byte picks the request type).
+sb_fuzz_replay(api_sip_json ${SB_FUZZ_DIR}/fuzz_api_sip_json.c ${SB_FUZZ_DIR}/corpus/api_sip_json
+               sb_api)

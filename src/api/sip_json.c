@@ -1,0 +1,1946 @@
+/* livekit.SIP trunk and dispatch-rule messages <-> store records, protobuf-JSON style.
+ * Owns request parsing with field-named errors, LK's validation rules, and response emitting. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/sip_json.h"
+#include "base/compat.h"
+#include "base/err.h"
+
+/* ---- Enum names (livekit_sip.proto) ---- */
+
+struct enum_def {
+	const char *type; /* for messages */
+	const char *const *names;
+	size_t n;
+};
+
+static const char *const transport_names[] = {"SIP_TRANSPORT_AUTO", "SIP_TRANSPORT_UDP",
+					      "SIP_TRANSPORT_TCP", "SIP_TRANSPORT_TLS"};
+static const char *const encryption_names[] = {
+    "SIP_MEDIA_ENCRYPT_DISABLE", "SIP_MEDIA_ENCRYPT_ALLOW", "SIP_MEDIA_ENCRYPT_REQUIRE"};
+static const char *const header_option_names[] = {"SIP_NO_HEADERS", "SIP_X_HEADERS",
+						  "SIP_ALL_HEADERS"};
+
+static const struct enum_def transport_enum = {"SIPTransport", transport_names,
+					       SB_ARRAY_LEN(transport_names)};
+static const struct enum_def encryption_enum = {"SIPMediaEncryption", encryption_names,
+						SB_ARRAY_LEN(encryption_names)};
+static const struct enum_def header_option_enum = {"SIPHeaderOptions", header_option_names,
+						   SB_ARRAY_LEN(header_option_names)};
+
+static const char *enum_name(const struct enum_def *d, int v)
+{
+	return v >= 0 && (size_t)v < d->n ? d->names[v] : d->names[0];
+}
+
+/* Durations LK accepts in JSON: at most 315576000000 s (protobuf's Duration range). */
+#define DURATION_MAX_S	     315576000000LL
+#define MEDIA_TIMEOUT_MAX_MS (10 * 60 * 1000)
+#define HEADER_NAME_MAX	     255
+#define PIN_MAX		     16
+
+/* ---- Error messages ---- */
+
+SB_PRINTF(3, 4) static int seterr(char *err, size_t err_len, const char *fmt, ...)
+{
+	if (err && err_len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, err_len, fmt, ap);
+		va_end(ap);
+	}
+	return SB_EINVAL;
+}
+
+static int nomem_err(char *err, size_t err_len)
+{
+	if (err && err_len)
+		snprintf(err, err_len, "out of memory");
+	return SB_ENOMEM;
+}
+
+/* The parse context: where the error goes and the JSON path of the field being read. */
+struct pctx {
+	char *err;
+	size_t err_len;
+	char path[256];
+	size_t plen;
+};
+
+static void pctx_init(struct pctx *c, char *err, size_t err_len)
+{
+	c->err = err;
+	c->err_len = err_len;
+	c->path[0] = 0;
+	c->plen = 0;
+	if (err && err_len)
+		err[0] = 0;
+}
+
+SB_PRINTF(2, 3) static int fail(struct pctx *c, const char *fmt, ...)
+{
+	if (c->err && c->err_len) {
+		char msg[256];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		if (c->plen)
+			snprintf(c->err, c->err_len, "%s: %s", c->path, msg);
+		else
+			snprintf(c->err, c->err_len, "%s", msg);
+	}
+	return SB_EINVAL;
+}
+
+static int nomem(struct pctx *c)
+{
+	return nomem_err(c->err, c->err_len);
+}
+
+/* proto name -> json_name: "sip_trunk_id" -> "sipTrunkId". */
+static void to_camel(const char *snake, char *out, size_t cap)
+{
+	size_t j = 0;
+	bool up = false;
+	for (const char *p = snake; *p && j + 1 < cap; p++) {
+		if (*p == '_') {
+			up = true;
+			continue;
+		}
+		out[j++] = up ? (char)toupper((unsigned char)*p) : *p;
+		up = false;
+	}
+	out[j] = 0;
+}
+
+static size_t push_raw(struct pctx *c, const char *s)
+{
+	size_t old = c->plen;
+	size_t room = sizeof(c->path) - c->plen;
+	int n = snprintf(c->path + c->plen, room, "%s", s);
+	if (n > 0)
+		c->plen += (size_t)n < room ? (size_t)n : room - 1;
+	return old;
+}
+
+/* Append ".fieldName" (camelCase) to the path; returns the length to pop back to. */
+static size_t push(struct pctx *c, const char *snake)
+{
+	char camel[64];
+	size_t old = c->plen;
+	to_camel(snake, camel, sizeof(camel));
+	if (c->plen)
+		push_raw(c, ".");
+	push_raw(c, camel);
+	return old;
+}
+
+static size_t push_index(struct pctx *c, size_t i)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "[%zu]", i);
+	return push_raw(c, b);
+}
+
+static size_t push_key(struct pctx *c, const char *key)
+{
+	char b[64];
+	snprintf(b, sizeof(b), "[\"%.40s\"]", key);
+	return push_raw(c, b);
+}
+
+static void pop(struct pctx *c, size_t old)
+{
+	c->plen = old;
+	c->path[old] = 0;
+}
+
+/* ---- Typed field readers ----
+ * Each finds snake (or its camelCase form) in o; an absent or null field leaves *dst alone
+ * and returns 0. */
+
+static int lookup(struct pctx *c, const json_t *o, const char *snake, json_t **out)
+{
+	char camel[64];
+	to_camel(snake, camel, sizeof(camel));
+	json_t *a = json_object_get(o, camel);
+	json_t *b = strcmp(camel, snake) ? json_object_get(o, snake) : NULL;
+	if (a && json_is_null(a))
+		a = NULL;
+	if (b && json_is_null(b))
+		b = NULL;
+	*out = NULL;
+	if (a && b) {
+		size_t old = push(c, snake);
+		int e = fail(c, "given twice (as %s and %s)", camel, snake);
+		pop(c, old);
+		return e;
+	}
+	*out = a ? a : b;
+	return 0;
+}
+
+static int take_string(struct pctx *c, const json_t *v, char **dst)
+{
+	if (!json_is_string(v))
+		return fail(c, "must be a string");
+	const char *s = json_string_value(v);
+	if (memchr(s, 0, json_string_length(v)))
+		return fail(c, "must not contain NUL");
+	char *d = strdup(s);
+	if (!d)
+		return nomem(c);
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int get_str(struct pctx *c, const json_t *o, const char *f, char **dst)
+{
+	json_t *v;
+	int e = lookup(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	e = take_string(c, v, dst);
+	pop(c, old);
+	return e;
+}
+
+static int get_bool(struct pctx *c, const json_t *o, const char *f, bool *dst)
+{
+	json_t *v;
+	int e = lookup(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	if (json_is_boolean(v))
+		*dst = json_is_true(v);
+	else
+		e = fail(c, "must be true or false");
+	pop(c, old);
+	return e;
+}
+
+/* An integer as a JSON number (integral) or a decimal string, as protojson accepts. */
+static int take_int(struct pctx *c, const json_t *v, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t x;
+	if (json_is_integer(v)) {
+		x = (int64_t)json_integer_value(v);
+	} else if (json_is_real(v)) {
+		double d = json_real_value(v);
+		if (d != d || d < -9.2e18 || d > 9.2e18 || (double)(int64_t)d != d)
+			return fail(c, "must be an integer");
+		x = (int64_t)d;
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v), i = 0;
+		bool neg = n > 0 && s[0] == '-';
+		i = neg ? 1 : 0;
+		if (i == n)
+			return fail(c, "must be an integer");
+		uint64_t u = 0;
+		for (; i < n; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return fail(c, "must be an integer");
+			if (u > (UINT64_MAX - 9) / 10)
+				return fail(c, "out of range");
+			u = u * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (u > (uint64_t)INT64_MAX)
+			return fail(c, "out of range");
+		x = neg ? -(int64_t)u : (int64_t)u;
+	} else {
+		return fail(c, "must be an integer");
+	}
+	if (x < min || x > max)
+		return fail(c, "must be between %" PRId64 " and %" PRId64, min, max);
+	*out = x;
+	return 0;
+}
+
+static int get_int(struct pctx *c, const json_t *o, const char *f, int64_t min, int64_t max,
+		   int64_t *dst)
+{
+	json_t *v;
+	int e = lookup(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	e = take_int(c, v, min, max, dst);
+	pop(c, old);
+	return e;
+}
+
+static int get_enum(struct pctx *c, const json_t *o, const char *f, const struct enum_def *d,
+		    int *dst, bool *present)
+{
+	json_t *v;
+	int e = lookup(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		size_t i;
+		for (i = 0; i < d->n; i++)
+			if (strcmp(s, d->names[i]) == 0)
+				break;
+		if (i < d->n)
+			*dst = (int)i;
+		else
+			e = fail(c, "unknown %s value \"%.64s\" (expected %s ... %s)", d->type, s,
+				 d->names[0], d->names[d->n - 1]);
+	} else if (json_is_integer(v)) {
+		json_int_t x = json_integer_value(v);
+		if (x >= 0 && (size_t)x < d->n)
+			*dst = (int)x;
+		else
+			e = fail(c, "unknown %s value %" JSON_INTEGER_FORMAT, d->type, x);
+	} else {
+		e = fail(c, "must be a %s name such as \"%s\"", d->type, d->names[d->n - 1]);
+	}
+	if (!e && present)
+		*present = true;
+	pop(c, old);
+	return e;
+}
+
+/* google.protobuf.Duration: "30s", "1.5s", "-0.25s"; into ms, sub-ms digits dropped. */
+static int take_duration(struct pctx *c, const json_t *v, int64_t *ms)
+{
+	if (!json_is_string(v))
+		return fail(c, "must be a duration string such as \"30s\"");
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), i = 0;
+	if (n < 2 || s[n - 1] != 's')
+		return fail(c, "invalid duration \"%.32s\" (expected a form such as \"30s\")", s);
+	n--;
+	bool neg = s[0] == '-';
+	if (neg)
+		i++;
+	int64_t sec = 0, frac_ms = 0;
+	size_t int_digits = 0, frac_digits = 0;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
+		sec = sec * 10 + (s[i] - '0');
+		if (sec > DURATION_MAX_S)
+			return fail(c, "duration out of range");
+	}
+	if (i < n && s[i] == '.') {
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac_digits++)
+			if (frac_digits < 3)
+				frac_ms = frac_ms * 10 + (s[i] - '0');
+		if (frac_digits == 0 || frac_digits > 9)
+			return fail(c, "invalid duration \"%.32s\"", s);
+		for (size_t k = frac_digits; k < 3; k++)
+			frac_ms *= 10;
+	}
+	if (i != n || int_digits == 0)
+		return fail(c, "invalid duration \"%.32s\" (expected a form such as \"30s\")", s);
+	if (neg && (sec || frac_ms))
+		return fail(c, "must not be negative");
+	*ms = sec * 1000 + frac_ms;
+	return 0;
+}
+
+static int get_duration(struct pctx *c, const json_t *o, const char *f, int64_t *ms)
+{
+	json_t *v;
+	int e = lookup(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	e = take_duration(c, v, ms);
+	pop(c, old);
+	return e;
+}
+
+/* repeated string; replaces *dst. */
+static int get_strv(struct pctx *c, const json_t *o, const char *f, struct store_strv *dst)
+{
+	json_t *v;
+	int e = lookup(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	struct store_strv a = {0};
+	if (!json_is_array(v)) {
+		e = fail(c, "must be an array of strings");
+		goto out;
+	}
+	size_t n = json_array_size(v);
+	if (n) {
+		a.v = calloc(n, sizeof(*a.v));
+		if (!a.v) {
+			e = nomem(c);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *x = json_array_get(v, i);
+		size_t o2 = push_index(c, i);
+		e = json_is_null(x) ? fail(c, "must be a string, not null")
+				    : take_string(c, x, &a.v[i]);
+		pop(c, o2);
+		if (e)
+			goto out;
+		a.n = i + 1;
+	}
+	store_strv_free(dst);
+	*dst = a;
+	a.v = NULL;
+	a.n = 0;
+out:
+	if (e) {
+		a.n = a.v ? json_array_size(v) : 0; /* calloc'd: unset slots are NULL */
+		store_strv_free(&a);
+	}
+	pop(c, old);
+	return e;
+}
+
+/* map<string,string>; replaces *dst. */
+static int get_map(struct pctx *c, const json_t *o, const char *f, struct store_map *dst)
+{
+	json_t *v;
+	int e = lookup(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	struct store_map m = {0};
+	if (!json_is_object(v)) {
+		e = fail(c, "must be an object of strings");
+		goto out;
+	}
+	const char *k;
+	size_t klen;
+	json_t *x;
+	json_object_keylen_foreach(v, k, klen, x)
+	{
+		size_t o2 = push_key(c, k);
+		if (!json_is_string(x))
+			e = fail(c, "must be a string");
+		else if (memchr(json_string_value(x), 0, json_string_length(x)))
+			e = fail(c, "must not contain NUL");
+		else if (strlen(k) != klen)
+			e = fail(c, "key must not contain NUL");
+		else if (store_map_set(&m, k, json_string_value(x)))
+			e = nomem(c);
+		pop(c, o2);
+		if (e)
+			goto out;
+	}
+	store_map_free(dst);
+	*dst = m;
+	m.v = NULL;
+	m.n = 0;
+out:
+	store_map_free(&m);
+	pop(c, old);
+	return e;
+}
+
+static int get_object(struct pctx *c, const json_t *o, const char *f, json_t **out)
+{
+	int e = lookup(c, o, f, out);
+	if (e || !*out)
+		return e;
+	if (!json_is_object(*out)) {
+		size_t old = push(c, f);
+		e = fail(c, "must be an object");
+		pop(c, old);
+	}
+	return e;
+}
+
+static void list_update_free(struct sip_json_list_update *u)
+{
+	store_strv_free(&u->set);
+	store_strv_free(&u->add);
+	store_strv_free(&u->remove);
+	memset(u, 0, sizeof(*u));
+}
+
+/* ListUpdate {set, add, remove, clear}. */
+static int get_list_update(struct pctx *c, const json_t *o, const char *f,
+			   struct sip_json_list_update *u)
+{
+	json_t *v;
+	int e = get_object(c, o, f, &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, f);
+	e = get_strv(c, v, "set", &u->set);
+	e = e ? e : get_strv(c, v, "add", &u->add);
+	e = e ? e : get_strv(c, v, "remove", &u->remove);
+	e = e ? e : get_bool(c, v, "clear", &u->clear);
+	if (!e && u->clear && (u->set.n || u->add.n || u->remove.n))
+		e = fail(c, "clear cannot be combined with set, add or remove");
+	if (!e && u->set.n && (u->add.n || u->remove.n))
+		e = fail(c, "set cannot be combined with add or remove");
+	u->present = !e;
+	pop(c, old);
+	return e;
+}
+
+/* SIPMediaConfig: validates the whole message, returns its encryption when set. */
+static int get_media(struct pctx *c, const json_t *o, bool *present, int *enc, bool *has_enc)
+{
+	json_t *v;
+	int e = get_object(c, o, "media", &v);
+	if (e || !v)
+		return e;
+	*present = true;
+	size_t old = push(c, "media");
+	bool only = false;
+	int64_t timeout = 0;
+	e = get_bool(c, v, "only_listed_codecs", &only);
+	e = e ? e : get_enum(c, v, "encryption", &encryption_enum, enc, has_enc);
+	e = e ? e : get_duration(c, v, "media_timeout", &timeout);
+	if (!e && timeout > MEDIA_TIMEOUT_MAX_MS) {
+		size_t o2 = push(c, "media_timeout");
+		e = fail(c, "must be at most 10 minutes");
+		pop(c, o2);
+	}
+	json_t *codecs = NULL;
+	e = e ? e : lookup(c, v, "codecs", &codecs);
+	if (!e && codecs) {
+		size_t o2 = push(c, "codecs");
+		if (!json_is_array(codecs))
+			e = fail(c, "must be an array of {name, rate}");
+		for (size_t i = 0; !e && i < json_array_size(codecs); i++) {
+			json_t *x = json_array_get(codecs, i);
+			size_t o3 = push_index(c, i);
+			char *name = NULL;
+			int64_t rate = 0;
+			if (!json_is_object(x))
+				e = fail(c, "must be an object {name, rate}");
+			e = e ? e : get_str(c, x, "name", &name);
+			e = e ? e : get_int(c, x, "rate", 0, UINT32_MAX, &rate);
+			if (!e && (!name || !*name))
+				e = fail(c, "name is required");
+			if (!e && strchr(name, '/'))
+				e = fail(c, "name must not contain '/' (give the rate in rate)");
+			if (!e && rate == 0 && strcasecmp(name, "PCMU") &&
+			    strcasecmp(name, "PCMA") && strcasecmp(name, "G722") &&
+			    strcasecmp(name, "AMR-WB"))
+				e = fail(c, "rate is required for codec \"%.32s\"", name);
+			free(name);
+			pop(c, o3);
+		}
+		pop(c, o2);
+	}
+	pop(c, old);
+	return e;
+}
+
+/* The media_encryption (dep) + media pair of a record: media.encryption wins. */
+static int get_encryption(struct pctx *c, const json_t *o, enum store_media_encryption *dst,
+			  bool *changed)
+{
+	int dep = (int)*dst, enc = 0;
+	bool has_dep = false, has_media = false, has_enc = false;
+	int e = get_enum(c, o, "media_encryption", &encryption_enum, &dep, &has_dep);
+	e = e ? e : get_media(c, o, &has_media, &enc, &has_enc);
+	if (e)
+		return e;
+	if (has_enc)
+		*dst = (enum store_media_encryption)enc;
+	else if (has_dep)
+		*dst = (enum store_media_encryption)dep;
+	else if (has_media) /* a whole new media config without encryption */
+		*dst = STORE_ENCRYPT_DISABLE;
+	if (changed)
+		*changed = has_dep || has_media;
+	return 0;
+}
+
+/* RoomConfiguration: keys of the object and of each agents[] entry in snake_case. */
+static int snake_keys(struct pctx *c, const json_t *in, json_t **out)
+{
+	json_t *o = json_object();
+	if (!o)
+		return nomem(c);
+	const char *k;
+	json_t *v;
+	int e = 0;
+	json_object_foreach((json_t *)in, k, v)
+	{
+		if (json_is_null(v))
+			continue;
+		size_t kn = strlen(k), j = 0;
+		char *s = malloc(2 * kn + 1);
+		if (!s) {
+			e = nomem(c);
+			break;
+		}
+		for (const char *p = k; *p; p++) {
+			if (isupper((unsigned char)*p)) {
+				s[j++] = '_';
+				s[j++] = (char)tolower((unsigned char)*p);
+			} else {
+				s[j++] = *p;
+			}
+		}
+		s[j] = 0;
+		if (json_object_get(o, s)) {
+			size_t old = push_raw(c, ".");
+			push_raw(c, s);
+			e = fail(c, "given twice");
+			pop(c, old);
+		} else if (json_object_set(o, s, v)) {
+			e = nomem(c);
+		}
+		free(s);
+		if (e)
+			break;
+	}
+	if (e) {
+		json_decref(o);
+		return e;
+	}
+	*out = o;
+	return 0;
+}
+
+static int get_room_config(struct pctx *c, const json_t *o, char **dst)
+{
+	json_t *v, *canon = NULL;
+	int e = get_object(c, o, "room_config", &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, "room_config");
+	e = snake_keys(c, v, &canon);
+	json_t *agents = e ? NULL : json_object_get(canon, "agents");
+	if (agents) {
+		/* a new array: canon's members are still the request's own values */
+		size_t o2 = push(c, "agents");
+		json_t *na = json_array();
+		if (!na)
+			e = nomem(c);
+		else if (!json_is_array(agents))
+			e = fail(c, "must be an array");
+		for (size_t i = 0; !e && i < json_array_size(agents); i++) {
+			json_t *a = json_array_get(agents, i), *sa = NULL;
+			size_t o3 = push_index(c, i);
+			if (!json_is_object(a))
+				e = fail(c, "must be an object");
+			else
+				e = snake_keys(c, a, &sa);
+			if (!e && json_array_append_new(na, sa))
+				e = nomem(c);
+			pop(c, o3);
+		}
+		if (!e && json_object_set_new(canon, "agents", na))
+			e = nomem(c);
+		else if (e)
+			json_decref(na);
+		pop(c, o2);
+	}
+	if (!e) {
+		char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!text) {
+			e = nomem(c);
+		} else {
+			free(*dst);
+			*dst = text;
+		}
+	}
+	json_decref(canon);
+	pop(c, old);
+	return e;
+}
+
+/* ---- Messages ---- */
+
+static int parse_inbound(struct pctx *c, const json_t *o, struct store_inbound_trunk *t)
+{
+	int inc = (int)t->include_headers;
+	int e = get_str(c, o, "sip_trunk_id", &t->id);
+	e = e ? e : get_str(c, o, "name", &t->name);
+	e = e ? e : get_str(c, o, "metadata", &t->metadata);
+	e = e ? e : get_strv(c, o, "numbers", &t->numbers);
+	e = e ? e : get_strv(c, o, "allowed_addresses", &t->allowed_addresses);
+	e = e ? e : get_strv(c, o, "allowed_numbers", &t->allowed_numbers);
+	e = e ? e : get_str(c, o, "auth_username", &t->auth_username);
+	e = e ? e : get_str(c, o, "auth_password", &t->auth_password);
+	e = e ? e : get_str(c, o, "auth_realm", &t->auth_realm);
+	e = e ? e : get_map(c, o, "headers", &t->headers);
+	e = e ? e : get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
+	e = e ? e : get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
+	e = e ? e : get_enum(c, o, "include_headers", &header_option_enum, &inc, NULL);
+	e = e ? e : get_duration(c, o, "ringing_timeout", &t->ringing_timeout_ms);
+	e = e ? e : get_duration(c, o, "max_call_duration", &t->max_call_duration_ms);
+	e = e ? e : get_bool(c, o, "krisp_enabled", &t->krisp_enabled);
+	e = e ? e : get_encryption(c, o, &t->media_encryption, NULL);
+	t->include_headers = (enum store_header_options)inc;
+	return e;
+}
+
+static int parse_outbound(struct pctx *c, const json_t *o, struct store_outbound_trunk *t)
+{
+	int inc = (int)t->include_headers, tr = (int)t->transport;
+	int e = get_str(c, o, "sip_trunk_id", &t->id);
+	e = e ? e : get_str(c, o, "name", &t->name);
+	e = e ? e : get_str(c, o, "metadata", &t->metadata);
+	e = e ? e : get_str(c, o, "address", &t->address);
+	e = e ? e : get_str(c, o, "destination_country", &t->destination_country);
+	e = e ? e : get_enum(c, o, "transport", &transport_enum, &tr, NULL);
+	e = e ? e : get_strv(c, o, "numbers", &t->numbers);
+	e = e ? e : get_str(c, o, "auth_username", &t->auth_username);
+	e = e ? e : get_str(c, o, "auth_password", &t->auth_password);
+	e = e ? e : get_map(c, o, "headers", &t->headers);
+	e = e ? e : get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
+	e = e ? e : get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
+	e = e ? e : get_enum(c, o, "include_headers", &header_option_enum, &inc, NULL);
+	e = e ? e : get_encryption(c, o, &t->media_encryption, NULL);
+	e = e ? e : get_str(c, o, "from_host", &t->from_host);
+	t->include_headers = (enum store_header_options)inc;
+	t->transport = (enum store_transport)tr;
+	return e;
+}
+
+static void rule_free(struct store_rule *r)
+{
+	free(r->room_name);
+	free(r->room_prefix);
+	free(r->pin);
+	memset(r, 0, sizeof(*r));
+}
+
+/* SIPDispatchRule: a oneof of direct, individual, callee. *present: the field was given. */
+static int parse_rule(struct pctx *c, const json_t *o, struct store_rule *r, bool *present)
+{
+	static const char *const members[] = {"dispatch_rule_direct", "dispatch_rule_individual",
+					      "dispatch_rule_callee"};
+	json_t *v, *m[3];
+	int e = get_object(c, o, "rule", &v);
+	if (e || !v)
+		return e;
+	size_t old = push(c, "rule");
+	int which = -1, count = 0;
+	for (int i = 0; !e && i < 3; i++) {
+		e = get_object(c, v, members[i], &m[i]);
+		if (!e && m[i]) {
+			which = i;
+			count++;
+		}
+	}
+	if (!e && count > 1)
+		e = fail(c, "only one of dispatchRuleDirect, dispatchRuleIndividual and "
+			    "dispatchRuleCallee may be set");
+	struct store_rule n = {0};
+	if (!e && which >= 0) {
+		size_t o2 = push(c, members[which]);
+		json_t *x = m[which];
+		e = get_str(c, x, "pin", &n.pin);
+		if (which == 0) {
+			n.kind = STORE_RULE_DIRECT;
+			e = e ? e : get_str(c, x, "room_name", &n.room_name);
+		} else {
+			n.kind = which == 1 ? STORE_RULE_INDIVIDUAL : STORE_RULE_CALLEE;
+			e = e ? e : get_str(c, x, "room_prefix", &n.room_prefix);
+			if (!e && which == 1)
+				e = get_bool(c, x, "no_randomness", &n.no_randomness);
+			if (!e && which == 2)
+				e = get_bool(c, x, "randomize", &n.randomize);
+		}
+		pop(c, o2);
+	}
+	if (e) {
+		rule_free(&n);
+	} else {
+		rule_free(r);
+		*r = n;
+		*present = true;
+	}
+	pop(c, old);
+	return e;
+}
+
+/* SIPDispatchRuleInfo, or (legacy) the deprecated top level of CreateSIPDispatchRuleRequest. */
+static int parse_rule_info(struct pctx *c, const json_t *o, struct store_dispatch_rule *r,
+			   bool legacy)
+{
+	bool has_rule = false;
+	int e = legacy ? 0 : get_str(c, o, "sip_dispatch_rule_id", &r->id);
+	e = e ? e : parse_rule(c, o, &r->rule, &has_rule);
+	e = e ? e : get_strv(c, o, "trunk_ids", &r->trunk_ids);
+	e = e ? e : get_bool(c, o, "hide_phone_number", &r->hide_phone_number);
+	e = e ? e : get_strv(c, o, "inbound_numbers", &r->inbound_numbers);
+	if (!e && !legacy)
+		e = get_strv(c, o, "numbers", &r->numbers);
+	e = e ? e : get_str(c, o, "name", &r->name);
+	e = e ? e : get_str(c, o, "metadata", &r->metadata);
+	e = e ? e : get_map(c, o, "attributes", &r->attributes);
+	e = e ? e : get_str(c, o, "room_preset", &r->room_preset);
+	e = e ? e : get_room_config(c, o, &r->room_config_json);
+	if (!e && !legacy)
+		e = get_bool(c, o, "krisp_enabled", &r->krisp_enabled);
+	if (!e && !legacy)
+		e = get_encryption(c, o, &r->media_encryption, NULL);
+	return e;
+}
+
+static bool empty(const char *s)
+{
+	return !s || !*s;
+}
+
+static int need_object(struct pctx *c, const json_t *req)
+{
+	return json_is_object(req) ? 0 : fail(c, "the request body must be a JSON object");
+}
+
+/* ---- Create ---- */
+
+int sip_json_parse_create_inbound_trunk(const json_t *req, struct store_inbound_trunk *out,
+					char *err, size_t err_len)
+{
+	struct pctx c;
+	json_t *v = NULL;
+	pctx_init(&c, err, err_len);
+	memset(out, 0, sizeof(*out));
+	int e = need_object(&c, req);
+	e = e ? e : get_object(&c, req, "trunk", &v);
+	if (!e && !v)
+		e = fail(&c, "trunk is required");
+	if (!e) {
+		size_t old = push(&c, "trunk");
+		e = parse_inbound(&c, v, out);
+		pop(&c, old);
+	}
+	if (!e && !empty(out->id))
+		e = fail(&c, "trunk ID must be empty");
+	e = e ? e : sip_json_validate_inbound_trunk(out, err, err_len);
+	if (e)
+		store_inbound_trunk_free(out);
+	return e;
+}
+
+int sip_json_parse_create_outbound_trunk(const json_t *req, struct store_outbound_trunk *out,
+					 char *err, size_t err_len)
+{
+	struct pctx c;
+	json_t *v = NULL;
+	pctx_init(&c, err, err_len);
+	memset(out, 0, sizeof(*out));
+	int e = need_object(&c, req);
+	e = e ? e : get_object(&c, req, "trunk", &v);
+	if (!e && !v)
+		e = fail(&c, "trunk is required");
+	if (!e) {
+		size_t old = push(&c, "trunk");
+		e = parse_outbound(&c, v, out);
+		pop(&c, old);
+	}
+	if (!e && !empty(out->id))
+		e = fail(&c, "trunk ID must be empty");
+	e = e ? e : sip_json_validate_outbound_trunk(out, err, err_len);
+	if (e)
+		store_outbound_trunk_free(out);
+	return e;
+}
+
+int sip_json_parse_create_dispatch_rule(const json_t *req, struct store_dispatch_rule *out,
+					char *err, size_t err_len)
+{
+	struct pctx c;
+	json_t *v = NULL;
+	pctx_init(&c, err, err_len);
+	memset(out, 0, sizeof(*out));
+	int e = need_object(&c, req);
+	e = e ? e : get_object(&c, req, "dispatch_rule", &v);
+	if (!e && v) {
+		size_t old = push(&c, "dispatch_rule");
+		e = parse_rule_info(&c, v, out, false);
+		pop(&c, old);
+	} else if (!e) {
+		e = parse_rule_info(&c, req, out, true);
+	}
+	if (!e && !empty(out->id))
+		e = fail(&c, "rule id must not be set");
+	e = e ? e : sip_json_validate_dispatch_rule(out, err, err_len);
+	if (e)
+		store_dispatch_rule_free(out);
+	return e;
+}
+
+/* ---- Get / Delete ---- */
+
+static int parse_id(const json_t *req, const char *field, const char *what, char **id, char *err,
+		    size_t err_len)
+{
+	struct pctx c;
+	pctx_init(&c, err, err_len);
+	*id = NULL;
+	int e = need_object(&c, req);
+	e = e ? e : get_str(&c, req, field, id);
+	if (!e && empty(*id))
+		e = fail(&c, "%s ID is required", what);
+	if (e) {
+		free(*id);
+		*id = NULL;
+	}
+	return e;
+}
+
+int sip_json_parse_trunk_id(const json_t *req, char **id, char *err, size_t err_len)
+{
+	return parse_id(req, "sip_trunk_id", "trunk", id, err, err_len);
+}
+
+int sip_json_parse_rule_id(const json_t *req, char **id, char *err, size_t err_len)
+{
+	return parse_id(req, "sip_dispatch_rule_id", "dispatch rule", id, err, err_len);
+}
+
+/* ---- Update ---- */
+
+/* The shared head of the Update requests: the id and which action is present. */
+static int parse_update_head(struct pctx *c, const json_t *req, const char *id_field,
+			     const char *what, char **id, json_t **replace, json_t **update)
+{
+	int e = need_object(c, req);
+	e = e ? e : get_str(c, req, id_field, id);
+	if (!e && empty(*id))
+		e = fail(c, "%s ID is required", what);
+	e = e ? e : get_object(c, req, "replace", replace);
+	e = e ? e : get_object(c, req, "update", update);
+	if (!e && *replace && *update)
+		e = fail(c, "only one of replace and update may be set");
+	if (!e && !*replace && !*update)
+		e = fail(c, "replace or update is required");
+	return e;
+}
+
+static int replace_id(struct pctx *c, char **dst, const char *id)
+{
+	char *d = strdup(id);
+	if (!d)
+		return nomem(c);
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+void sip_json_update_inbound_req_free(struct sip_json_update_inbound_req *r)
+{
+	if (!r)
+		return;
+	struct sip_json_inbound_update *u = &r->update;
+	free(r->id);
+	store_inbound_trunk_free(&r->replace);
+	list_update_free(&u->numbers);
+	list_update_free(&u->allowed_addresses);
+	list_update_free(&u->allowed_numbers);
+	free(u->auth_username);
+	free(u->auth_password);
+	free(u->auth_realm);
+	free(u->name);
+	free(u->metadata);
+	memset(r, 0, sizeof(*r));
+}
+
+int sip_json_parse_update_inbound_trunk(const json_t *req, struct sip_json_update_inbound_req *out,
+					char *err, size_t err_len)
+{
+	struct pctx c;
+	json_t *rep = NULL, *upd = NULL;
+	pctx_init(&c, err, err_len);
+	memset(out, 0, sizeof(*out));
+	int e = parse_update_head(&c, req, "sip_trunk_id", "trunk", &out->id, &rep, &upd);
+	if (!e && rep) {
+		out->is_replace = true;
+		size_t old = push(&c, "replace");
+		e = parse_inbound(&c, rep, &out->replace);
+		pop(&c, old);
+		e = e ? e : replace_id(&c, &out->replace.id, out->id);
+		e = e ? e : sip_json_validate_inbound_trunk(&out->replace, err, err_len);
+	} else if (!e) {
+		struct sip_json_inbound_update *u = &out->update;
+		size_t old = push(&c, "update");
+		e = get_list_update(&c, upd, "numbers", &u->numbers);
+		e = e ? e : get_list_update(&c, upd, "allowed_addresses", &u->allowed_addresses);
+		e = e ? e : get_list_update(&c, upd, "allowed_numbers", &u->allowed_numbers);
+		e = e ? e : get_str(&c, upd, "auth_username", &u->auth_username);
+		e = e ? e : get_str(&c, upd, "auth_password", &u->auth_password);
+		e = e ? e : get_str(&c, upd, "auth_realm", &u->auth_realm);
+		e = e ? e : get_str(&c, upd, "name", &u->name);
+		e = e ? e : get_str(&c, upd, "metadata", &u->metadata);
+		if (!e) {
+			enum store_media_encryption me = STORE_ENCRYPT_DISABLE;
+			e = get_encryption(&c, upd, &me, &u->has_media_encryption);
+			u->media_encryption = me;
+		}
+		pop(&c, old);
+	}
+	if (e)
+		sip_json_update_inbound_req_free(out);
+	return e;
+}
+
+void sip_json_update_outbound_req_free(struct sip_json_update_outbound_req *r)
+{
+	if (!r)
+		return;
+	struct sip_json_outbound_update *u = &r->update;
+	free(r->id);
+	store_outbound_trunk_free(&r->replace);
+	list_update_free(&u->numbers);
+	free(u->address);
+	free(u->destination_country);
+	free(u->auth_username);
+	free(u->auth_password);
+	free(u->name);
+	free(u->metadata);
+	free(u->from_host);
+	memset(r, 0, sizeof(*r));
+}
+
+int sip_json_parse_update_outbound_trunk(const json_t *req,
+					 struct sip_json_update_outbound_req *out, char *err,
+					 size_t err_len)
+{
+	struct pctx c;
+	json_t *rep = NULL, *upd = NULL;
+	pctx_init(&c, err, err_len);
+	memset(out, 0, sizeof(*out));
+	int e = parse_update_head(&c, req, "sip_trunk_id", "trunk", &out->id, &rep, &upd);
+	if (!e && rep) {
+		out->is_replace = true;
+		size_t old = push(&c, "replace");
+		e = parse_outbound(&c, rep, &out->replace);
+		pop(&c, old);
+		e = e ? e : replace_id(&c, &out->replace.id, out->id);
+		e = e ? e : sip_json_validate_outbound_trunk(&out->replace, err, err_len);
+	} else if (!e) {
+		struct sip_json_outbound_update *u = &out->update;
+		int tr = 0;
+		size_t old = push(&c, "update");
+		e = get_str(&c, upd, "address", &u->address);
+		e = e ? e : get_enum(&c, upd, "transport", &transport_enum, &tr, &u->has_transport);
+		e = e ? e : get_str(&c, upd, "destination_country", &u->destination_country);
+		e = e ? e : get_str(&c, upd, "auth_username", &u->auth_username);
+		e = e ? e : get_str(&c, upd, "auth_password", &u->auth_password);
+		e = e ? e : get_str(&c, upd, "name", &u->name);
+		e = e ? e : get_str(&c, upd, "metadata", &u->metadata);
+		e = e ? e : get_str(&c, upd, "from_host", &u->from_host);
+		e = e ? e : get_list_update(&c, upd, "numbers", &u->numbers);
+		if (!e) {
+			enum store_media_encryption me = STORE_ENCRYPT_DISABLE;
+			e = get_encryption(&c, upd, &me, &u->has_media_encryption);
+			u->media_encryption = me;
+		}
+		u->transport = (enum store_transport)tr;
+		pop(&c, old);
+	}
+	if (e)
+		sip_json_update_outbound_req_free(out);
+	return e;
+}
+
+void sip_json_update_rule_req_free(struct sip_json_update_rule_req *r)
+{
+	if (!r)
+		return;
+	struct sip_json_rule_update *u = &r->update;
+	free(r->id);
+	store_dispatch_rule_free(&r->replace);
+	list_update_free(&u->trunk_ids);
+	rule_free(&u->rule);
+	free(u->name);
+	free(u->metadata);
+	store_map_free(&u->attributes);
+	memset(r, 0, sizeof(*r));
+}
+
+int sip_json_parse_update_dispatch_rule(const json_t *req, struct sip_json_update_rule_req *out,
+					char *err, size_t err_len)
+{
+	struct pctx c;
+	json_t *rep = NULL, *upd = NULL;
+	pctx_init(&c, err, err_len);
+	memset(out, 0, sizeof(*out));
+	int e = parse_update_head(&c, req, "sip_dispatch_rule_id", "dispatch rule", &out->id, &rep,
+				  &upd);
+	if (!e && rep) {
+		out->is_replace = true;
+		size_t old = push(&c, "replace");
+		e = parse_rule_info(&c, rep, &out->replace, false);
+		pop(&c, old);
+		e = e ? e : replace_id(&c, &out->replace.id, out->id);
+		e = e ? e : sip_json_validate_dispatch_rule(&out->replace, err, err_len);
+	} else if (!e) {
+		struct sip_json_rule_update *u = &out->update;
+		size_t old = push(&c, "update");
+		e = get_list_update(&c, upd, "trunk_ids", &u->trunk_ids);
+		e = e ? e : parse_rule(&c, upd, &u->rule, &u->has_rule);
+		if (!e && u->has_rule && u->rule.kind == STORE_RULE_NONE)
+			e = fail(&c, "rule: one of dispatchRuleDirect, dispatchRuleIndividual or "
+				     "dispatchRuleCallee is required");
+		e = e ? e : get_str(&c, upd, "name", &u->name);
+		e = e ? e : get_str(&c, upd, "metadata", &u->metadata);
+		e = e ? e : get_map(&c, upd, "attributes", &u->attributes);
+		if (!e) {
+			enum store_media_encryption me = STORE_ENCRYPT_DISABLE;
+			e = get_encryption(&c, upd, &me, &u->has_media_encryption);
+			u->media_encryption = me;
+		}
+		pop(&c, old);
+	}
+	if (e)
+		sip_json_update_rule_req_free(out);
+	return e;
+}
+
+/* Apply one ListUpdate: clear; else set; else remove, then add (deduplicated). */
+static int apply_list(struct store_strv *a, const struct sip_json_list_update *u)
+{
+	if (!u->present)
+		return 0;
+	if (u->clear) {
+		store_strv_free(a);
+		return 0;
+	}
+	if (u->set.n) {
+		struct store_strv n;
+		if (store_strv_copy(&n, &u->set))
+			return SB_ENOMEM;
+		store_strv_free(a);
+		*a = n;
+		return 0;
+	}
+	for (size_t r = 0; r < u->remove.n; r++) {
+		size_t j = 0;
+		for (size_t i = 0; i < a->n; i++) {
+			if (strcmp(a->v[i] ? a->v[i] : "", u->remove.v[r]) == 0)
+				free(a->v[i]);
+			else
+				a->v[j++] = a->v[i];
+		}
+		a->n = j;
+	}
+	for (size_t i = 0; i < u->add.n; i++)
+		if (!store_strv_contains(a, u->add.v[i]) && store_strv_push(a, u->add.v[i]))
+			return SB_ENOMEM;
+	return 0;
+}
+
+static int apply_str(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	char *d = strdup(src);
+	if (!d)
+		return SB_ENOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+int sip_json_apply_inbound_update(struct store_inbound_trunk *t,
+				  const struct sip_json_inbound_update *u, char *err,
+				  size_t err_len)
+{
+	int e = apply_list(&t->numbers, &u->numbers);
+	e = e ? e : apply_list(&t->allowed_addresses, &u->allowed_addresses);
+	e = e ? e : apply_list(&t->allowed_numbers, &u->allowed_numbers);
+	e = e ? e : apply_str(&t->auth_username, u->auth_username);
+	e = e ? e : apply_str(&t->auth_password, u->auth_password);
+	e = e ? e : apply_str(&t->auth_realm, u->auth_realm);
+	e = e ? e : apply_str(&t->name, u->name);
+	e = e ? e : apply_str(&t->metadata, u->metadata);
+	if (e)
+		return nomem_err(err, err_len);
+	if (u->has_media_encryption)
+		t->media_encryption = u->media_encryption;
+	return sip_json_validate_inbound_trunk(t, err, err_len);
+}
+
+int sip_json_apply_outbound_update(struct store_outbound_trunk *t,
+				   const struct sip_json_outbound_update *u, char *err,
+				   size_t err_len)
+{
+	int e = apply_list(&t->numbers, &u->numbers);
+	e = e ? e : apply_str(&t->address, u->address);
+	e = e ? e : apply_str(&t->destination_country, u->destination_country);
+	e = e ? e : apply_str(&t->auth_username, u->auth_username);
+	e = e ? e : apply_str(&t->auth_password, u->auth_password);
+	e = e ? e : apply_str(&t->name, u->name);
+	e = e ? e : apply_str(&t->metadata, u->metadata);
+	e = e ? e : apply_str(&t->from_host, u->from_host);
+	if (e)
+		return nomem_err(err, err_len);
+	if (u->has_transport)
+		t->transport = u->transport;
+	if (u->has_media_encryption)
+		t->media_encryption = u->media_encryption;
+	return sip_json_validate_outbound_trunk(t, err, err_len);
+}
+
+static void map_delete(struct store_map *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(m->v[i].key ? m->v[i].key : "", key) != 0)
+			continue;
+		free(m->v[i].key);
+		free(m->v[i].value);
+		memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(m->v[0]));
+		m->n--;
+		return;
+	}
+}
+
+int sip_json_apply_rule_update(struct store_dispatch_rule *r, const struct sip_json_rule_update *u,
+			       char *err, size_t err_len)
+{
+	int e = apply_list(&r->trunk_ids, &u->trunk_ids);
+	if (!e && u->has_rule) {
+		struct store_rule n = {.kind = u->rule.kind,
+				       .randomize = u->rule.randomize,
+				       .no_randomness = u->rule.no_randomness};
+		if (apply_str(&n.room_name, u->rule.room_name ? u->rule.room_name : "") ||
+		    apply_str(&n.room_prefix, u->rule.room_prefix ? u->rule.room_prefix : "") ||
+		    apply_str(&n.pin, u->rule.pin ? u->rule.pin : "")) {
+			rule_free(&n);
+			e = SB_ENOMEM;
+		} else {
+			rule_free(&r->rule);
+			r->rule = n;
+		}
+	}
+	e = e ? e : apply_str(&r->name, u->name);
+	e = e ? e : apply_str(&r->metadata, u->metadata);
+	for (size_t i = 0; !e && i < u->attributes.n; i++) {
+		const struct store_pair *p = &u->attributes.v[i];
+		if (empty(p->value))
+			map_delete(&r->attributes, p->key);
+		else
+			e = store_map_set(&r->attributes, p->key, p->value);
+	}
+	if (e)
+		return nomem_err(err, err_len);
+	if (u->has_media_encryption)
+		r->media_encryption = u->media_encryption;
+	return sip_json_validate_dispatch_rule(r, err, err_len);
+}
+
+/* ---- List ---- */
+
+void sip_json_list_req_free(struct sip_json_list_req *r)
+{
+	if (!r)
+		return;
+	store_strv_free(&r->ids);
+	store_strv_free(&r->numbers);
+	store_strv_free(&r->trunk_ids);
+	free(r->after_id);
+	memset(r, 0, sizeof(*r));
+}
+
+static int parse_list(const json_t *req, bool rules, struct sip_json_list_req *out, char *err,
+		      size_t err_len)
+{
+	struct pctx c;
+	json_t *page = NULL;
+	int64_t limit = 0;
+	pctx_init(&c, err, err_len);
+	memset(out, 0, sizeof(*out));
+	int e = need_object(&c, req);
+	e = e ? e : get_object(&c, req, "page", &page);
+	if (!e && page) {
+		size_t old = push(&c, "page");
+		e = get_str(&c, page, "after_id", &out->after_id);
+		e = e ? e : get_int(&c, page, "limit", 0, INT32_MAX, &limit);
+		pop(&c, old);
+	}
+	out->limit = (uint32_t)limit;
+	if (!e && rules)
+		e = get_strv(&c, req, "dispatch_rule_ids", &out->ids);
+	if (!e && rules)
+		e = get_strv(&c, req, "trunk_ids", &out->trunk_ids);
+	if (!e && !rules)
+		e = get_strv(&c, req, "trunk_ids", &out->ids);
+	if (!e && !rules)
+		e = get_strv(&c, req, "numbers", &out->numbers);
+	if (e)
+		sip_json_list_req_free(out);
+	return e;
+}
+
+int sip_json_parse_list_trunks(const json_t *req, struct sip_json_list_req *out, char *err,
+			       size_t err_len)
+{
+	return parse_list(req, false, out, err, err_len);
+}
+
+int sip_json_parse_list_rules(const json_t *req, struct sip_json_list_req *out, char *err,
+			      size_t err_len)
+{
+	return parse_list(req, true, out, err, err_len);
+}
+
+void sip_json_list_req_filter(const struct sip_json_list_req *r, struct store_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->ids = (const char *const *)r->ids.v;
+	f->n_ids = r->ids.n;
+	f->numbers = (const char *const *)r->numbers.v;
+	f->n_numbers = r->numbers.n;
+	f->trunk_ids = (const char *const *)r->trunk_ids.v;
+	f->n_trunk_ids = r->trunk_ids.n;
+	f->after_id = empty(r->after_id) ? NULL : r->after_id;
+	f->limit = r->limit;
+}
+
+/* ---- Validation ---- */
+
+static bool is_token_char(unsigned char ch)
+{
+	return isalnum(ch) || (ch && strchr("-.!%*_+`'~", ch));
+}
+
+static bool valid_header_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > HEADER_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_token_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Headers LK refuses in a trunk's `headers` (the SIP stack owns them). */
+static bool forbidden_header(const char *s)
+{
+	/* clang-format off */
+	static const char *const names[] = {
+	    "Allow", "Allow-Events", "Call-ID", "Contact", "CSeq", "Event", "Expires", "From",
+	    "Max-Forwards", "Record-Route", "Refer-To", "Reply-To",
+	    "k", "l", "m", "o", "r", "t", "u", "v", /* compact forms (research §3.4) */
+	    "i", "f", "c", "e"};                    /* compact Call-ID, From, Content-Type/-Encoding */
+	/* clang-format on */
+	if (strncasecmp(s, "Accept", 6) == 0 || strncasecmp(s, "Content-", 8) == 0)
+		return true;
+	for (size_t i = 0; i < SB_ARRAY_LEN(names); i++)
+		if (strcasecmp(s, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int check_headers(const struct store_map *headers, const struct store_map *h2a,
+			 const struct store_map *a2h, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < headers->n; i++) {
+		const char *k = headers->v[i].key ? headers->v[i].key : "";
+		const char *v = headers->v[i].value ? headers->v[i].value : "";
+		if (!valid_header_name(k))
+			return seterr(err, err_len, "headers: \"%.64s\" is not a valid header name",
+				      k);
+		if (forbidden_header(k))
+			return seterr(err, err_len, "headers: \"%.64s\" cannot be set", k);
+		if (strpbrk(v, "\r\n"))
+			return seterr(err, err_len,
+				      "headers: the value of \"%.64s\" must not contain CR or LF",
+				      k);
+	}
+	for (size_t i = 0; i < h2a->n; i++)
+		if (!valid_header_name(h2a->v[i].key))
+			return seterr(err, err_len,
+				      "headersToAttributes: \"%.64s\" is not a valid header name",
+				      h2a->v[i].key ? h2a->v[i].key : "");
+	for (size_t i = 0; i < a2h->n; i++)
+		if (!valid_header_name(a2h->v[i].value))
+			return seterr(err, err_len,
+				      "attributesToHeaders: \"%.64s\" is not a valid header name",
+				      a2h->v[i].value ? a2h->v[i].value : "");
+	return 0;
+}
+
+int sip_json_validate_inbound_trunk(const struct store_inbound_trunk *t, char *err, size_t err_len)
+{
+	bool auth = !empty(t->auth_username) && !empty(t->auth_password);
+	if (!auth && t->allowed_addresses.n == 0 && t->numbers.n == 0)
+		return seterr(err, err_len,
+			      "for security, one of the fields must be set: "
+			      "authUsername+authPassword, allowedAddresses or numbers");
+	for (size_t i = 0; i < t->numbers.n; i++)
+		if (empty(t->numbers.v[i]))
+			return seterr(err, err_len, "numbers[%zu]: must not be empty", i);
+	for (size_t i = 0; i < t->allowed_addresses.n; i++)
+		if (empty(t->allowed_addresses.v[i]))
+			return seterr(err, err_len, "allowedAddresses[%zu]: must not be empty", i);
+	return check_headers(&t->headers, &t->headers_to_attributes, &t->attributes_to_headers, err,
+			     err_len);
+}
+
+int sip_json_validate_outbound_trunk(const struct store_outbound_trunk *t, char *err,
+				     size_t err_len)
+{
+	const char *a = t->address ? t->address : "";
+	if (!*a)
+		return seterr(err, err_len, "address is required");
+	if (strncasecmp(a, "sip:", 4) == 0 || strncasecmp(a, "sips:", 5) == 0)
+		return seterr(err, err_len,
+			      "address must be a host[:port], not a SIP URI: \"%.64s\"", a);
+	if (strpbrk(a, "@;") || strstr(a, "transport="))
+		return seterr(err, err_len,
+			      "address must be a host[:port] without '@', ';' or transport=: "
+			      "\"%.64s\"",
+			      a);
+	if (strpbrk(a, " \t\r\n"))
+		return seterr(err, err_len, "address must not contain spaces: \"%.64s\"", a);
+	if (t->numbers.n == 0)
+		return seterr(err, err_len, "numbers: at least one number is required");
+	for (size_t i = 0; i < t->numbers.n; i++)
+		if (empty(t->numbers.v[i]))
+			return seterr(err, err_len, "numbers[%zu]: must not be empty", i);
+	return check_headers(&t->headers, &t->headers_to_attributes, &t->attributes_to_headers, err,
+			     err_len);
+}
+
+int sip_json_validate_dispatch_rule(const struct store_dispatch_rule *r, char *err, size_t err_len)
+{
+	const struct store_rule *k = &r->rule;
+	if (k->kind == STORE_RULE_NONE)
+		return seterr(err, err_len, "rule is required");
+	if (k->kind == STORE_RULE_DIRECT && empty(k->room_name))
+		return seterr(err, err_len, "rule.dispatchRuleDirect.roomName is required");
+	const char *pin = k->pin ? k->pin : "";
+	if (strlen(pin) > PIN_MAX)
+		return seterr(err, err_len, "rule: pin must be at most %d digits", PIN_MAX);
+	for (const char *p = pin; *p; p++)
+		if (!strchr("0123456789*ABCDabcd", *p))
+			return seterr(err, err_len,
+				      "rule: pin must hold only DTMF digits (0-9, *, A-D)");
+	for (size_t i = 0; i < r->trunk_ids.n; i++)
+		if (empty(r->trunk_ids.v[i]))
+			return seterr(err, err_len, "trunkIds[%zu]: must not be empty", i);
+	return 0;
+}
+
+/* ---- Conflicts ---- */
+
+void sip_json_normalize_number(const char *num, char *out, size_t out_len)
+{
+	size_t j = 0;
+	if (!out_len)
+		return;
+	if (!num || !*num) {
+		out[0] = 0;
+		return;
+	}
+	/* stripped first, then the '+' test, as LK's NormalizeNumber */
+	const char *first = num;
+	while (*first && (isspace((unsigned char)*first) || strchr("()-", *first)))
+		first++;
+	if (*first != '+' && j + 1 < out_len)
+		out[j++] = '+';
+	for (const char *p = first; *p && j + 1 < out_len; p++)
+		if (!isspace((unsigned char)*p) && !strchr("()-", *p))
+			out[j++] = *p;
+	out[j] = 0;
+}
+
+/* Do two lists share a key? An empty list is the single key "". *which gets the shared
+ * (normalised) value. */
+static bool lists_overlap(const struct store_strv *a, const struct store_strv *b, bool normalise,
+			  char *which, size_t which_len)
+{
+	if (a->n == 0 || b->n == 0) {
+		snprintf(which, which_len, "%s", "");
+		return a->n == 0 && b->n == 0;
+	}
+	char x[128], y[128];
+	for (size_t i = 0; i < a->n; i++) {
+		if (normalise)
+			sip_json_normalize_number(a->v[i], x, sizeof(x));
+		else
+			snprintf(x, sizeof(x), "%s", a->v[i] ? a->v[i] : "");
+		for (size_t j = 0; j < b->n; j++) {
+			if (normalise)
+				sip_json_normalize_number(b->v[j], y, sizeof(y));
+			else
+				snprintf(y, sizeof(y), "%s", b->v[j] ? b->v[j] : "");
+			if (strcmp(x, y) == 0) {
+				snprintf(which, which_len, "%s", x);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool same_id(const char *a, const char *b)
+{
+	return !empty(a) && !empty(b) && strcmp(a, b) == 0;
+}
+
+static const char *any(const char *s)
+{
+	return *s ? s : "any";
+}
+
+int sip_json_check_inbound_conflicts(const struct store_inbound_trunk *t,
+				     const struct store_inbound_trunk *existing, size_t n,
+				     char *err, size_t err_len)
+{
+	char num[128], allowed[128];
+	for (size_t i = 0; i < n; i++) {
+		const struct store_inbound_trunk *o = &existing[i];
+		if (same_id(o->id, t->id))
+			continue;
+		if (lists_overlap(&t->numbers, &o->numbers, true, num, sizeof(num)) &&
+		    lists_overlap(&t->allowed_numbers, &o->allowed_numbers, true, allowed,
+				  sizeof(allowed)))
+			return seterr(
+			    err, err_len,
+			    "Conflicting inbound SIP Trunks: \"%s\" and \"%s\", using the "
+			    "same number (%s) and allowed caller number (%s)",
+			    o->id ? o->id : "", empty(t->id) ? "<new>" : t->id, any(num),
+			    any(allowed));
+	}
+	return 0;
+}
+
+int sip_json_check_rule_conflicts(const struct store_dispatch_rule *r,
+				  const struct store_dispatch_rule *existing, size_t n, char *err,
+				  size_t err_len)
+{
+	char trunk[128], inb[128], num[128];
+	const char *pin = r->rule.pin ? r->rule.pin : "";
+	for (size_t i = 0; i < n; i++) {
+		const struct store_dispatch_rule *o = &existing[i];
+		if (same_id(o->id, r->id))
+			continue;
+		if (strcmp(pin, o->rule.pin ? o->rule.pin : "") != 0)
+			continue;
+		if (lists_overlap(&r->trunk_ids, &o->trunk_ids, false, trunk, sizeof(trunk)) &&
+		    lists_overlap(&r->inbound_numbers, &o->inbound_numbers, true, inb,
+				  sizeof(inb)) &&
+		    lists_overlap(&r->numbers, &o->numbers, true, num, sizeof(num)))
+			return seterr(
+			    err, err_len,
+			    "Dispatch rule for the same trunk, inbound number, number, and "
+			    "PIN combination already exists in dispatch rule \"%s\" (trunk "
+			    "%s, inbound number %s, number %s%s)",
+			    o->id ? o->id : "", any(trunk), any(inb), any(num),
+			    *pin ? ", same PIN" : ", no PIN");
+	}
+	return 0;
+}
+
+/* ---- Emitting ---- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/* A copy of s with every invalid byte replaced by U+FFFD, or NULL when out of memory. */
+static char *utf8_fix(const char *s)
+{
+	size_t n = strlen(s), j = 0;
+	char *d = malloc(n * 3 + 1);
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+		if (l) {
+			memcpy(d + j, s + i, l);
+			j += l;
+			i += l;
+		} else {
+			memcpy(d + j, "\xEF\xBF\xBD", 3);
+			j += 3;
+			i++;
+		}
+	}
+	d[j] = 0;
+	return d;
+}
+
+static json_t *jstr(const char *s)
+{
+	json_t *v = json_string(s ? s : "");
+	if (!v && s) {
+		char *f = utf8_fix(s);
+		if (f)
+			v = json_string(f);
+		free(f);
+	}
+	return v;
+}
+
+/* Builds an object; any failure makes the result NULL (sticky). */
+struct jb {
+	json_t *o;
+	bool bad;
+};
+
+static void jb_init(struct jb *b)
+{
+	b->o = json_object();
+	b->bad = !b->o;
+}
+
+static void put(struct jb *b, const char *key, json_t *v)
+{
+	if (!v) {
+		b->bad = true;
+		return;
+	}
+	if (b->bad) {
+		json_decref(v);
+		return;
+	}
+	if (json_object_set_new(b->o, key, v)) /* releases v itself */
+		b->bad = true;
+}
+
+static json_t *jb_done(struct jb *b)
+{
+	if (b->bad) {
+		json_decref(b->o);
+		return NULL;
+	}
+	return b->o;
+}
+
+static json_t *jstrv(const struct store_strv *a)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < a->n; i++) {
+		if (json_array_append_new(arr, jstr(a->v[i]))) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_t *jmap(const struct store_map *m)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < m->n; i++) {
+		const char *k = m->v[i].key ? m->v[i].key : "";
+		json_t *v = jstr(m->v[i].value);
+		if (v && json_object_set_new(o, k, v) == 0)
+			continue;
+		/* out of memory, or a key that is not UTF-8 (set_new released v) */
+		char *f = v ? utf8_fix(k) : NULL;
+		v = f ? jstr(m->v[i].value) : NULL;
+		int r = v ? json_object_set_new(o, f, v) : -1;
+		free(f);
+		if (r) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* Duration as protojson prints it: "30s", "1.500s". */
+static json_t *jduration(int64_t ms)
+{
+	char b[48];
+	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+	if (a % 1000)
+		snprintf(b, sizeof(b), "%s%" PRIu64 ".%03" PRIu64 "s", ms < 0 ? "-" : "", a / 1000,
+			 a % 1000);
+	else
+		snprintf(b, sizeof(b), "%s%" PRIu64 "s", ms < 0 ? "-" : "", a / 1000);
+	return json_string(b);
+}
+
+/* Timestamp as protojson prints it: RFC 3339 UTC, 0 or 3 fraction digits. */
+static json_t *jtimestamp(int64_t ms)
+{
+	int64_t sec = ms / 1000, frac = ms % 1000;
+	if (frac < 0) {
+		frac += 1000;
+		sec--;
+	}
+	time_t tt = (time_t)sec;
+	struct tm tm;
+	char b[64], f[8] = "";
+	if (!gmtime_r(&tt, &tm))
+		return json_string("1970-01-01T00:00:00Z");
+	if (frac)
+		snprintf(f, sizeof(f), ".%03d", (int)frac);
+	snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, f);
+	return json_string(b);
+}
+
+static void put_times(struct jb *b, int64_t created, int64_t updated)
+{
+	if (created)
+		put(b, "created_at", jtimestamp(created));
+	if (updated)
+		put(b, "updated_at", jtimestamp(updated));
+}
+
+/* media_encryption (dep) always; media {..., encryption} only when not DISABLE. */
+static void put_encryption(struct jb *b, enum store_media_encryption enc)
+{
+	put(b, "media_encryption", json_string(enum_name(&encryption_enum, (int)enc)));
+	if (enc == STORE_ENCRYPT_DISABLE)
+		return;
+	struct jb m;
+	jb_init(&m);
+	put(&m, "only_listed_codecs", json_false());
+	put(&m, "codecs", json_array());
+	put(&m, "encryption", json_string(enum_name(&encryption_enum, (int)enc)));
+	put(b, "media", jb_done(&m));
+}
+
+json_t *sip_json_inbound_trunk(const struct store_inbound_trunk *t)
+{
+	struct jb b;
+	jb_init(&b);
+	put(&b, "sip_trunk_id", jstr(t->id));
+	put(&b, "name", jstr(t->name));
+	put(&b, "metadata", jstr(t->metadata));
+	put(&b, "numbers", jstrv(&t->numbers));
+	put(&b, "allowed_addresses", jstrv(&t->allowed_addresses));
+	put(&b, "allowed_numbers", jstrv(&t->allowed_numbers));
+	put(&b, "auth_username", jstr(t->auth_username));
+	put(&b, "auth_password", jstr(t->auth_password));
+	put(&b, "auth_realm", jstr(t->auth_realm));
+	put(&b, "headers", jmap(&t->headers));
+	put(&b, "headers_to_attributes", jmap(&t->headers_to_attributes));
+	put(&b, "attributes_to_headers", jmap(&t->attributes_to_headers));
+	put(&b, "include_headers",
+	    json_string(enum_name(&header_option_enum, (int)t->include_headers)));
+	if (t->ringing_timeout_ms)
+		put(&b, "ringing_timeout", jduration(t->ringing_timeout_ms));
+	if (t->max_call_duration_ms)
+		put(&b, "max_call_duration", jduration(t->max_call_duration_ms));
+	put(&b, "krisp_enabled", json_boolean(t->krisp_enabled));
+	put_encryption(&b, t->media_encryption);
+	put_times(&b, t->created_at_ms, t->updated_at_ms);
+	return jb_done(&b);
+}
+
+json_t *sip_json_outbound_trunk(const struct store_outbound_trunk *t)
+{
+	struct jb b;
+	jb_init(&b);
+	put(&b, "sip_trunk_id", jstr(t->id));
+	put(&b, "name", jstr(t->name));
+	put(&b, "metadata", jstr(t->metadata));
+	put(&b, "address", jstr(t->address));
+	put(&b, "destination_country", jstr(t->destination_country));
+	put(&b, "transport", json_string(enum_name(&transport_enum, (int)t->transport)));
+	put(&b, "numbers", jstrv(&t->numbers));
+	put(&b, "auth_username", jstr(t->auth_username));
+	put(&b, "auth_password", jstr(t->auth_password));
+	put(&b, "headers", jmap(&t->headers));
+	put(&b, "headers_to_attributes", jmap(&t->headers_to_attributes));
+	put(&b, "attributes_to_headers", jmap(&t->attributes_to_headers));
+	put(&b, "include_headers",
+	    json_string(enum_name(&header_option_enum, (int)t->include_headers)));
+	put_encryption(&b, t->media_encryption);
+	put(&b, "from_host", jstr(t->from_host));
+	put_times(&b, t->created_at_ms, t->updated_at_ms);
+	return jb_done(&b);
+}
+
+static json_t *jrule(const struct store_rule *r)
+{
+	struct jb m, b;
+	const char *member;
+	jb_init(&m);
+	put(&m, "pin", jstr(r->pin));
+	switch (r->kind) {
+	case STORE_RULE_DIRECT:
+		member = "dispatch_rule_direct";
+		put(&m, "room_name", jstr(r->room_name));
+		break;
+	case STORE_RULE_INDIVIDUAL:
+		member = "dispatch_rule_individual";
+		put(&m, "room_prefix", jstr(r->room_prefix));
+		put(&m, "no_randomness", json_boolean(r->no_randomness));
+		break;
+	case STORE_RULE_CALLEE:
+		member = "dispatch_rule_callee";
+		put(&m, "room_prefix", jstr(r->room_prefix));
+		put(&m, "randomize", json_boolean(r->randomize));
+		break;
+	default:
+		json_decref(m.o);
+		return json_object(); /* a oneof with no member set */
+	}
+	jb_init(&b);
+	put(&b, member, jb_done(&m));
+	return jb_done(&b);
+}
+
+json_t *sip_json_dispatch_rule(const struct store_dispatch_rule *r)
+{
+	struct jb b;
+	jb_init(&b);
+	put(&b, "sip_dispatch_rule_id", jstr(r->id));
+	if (r->rule.kind != STORE_RULE_NONE)
+		put(&b, "rule", jrule(&r->rule));
+	put(&b, "trunk_ids", jstrv(&r->trunk_ids));
+	put(&b, "hide_phone_number", json_boolean(r->hide_phone_number));
+	put(&b, "inbound_numbers", jstrv(&r->inbound_numbers));
+	put(&b, "numbers", jstrv(&r->numbers));
+	put(&b, "name", jstr(r->name));
+	put(&b, "metadata", jstr(r->metadata));
+	put(&b, "attributes", jmap(&r->attributes));
+	put(&b, "room_preset", jstr(r->room_preset));
+	if (!empty(r->room_config_json)) {
+		json_error_t je;
+		json_t *rc = json_loads(r->room_config_json, 0, &je);
+		if (json_is_object(rc))
+			put(&b, "room_config", rc);
+		else if (!rc && json_error_code(&je) == json_error_out_of_memory)
+			b.bad = true;
+		else
+			json_decref(rc); /* not ours: left out rather than emitted broken */
+	}
+	put(&b, "krisp_enabled", json_boolean(r->krisp_enabled));
+	put_encryption(&b, r->media_encryption);
+	put_times(&b, r->created_at_ms, r->updated_at_ms);
+	return jb_done(&b);
+}
+
+static json_t *wrap(const char *key, json_t *v)
+{
+	struct jb b;
+	jb_init(&b);
+	put(&b, key, v);
+	return jb_done(&b);
+}
+
+json_t *sip_json_get_inbound_trunk_response(const struct store_inbound_trunk *t)
+{
+	return wrap("trunk", sip_json_inbound_trunk(t));
+}
+
+json_t *sip_json_get_outbound_trunk_response(const struct store_outbound_trunk *t)
+{
+	return wrap("trunk", sip_json_outbound_trunk(t));
+}
+
+/* {"items": [...]} with {} for a record whose id is NULL. */
+static json_t *jlist(const void *v, size_t n, size_t size, const char *(*id)(const void *),
+		     json_t *(*one)(const void *))
+{
+	json_t *items = json_array();
+	for (size_t i = 0; items && i < n; i++) {
+		const void *rec = (const char *)v + i * size;
+		json_t *x = id(rec) ? one(rec) : json_object();
+		if (json_array_append_new(items, x)) {
+			json_decref(items);
+			items = NULL;
+		}
+	}
+	return wrap("items", items);
+}
+
+static const char *in_id(const void *p)
+{
+	return ((const struct store_inbound_trunk *)p)->id;
+}
+static json_t *in_one(const void *p)
+{
+	return sip_json_inbound_trunk(p);
+}
+static const char *out_id(const void *p)
+{
+	return ((const struct store_outbound_trunk *)p)->id;
+}
+static json_t *out_one(const void *p)
+{
+	return sip_json_outbound_trunk(p);
+}
+static const char *rule_id(const void *p)
+{
+	return ((const struct store_dispatch_rule *)p)->id;
+}
+static json_t *rule_one(const void *p)
+{
+	return sip_json_dispatch_rule(p);
+}
+
+json_t *sip_json_inbound_trunk_list(const struct store_inbound_trunk *v, size_t n)
+{
+	return jlist(v, n, sizeof(*v), in_id, in_one);
+}
+
+json_t *sip_json_outbound_trunk_list(const struct store_outbound_trunk *v, size_t n)
+{
+	return jlist(v, n, sizeof(*v), out_id, out_one);
+}
+
+json_t *sip_json_dispatch_rule_list(const struct store_dispatch_rule *v, size_t n)
+{
+	return jlist(v, n, sizeof(*v), rule_id, rule_one);
+}
+
+json_t *sip_json_delete_trunk_response(const char *id)
+{
+	static const char *const lists[] = {"inbound_addresses", "inbound_numbers_regex",
+					    "inbound_numbers"};
+	static const char *const strs[] = {"outbound_address",
+					   "outbound_number",
+					   "inbound_username",
+					   "inbound_password",
+					   "outbound_username",
+					   "outbound_password",
+					   "name",
+					   "metadata"};
+	struct jb b;
+	jb_init(&b);
+	put(&b, "sip_trunk_id", jstr(id));
+	put(&b, "kind", json_string("TRUNK_LEGACY"));
+	put(&b, "transport", json_string(enum_name(&transport_enum, STORE_TRANSPORT_AUTO)));
+	for (size_t i = 0; i < SB_ARRAY_LEN(lists); i++)
+		put(&b, lists[i], json_array());
+	for (size_t i = 0; i < SB_ARRAY_LEN(strs); i++)
+		put(&b, strs[i], json_string(""));
+	return jb_done(&b);
+}
