@@ -546,6 +546,41 @@ void media_leg_set_hold(struct media_leg *l, bool held)
 	}
 }
 
+/* New SDES keys from a re-INVITE or UPDATE: a direction whose suite or key changed gets a new
+ * context; an unchanged one keeps its own (its rollover counter included). */
+static int update_srtp(struct media_leg *l, const struct media_leg_opts *o)
+{
+	bool suite = o->srtp != l->o.srtp;
+	bool tx = suite || memcmp(o->srtp_tx_key, l->o.srtp_tx_key, RTP_SRTP_KEY_LEN) != 0;
+	bool rx = suite || memcmp(o->srtp_rx_key, l->o.srtp_rx_key, RTP_SRTP_KEY_LEN) != 0;
+	if (!tx && !rx)
+		return 0;
+	struct rtp_srtp *ntx = NULL, *nrx = NULL;
+	int err = 0;
+	if (o->srtp != RTP_SRTP_NONE) {
+		if (tx)
+			err = rtp_srtp_new(&ntx, o->srtp, o->srtp_tx_key, true);
+		if (!err && rx)
+			err = rtp_srtp_new(&nrx, o->srtp, o->srtp_rx_key, false);
+		if (err) {
+			rtp_srtp_free(ntx);
+			return err;
+		}
+	}
+	if (tx) {
+		rtp_srtp_free(l->srtp_tx);
+		l->srtp_tx = ntx;
+		memcpy(l->o.srtp_tx_key, o->srtp_tx_key, RTP_SRTP_KEY_LEN);
+	}
+	if (rx) {
+		rtp_srtp_free(l->srtp_rx);
+		l->srtp_rx = nrx;
+		memcpy(l->o.srtp_rx_key, o->srtp_rx_key, RTP_SRTP_KEY_LEN);
+	}
+	l->o.srtp = o->srtp;
+	return 0;
+}
+
 int media_leg_update(struct media_leg *l, const struct media_leg_opts *o)
 {
 	int err = check_opts(o);
@@ -570,6 +605,8 @@ int media_leg_update(struct media_leg *l, const struct media_leg_opts *o)
 		l->o.remote_rtcp = o->remote_rtcp;
 		l->o.remote_rtcp_len = o->remote_rtcp_len;
 	}
+	if ((err = update_srtp(l, o)) != 0)
+		return err;
 	l->o.te_pt = o->te_pt;
 	if (o->codec != l->o.codec || o->pt != l->o.pt) {
 		struct media_codec *old = l->codec;

@@ -74,7 +74,8 @@ bool media_leg_pull(struct media_leg *l, uint64_t now_ms, int16_t *pcm);
 void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm);
 /* On hold nothing is sent or heard and the timeouts are suspended. */
 void media_leg_set_hold(struct media_leg *l, bool held);
-/* New remote address / codec after a re-INVITE or UPDATE (same rules as new; fds untouched). */
+/* New remote address / codec / SRTP keys after a re-INVITE or UPDATE (same rules as new; fds
+ * untouched; a direction whose key is unchanged keeps its SRTP context). */
 int media_leg_update(struct media_leg *l, const struct media_leg_opts *o);
 /* Play a call-progress tone (dial tone, ringback, busy) into the leg: while it plays it
  * replaces what the room sends this leg (the leg still hears and is heard). on false stops it.

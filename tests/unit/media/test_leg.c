@@ -462,6 +462,66 @@ static bool b_heard_enough(void)
 	return W.b.ncap >= want_frames * FRAME;
 }
 
+/* SDES keys changed by a re-INVITE: the new keys take over at once (no authentication failure
+ * after both ends moved), and a receiver left on a wrong key fails every packet until it is
+ * given the right one. */
+static void srtp_key(uint8_t key[RTP_SRTP_KEY_LEN], uint8_t seed)
+{
+	for (int i = 0; i < RTP_SRTP_KEY_LEN; i++)
+		key[i] = (uint8_t)(seed * 31 + i);
+}
+
+static void test_srtp_rekey(void **state)
+{
+	(void)state;
+	side_bind(&W.a, "a");
+	side_bind(&W.b, "b");
+	struct leg_cfg ca = {.codec = MEDIA_CODEC_PCMU, .te_pt = TE_PT, .remote = &W.b.addr};
+	struct leg_cfg cb = {.codec = MEDIA_CODEC_PCMU, .te_pt = TE_PT, .remote = &W.a.addr};
+	struct media_leg_opts oa = leg_opts(&W.a, &ca), ob = leg_opts(&W.b, &cb);
+	oa.srtp = ob.srtp = RTP_SRTP_AES_CM_128_HMAC_SHA1_80;
+	srtp_key(oa.srtp_tx_key, 1);
+	srtp_key(ob.srtp_rx_key, 1);
+	srtp_key(ob.srtp_tx_key, 2);
+	srtp_key(oa.srtp_rx_key, 2);
+	assert_int_equal(media_leg_new(&W.a.leg, &W.loop, &oa), 0);
+	assert_int_equal(media_leg_new(&W.b.leg, &W.loop, &ob), 0);
+	W.a.fd = W.b.fd = -1;
+	W.a.push = W.b.pull = true;
+	W.a.tone_hz = 1000;
+	want_frames = 20;
+	assert_true(run_until(b_heard_enough, WALL_MAX));
+	struct media_leg_stats st;
+	media_leg_stats(W.b.leg, &st);
+	assert_int_equal(st.srtp_failures, 0);
+
+	/* a's re-INVITE offers a new key: a sends with it, b receives with it */
+	srtp_key(oa.srtp_tx_key, 3);
+	srtp_key(ob.srtp_rx_key, 3);
+	assert_int_equal(media_leg_update(W.a.leg, &oa), 0);
+	assert_int_equal(media_leg_update(W.b.leg, &ob), 0);
+	want_frames = W.b.ncap / FRAME + 20;
+	assert_true(run_until(b_heard_enough, WALL_MAX));
+	assert_tone(&W.b, 1000, 440);
+	media_leg_stats(W.b.leg, &st);
+	assert_int_equal(st.srtp_failures, 0);
+
+	/* b left on a wrong key: every packet fails authentication, nothing is played */
+	srtp_key(ob.srtp_rx_key, 4);
+	assert_int_equal(media_leg_update(W.b.leg, &ob), 0);
+	run_for(300);
+	media_leg_stats(W.b.leg, &st);
+	assert_true(st.srtp_failures >= 10);
+	uint64_t failed = st.srtp_failures;
+	srtp_key(ob.srtp_rx_key, 3);
+	assert_int_equal(media_leg_update(W.b.leg, &ob), 0);
+	want_frames = W.b.ncap / FRAME + 20;
+	assert_true(run_until(b_heard_enough, WALL_MAX));
+	media_leg_stats(W.b.leg, &st);
+	assert_true(st.srtp_failures <= failed + 1); /* at most one packet read before the fix */
+	close_all();
+}
+
 static void test_rtp_stopped_timeout(void **state)
 {
 	(void)state;
@@ -880,6 +940,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_latch_unknown_remote, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_latch_wrong_remote, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_srtp_rekey, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_update_codec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_update_dtmf_mode, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_errors, setup, teardown),
