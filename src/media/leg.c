@@ -163,13 +163,15 @@ static void on_rtp(void *arg, uint8_t *data, size_t len, const struct sockaddr *
 	/* symmetric RTP: send where the packets come from; move only when the current source
 	 * has been silent for a while, so a stray packet cannot steal the stream */
 	if (!l->latched || !same_addr(src, &l->o.remote)) {
-		if (!l->latched || now - l->last_latched_rx_ms > RELATCH_AFTER_MS) {
+		/* arrival times of two reads may disagree by a millisecond: never wrap */
+		uint64_t quiet = now > l->last_latched_rx_ms ? now - l->last_latched_rx_ms : 0;
+		if (!l->latched || quiet > RELATCH_AFTER_MS) {
 			memcpy(&l->o.remote, src, srclen);
 			l->o.remote_len = srclen;
 			l->latched = true;
 		}
 	}
-	if (same_addr(src, &l->o.remote))
+	if (same_addr(src, &l->o.remote) && now > l->last_latched_rx_ms)
 		l->last_latched_rx_ms = now;
 	/* any RTP from the peer moves the latch; only what was negotiated is played */
 	if (!audio && !te && h.pt != PT_CN) {

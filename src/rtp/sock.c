@@ -88,11 +88,13 @@ static uint64_t arrival_ms(int i, uint64_t now_ms, const struct timespec *now_re
 			continue;
 		struct timespec ts;
 		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-		int64_t age = (int64_t)(now_real->tv_sec - ts.tv_sec) * 1000 +
-			      (now_real->tv_nsec - ts.tv_nsec) / 1000000;
-		if (age <= 0)
+		/* whole nanoseconds first: datagrams read in one drain keep their order */
+		int64_t age_ns = (int64_t)(now_real->tv_sec - ts.tv_sec) * 1000000000 +
+				 (now_real->tv_nsec - ts.tv_nsec);
+		if (age_ns <= 0)
 			return now_ms;
-		return (uint64_t)age < now_ms ? now_ms - (uint64_t)age : 0;
+		uint64_t age = (uint64_t)age_ns / 1000000u;
+		return age < now_ms ? now_ms - age : 0;
 	}
 	return now_ms;
 }

@@ -25,7 +25,8 @@ int rtp_sock_bind(const char *ip, uint16_t port);
 struct rtp_sock;
 
 /* Called for each datagram received; data is valid until the callback returns. arrival_ms is
- * when the kernel queued it, on the clock of rtp_sock_drain's now_ms. */
+ * when the kernel queued it, on the clock of rtp_sock_drain's now_ms (never later than now_ms;
+ * in order within one drain, but two drains may disagree by a millisecond). */
 typedef void (*rtp_sock_recv_cb)(void *arg, uint8_t *data, size_t len, const struct sockaddr *src,
 				 socklen_t srclen, uint64_t arrival_ms);
 
