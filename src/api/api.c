@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "api/http.h"
+#include "api/sip_service.h"
 #include "base/err.h"
 #include "base/log.h"
 
@@ -30,6 +31,12 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 	struct twirp_opts to = {.keys = o->keys};
 	int err = twirp_new(&s->twirp, &to);
 	if (err) {
+		free(s);
+		return err;
+	}
+	if (o->store && (err = sip_service_register(s->twirp, o->store))) {
+		SB_ERROR("api", "cannot register the livekit.SIP methods: %s", sb_strerror(err));
+		twirp_free(s->twirp);
 		free(s);
 		return err;
 	}

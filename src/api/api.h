@@ -1,5 +1,5 @@
 /* The API server as the app wires it: the HTTP server, /healthz and the Twirp registry on
- * /twirp/. Services (SIP, RoomService, switchboard.Calls) register their methods on it. */
+ * /twirp/ with the services it has (livekit.SIP trunks and rules when given a store). */
 #ifndef SB_API_API_H
 #define SB_API_API_H
 
@@ -8,6 +8,7 @@
 
 #include "api/token.h"
 #include "api/twirp.h"
+#include "store/store.h"
 
 struct api_server_opts {
 	uv_loop_t *loop;		/* the control loop */
@@ -15,6 +16,9 @@ struct api_server_opts {
 	uint16_t port;			/* 0 = any free port */
 	const struct api_keyring *keys; /* copied */
 	size_t max_body;		/* 0 = API_HTTP_MAX_BODY */
+	/* livekit.SIP trunks and dispatch rules are served from it (NULL: not served);
+	 * borrowed: close the server before the store */
+	struct store *store;
 };
 
 struct api_server;

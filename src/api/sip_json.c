@@ -1921,26 +1921,72 @@ json_t *sip_json_dispatch_rule_list(const struct store_dispatch_rule *v, size_t 
 	return jlist(v, n, sizeof(*v), rule_id, rule_one);
 }
 
-json_t *sip_json_delete_trunk_response(const char *id)
+/* SIPTrunkInfo (dep) with every field present; NULL members read as "" or []. */
+struct legacy_trunk {
+	const char *id, *kind;
+	const struct store_strv *inbound_addresses, *inbound_numbers;
+	const char *outbound_address, *outbound_number;
+	enum store_transport transport;
+	const char *inbound_username, *inbound_password, *outbound_username, *outbound_password,
+	    *name, *metadata;
+};
+
+static json_t *legacy_trunk(const struct legacy_trunk *l)
 {
-	static const char *const lists[] = {"inbound_addresses", "inbound_numbers_regex",
-					    "inbound_numbers"};
-	static const char *const strs[] = {"outbound_address",
-					   "outbound_number",
-					   "inbound_username",
-					   "inbound_password",
-					   "outbound_username",
-					   "outbound_password",
-					   "name",
-					   "metadata"};
+	static const struct store_strv none;
 	struct jb b;
 	jb_init(&b);
-	put(&b, "sip_trunk_id", jstr(id));
-	put(&b, "kind", json_string("TRUNK_LEGACY"));
-	put(&b, "transport", json_string(enum_name(&transport_enum, STORE_TRANSPORT_AUTO)));
-	for (size_t i = 0; i < SB_ARRAY_LEN(lists); i++)
-		put(&b, lists[i], json_array());
-	for (size_t i = 0; i < SB_ARRAY_LEN(strs); i++)
-		put(&b, strs[i], json_string(""));
+	put(&b, "sip_trunk_id", jstr(l->id));
+	put(&b, "kind", json_string(l->kind));
+	put(&b, "inbound_addresses", jstrv(l->inbound_addresses ? l->inbound_addresses : &none));
+	put(&b, "outbound_address", jstr(l->outbound_address));
+	put(&b, "outbound_number", jstr(l->outbound_number));
+	put(&b, "transport", json_string(enum_name(&transport_enum, (int)l->transport)));
+	put(&b, "inbound_numbers_regex", json_array());
+	put(&b, "inbound_numbers", jstrv(l->inbound_numbers ? l->inbound_numbers : &none));
+	put(&b, "inbound_username", jstr(l->inbound_username));
+	put(&b, "inbound_password", jstr(l->inbound_password));
+	put(&b, "outbound_username", jstr(l->outbound_username));
+	put(&b, "outbound_password", jstr(l->outbound_password));
+	put(&b, "name", jstr(l->name));
+	put(&b, "metadata", jstr(l->metadata));
 	return jb_done(&b);
+}
+
+json_t *sip_json_inbound_trunk_legacy(const struct store_inbound_trunk *t)
+{
+	struct legacy_trunk l = {
+	    .id = t->id,
+	    .kind = "TRUNK_INBOUND",
+	    .inbound_addresses = &t->allowed_addresses,
+	    .inbound_numbers = &t->allowed_numbers,
+	    .outbound_number = t->numbers.n ? t->numbers.v[0] : NULL,
+	    .inbound_username = t->auth_username,
+	    .inbound_password = t->auth_password,
+	    .name = t->name,
+	    .metadata = t->metadata,
+	};
+	return legacy_trunk(&l);
+}
+
+json_t *sip_json_outbound_trunk_legacy(const struct store_outbound_trunk *t)
+{
+	struct legacy_trunk l = {
+	    .id = t->id,
+	    .kind = "TRUNK_OUTBOUND",
+	    .outbound_address = t->address,
+	    .outbound_number = t->numbers.n ? t->numbers.v[0] : NULL,
+	    .transport = t->transport,
+	    .outbound_username = t->auth_username,
+	    .outbound_password = t->auth_password,
+	    .name = t->name,
+	    .metadata = t->metadata,
+	};
+	return legacy_trunk(&l);
+}
+
+json_t *sip_json_delete_trunk_response(const char *id)
+{
+	struct legacy_trunk l = {.id = id, .kind = "TRUNK_LEGACY"};
+	return legacy_trunk(&l);
 }

@@ -224,5 +224,9 @@ json_t *sip_json_outbound_trunk_list(const struct store_outbound_trunk *v, size_
 json_t *sip_json_dispatch_rule_list(const struct store_dispatch_rule *v, size_t n);
 /* DeleteSIPTrunk's response: a SIPTrunkInfo (dep) with only sip_trunk_id filled, as LK. */
 json_t *sip_json_delete_trunk_response(const char *id);
+/* The SIPTrunkInfo (dep) of a trunk, as LK's AsTrunkInfo: kind TRUNK_INBOUND or
+ * TRUNK_OUTBOUND, the first of numbers as outbound_number; ListSIPTrunk's items. */
+json_t *sip_json_inbound_trunk_legacy(const struct store_inbound_trunk *t);
+json_t *sip_json_outbound_trunk_legacy(const struct store_outbound_trunk *t);
 
 #endif

@@ -22,6 +22,7 @@
 #include "sip/reg.h"
 #include "sip/transport.h"
 #include "sip/ua.h"
+#include "store/store.h"
 
 struct app {
 	struct sb_config cfg;
@@ -31,6 +32,7 @@ struct app {
 	struct media_engine *media;
 	struct call_mgr *calls;
 	struct api_server *api;
+	struct store *store;
 	uv_signal_t sigterm, sigint;
 	int exit_code;
 	bool stopping;
@@ -112,10 +114,19 @@ static void ua_closed(void *arg)
 	}
 }
 
+static void store_closed(void *arg)
+{
+	struct app *app = arg;
+	app->store = NULL;
+}
+
+/* The store closes after the API: its handlers write to the store until then. */
 static void api_closed(void *arg)
 {
 	struct app *app = arg;
 	app->api = NULL;
+	if (app->store)
+		store_close(app->store, store_closed, app);
 }
 
 static void app_stop(struct app *app)
@@ -125,6 +136,8 @@ static void app_stop(struct app *app)
 	app->stopping = true;
 	if (app->api)
 		api_server_close(app->api, api_closed, app);
+	else if (app->store)
+		store_close(app->store, store_closed, app);
 	if (app->registration) {
 		sip_reg_free(app->registration);
 		app->registration = NULL;
@@ -358,11 +371,40 @@ static int start_api(struct app *app)
 		list[i] = (struct api_key){.key = app->cfg.keys[i].key,
 					   .secret = app->cfg.keys[i].secret};
 	struct api_keyring keys = {.keys = list, .n = app->cfg.n_keys};
-	struct api_server_opts o = {.loop = app->loop, .host = host, .port = port, .keys = &keys};
+	struct api_server_opts o = {
+	    .loop = app->loop, .host = host, .port = port, .keys = &keys, .store = app->store};
 	int err = api_server_new(&app->api, &o);
 	if (err)
 		SB_ERROR("app", "cannot serve the HTTP API on %s: %s", app->cfg.http_listen,
 			 sb_strerror(err));
+	return err;
+}
+
+/* Opens the database (blocking, at start-up) after the loop exists: its writer thread
+ * reports back through the loop. */
+static int start_store(struct app *app)
+{
+	const struct sb_config *cfg = &app->cfg;
+	const char *dir = cfg->store_dir[0]  ? cfg->store_dir
+			  : cfg->data_dir[0] ? cfg->data_dir
+					     : ".";
+	if (cfg->store_dir[0] && mkdir(dir, 0755) && errno != EEXIST) {
+		SB_ERROR("app", "cannot create store directory %s: %s", dir, strerror(errno));
+		return SB_EIO;
+	}
+	char why[256] = "";
+	struct store_opts o = {.loop = app->loop,
+			       .dir = dir,
+			       .backend = cfg->store_type[0] ? cfg->store_type : NULL,
+			       .errbuf = why,
+			       .errbuf_len = sizeof(why)};
+	int err = store_open(&app->store, &o);
+	if (err) {
+		const char *reason = why[0] ? why : sb_strerror(err);
+		if (!strncmp(reason, "store: ", 7))
+			reason += 7;
+		SB_ERROR("app", "cannot open the store in %s: %s", dir, reason);
+	}
 	return err;
 }
 
@@ -375,6 +417,8 @@ static int cmd_serve(struct app *app)
 			 strerror(errno));
 		return 2;
 	}
+	if (start_store(app))
+		return 2;
 	if (start_media(app))
 		return 2;
 	if (start_sip(app, true))

@@ -7,13 +7,17 @@
 # Content-Type exactly application/json) for an unknown method (bad_route), a GET, no token
 # and a wrong one (unauthenticated), a missing grant, a body that is not JSON (malformed),
 # and an RPC that passes every check but has no handler yet (unimplemented); a body over
-# 1 MiB gets 413. Tokens come from `switchboard token`. Every case ends with SIGTERM and
-# wants exit 0; every process started here is ended by its PID.
+# 1 MiB gets 413. sip-trunks, sip-rules: the livekit.SIP trunk and dispatch-rule RPCs
+# (create, get, list with filters, update, delete; not_found, invalid_argument, conflicts).
+# sip-persist: what the API wrote is there again after a restart on the same --data-dir.
+# store-fail: a database that cannot be opened ends serve at start-up with exit 2.
+# Tokens come from `switchboard token`. Every case ends with SIGTERM and wants exit 0;
+# every process started here is ended by its PID.
 set -u
 # shellcheck source=../lib/proc.sh
 . "$(dirname "$0")/../lib/proc.sh"
 
-TESTS=(healthz twirp-errors body-limit)
+TESTS=(healthz twirp-errors body-limit sip-trunks sip-rules sip-persist store-fail)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -119,6 +123,57 @@ expect_twirp() {
 
 JSON=(-H 'Content-Type: application/json')
 
+# rpc NAME METHOD BODY: POST /twirp/livekit.SIP/METHOD with the sip.admin token in ADMIN.
+rpc() {
+	post "$1" "/twirp/livekit.SIP/$2" "${JSON[@]}" -H "Authorization: Bearer $ADMIN" -d "$3"
+}
+
+# expect_ok NAME: HTTP 200 with a JSON body.
+expect_ok() {
+	[ "$STATUS" = 200 ] || fail "$1: HTTP $STATUS, want 200 ($(cat "$WORK/$1.body"))"
+	grep -qi '^content-type: application/json'$'\r''$' "$WORK/$1.hdr" ||
+		fail "$1: Content-Type is not application/json"
+}
+
+# has NAME TEXT...: the body of NAME contains every TEXT (fixed strings; the API's JSON is
+# compact, keys in a fixed order).
+has() {
+	local name=$1 t
+	shift
+	for t in "$@"; do
+		grep -qF -- "$t" "$WORK/$name.body" || fail "$name: no '$t' in $(cat "$WORK/$name.body")"
+	done
+}
+
+# lacks NAME TEXT...: the body of NAME contains none of them.
+lacks() {
+	local name=$1 t
+	shift
+	for t in "$@"; do
+		! grep -qF -- "$t" "$WORK/$name.body" || fail "$name: unexpected '$t' in $(cat "$WORK/$name.body")"
+	done
+}
+
+# field NAME KEY: the first string value of "KEY" in the body.
+field() {
+	grep -o "\"$2\":\"[^\"]*\"" "$WORK/$1.body" | head -n 1 | sed -e 's/^"[^"]*":"//' -e 's/"$//'
+}
+
+# count NAME TEXT: how many times TEXT occurs in the body.
+count() {
+	grep -oF -- "$2" "$WORK/$1.body" | wc -l | tr -d ' '
+}
+
+# want_id NAME PREFIX: prints the body's first id field, which must be PREFIX + 12 characters of
+# the shortuuid alphabet.
+want_id() {
+	local key=sip_trunk_id id
+	[ "$2" = SDR_ ] && key=sip_dispatch_rule_id
+	id=$(field "$1" "$key")
+	[[ "$id" =~ ^$2[2-9A-HJ-NP-Za-km-z]{12}$ ]] || fail "$1: $key '$id' is not $2 + 12 characters"
+	echo "$id"
+}
+
 case "$TEST" in
 healthz)
 	start_switchboard
@@ -152,8 +207,9 @@ twirp-errors)
 	post ctype $SIP/ListSIPInboundTrunk -H 'Content-Type: text/plain' \
 		-H "Authorization: Bearer $admin" -d '{}'
 	expect_twirp ctype 404 bad_route 'unexpected Content-Type'
-	post unimpl $SIP/ListSIPInboundTrunk -H 'Content-Type: application/json;charset=UTF-8' \
-		-H "Authorization: Bearer $admin" -d '{}'
+	caller=$("$SB" token --api-key APItest --api-secret 's3cr3t-for-tests' --grant sip.call)
+	post unimpl $SIP/CreateSIPParticipant -H 'Content-Type: application/json;charset=UTF-8' \
+		-H "Authorization: Bearer $caller" -d '{}'
 	expect_twirp unimpl 501 unimplemented 'not implemented yet'
 	stop_switchboard
 	;;
@@ -168,11 +224,218 @@ body-limit)
 	{ head -c $((1024 * 1024 - 2)) /dev/zero | tr '\0' ' '; printf '{}'; } >"$WORK/max.json"
 	post max /twirp/livekit.SIP/ListSIPInboundTrunk "${JSON[@]}" -H "Authorization: Bearer $admin" \
 		-H 'Expect:' --data-binary @"$WORK/max.json"
-	expect_twirp max 501 unimplemented
+	expect_ok max
+	has max '{"items":[]}'
 	# the server still answers afterwards
 	post healthz /healthz
 	[ "$STATUS" = 200 ] || fail "healthz after 413: HTTP $STATUS"
 	stop_switchboard
+	;;
+sip-trunks)
+	start_switchboard
+	ADMIN=$(token sip.admin)
+	# create inbound: ids, names, numbers, enums and times come back in LK's shape
+	rpc in1 CreateSIPInboundTrunk '{"trunk":{"name":"in1","metadata":"m1","numbers":["+15550001111"],"allowedNumbers":["+15559990000"],"allowedAddresses":["10.0.0.0/8"]}}'
+	expect_ok in1
+	IN1=$(want_id in1 ST_)
+	has in1 '"name":"in1","metadata":"m1","numbers":["+15550001111"],"allowed_addresses":["10.0.0.0/8"],"allowed_numbers":["+15559990000"]' \
+		'"include_headers":"SIP_NO_HEADERS"' '"media_encryption":"SIP_MEDIA_ENCRYPT_DISABLE"' '"created_at":"20'
+	rpc in2 CreateSIPInboundTrunk '{"trunk":{"name":"in2","numbers":["+15550002222"],"authUsername":"u","authPassword":"p","mediaEncryption":"SIP_MEDIA_ENCRYPT_ALLOW"}}'
+	expect_ok in2
+	IN2=$(want_id in2 ST_)
+	has in2 '"auth_username":"u","auth_password":"p"' '"media_encryption":"SIP_MEDIA_ENCRYPT_ALLOW"'
+	# the same number written differently and the same (any) caller: a conflict
+	rpc conflict CreateSIPInboundTrunk '{"trunk":{"name":"dup","numbers":["+1 555 000-2222"]}}'
+	expect_twirp conflict 400 invalid_argument "Conflicting inbound SIP Trunks: \\\\\"$IN2\\\\\""
+	rpc insecure CreateSIPInboundTrunk '{"trunk":{"name":"open"}}'
+	expect_twirp insecure 400 invalid_argument 'for security'
+	rpc withid CreateSIPInboundTrunk '{"trunk":{"sipTrunkId":"ST_mine","numbers":["+1"]}}'
+	expect_twirp withid 400 invalid_argument 'trunk ID must be empty'
+	rpc badenum CreateSIPInboundTrunk '{"trunk":{"numbers":["+1"],"includeHeaders":"SIP_SOME_HEADERS"}}'
+	expect_twirp badenum 400 invalid_argument 'trunk.includeHeaders'
+	# outbound
+	rpc out1 CreateSIPOutboundTrunk '{"trunk":{"name":"out1","address":"sip.example.com:5080","numbers":["+15550003333"],"transport":"SIP_TRANSPORT_TCP","destinationCountry":"US"}}'
+	expect_ok out1
+	OUT1=$(want_id out1 ST_)
+	has out1 '"name":"out1"' '"address":"sip.example.com:5080","destination_country":"US","transport":"SIP_TRANSPORT_TCP","numbers":["+15550003333"]'
+	rpc baduri CreateSIPOutboundTrunk '{"trunk":{"address":"sip:pbx@example.com","numbers":["+1"]}}'
+	expect_twirp baduri 400 invalid_argument
+	rpc nonum CreateSIPOutboundTrunk '{"trunk":{"address":"example.com"}}'
+	expect_twirp nonum 400 invalid_argument
+	# get
+	rpc get1 GetSIPInboundTrunk "{\"sipTrunkId\":\"$IN1\"}"
+	expect_ok get1
+	has get1 "{\"trunk\":{\"sip_trunk_id\":\"$IN1\",\"name\":\"in1\""
+	rpc getout GetSIPOutboundTrunk "{\"sip_trunk_id\":\"$OUT1\"}"
+	expect_ok getout
+	has getout "{\"trunk\":{\"sip_trunk_id\":\"$OUT1\",\"name\":\"out1\""
+	rpc getwrong GetSIPInboundTrunk "{\"sipTrunkId\":\"$OUT1\"}"
+	expect_twirp getwrong 404 not_found '"msg":"requested sip trunk does not exist"'
+	rpc getnone GetSIPOutboundTrunk '{}'
+	expect_twirp getnone 400 invalid_argument '"msg":"trunk ID is required"'
+	# lists and their filters
+	rpc list ListSIPInboundTrunk '{}'
+	expect_ok list
+	has list "\"sip_trunk_id\":\"$IN1\"" "\"sip_trunk_id\":\"$IN2\""
+	[ "$(count list '"sip_trunk_id"')" = 2 ] || fail "list: want 2 inbound trunks: $(cat "$WORK/list.body")"
+	rpc bynum ListSIPInboundTrunk '{"numbers":["+15550002222"]}'
+	expect_ok bynum
+	has bynum "\"sip_trunk_id\":\"$IN2\""
+	lacks bynum "$IN1"
+	rpc byid ListSIPInboundTrunk "{\"trunkIds\":[\"ST_unknown\",\"$IN1\"]}"
+	expect_ok byid
+	has byid "{\"items\":[{},{\"sip_trunk_id\":\"$IN1\""
+	rpc page ListSIPInboundTrunk '{"page":{"limit":1}}'
+	expect_ok page
+	[ "$(count page '"sip_trunk_id"')" = 1 ] || fail "page: want 1 trunk: $(cat "$WORK/page.body")"
+	rpc outs ListSIPOutboundTrunk '{}'
+	expect_ok outs
+	has outs "\"sip_trunk_id\":\"$OUT1\""
+	lacks outs "$IN1" "$IN2"
+	rpc legacy ListSIPTrunk '{}'
+	expect_ok legacy
+	has legacy "\"sip_trunk_id\":\"$IN1\",\"kind\":\"TRUNK_INBOUND\"" \
+		"\"sip_trunk_id\":\"$OUT1\",\"kind\":\"TRUNK_OUTBOUND\",\"inbound_addresses\":[],\"outbound_address\":\"sip.example.com:5080\",\"outbound_number\":\"+15550003333\",\"transport\":\"SIP_TRANSPORT_TCP\""
+	# update: fields and list operations, then a change that would conflict
+	rpc upd UpdateSIPInboundTrunk "{\"sipTrunkId\":\"$IN1\",\"update\":{\"name\":\"in1b\",\"numbers\":{\"add\":[\"+15550004444\"]}}}"
+	expect_ok upd
+	has upd "\"sip_trunk_id\":\"$IN1\",\"name\":\"in1b\",\"metadata\":\"m1\",\"numbers\":[\"+15550001111\",\"+15550004444\"]"
+	rpc updconf UpdateSIPInboundTrunk "{\"sipTrunkId\":\"$IN1\",\"update\":{\"numbers\":{\"add\":[\"+15550002222\"]},\"allowedNumbers\":{\"clear\":true}}}"
+	expect_twirp updconf 400 invalid_argument 'Conflicting inbound SIP Trunks'
+	rpc repl UpdateSIPInboundTrunk "{\"sipTrunkId\":\"$IN2\",\"replace\":{\"name\":\"in2r\",\"allowedAddresses\":[\"192.0.2.1\"]}}"
+	expect_ok repl
+	has repl "\"sip_trunk_id\":\"$IN2\",\"name\":\"in2r\",\"metadata\":\"\",\"numbers\":[],\"allowed_addresses\":[\"192.0.2.1\"]"
+	rpc updout UpdateSIPOutboundTrunk "{\"sipTrunkId\":\"$OUT1\",\"update\":{\"transport\":\"SIP_TRANSPORT_UDP\",\"address\":\"sip2.example.com\"}}"
+	expect_ok updout
+	has updout '"address":"sip2.example.com"' '"transport":"SIP_TRANSPORT_UDP"' '"name":"out1"'
+	rpc updbad UpdateSIPOutboundTrunk "{\"sipTrunkId\":\"$OUT1\",\"update\":{\"numbers\":{\"clear\":true}}}"
+	expect_twirp updbad 400 invalid_argument
+	rpc updnone UpdateSIPInboundTrunk '{"sipTrunkId":"ST_unknown","update":{"name":"x"}}'
+	expect_twirp updnone 404 not_found 'requested sip trunk does not exist'
+	rpc updboth UpdateSIPInboundTrunk "{\"sipTrunkId\":\"$IN1\"}"
+	expect_twirp updboth 400 invalid_argument
+	# delete: LK's answer is a SIPTrunkInfo with only the id
+	rpc del DeleteSIPTrunk "{\"sipTrunkId\":\"$IN2\"}"
+	expect_ok del
+	has del "{\"sip_trunk_id\":\"$IN2\",\"kind\":\"TRUNK_LEGACY\""
+	rpc delagain DeleteSIPTrunk "{\"sipTrunkId\":\"$IN2\"}"
+	expect_twirp delagain 404 not_found 'requested sip trunk does not exist'
+	rpc delout DeleteSIPTrunk "{\"sipTrunkId\":\"$OUT1\"}"
+	expect_ok delout
+	rpc after ListSIPTrunk '{}'
+	expect_ok after
+	has after "\"sip_trunk_id\":\"$IN1\""
+	lacks after "$IN2" "$OUT1"
+	stop_switchboard
+	;;
+sip-rules)
+	start_switchboard
+	ADMIN=$(token sip.admin)
+	rpc trunk CreateSIPInboundTrunk '{"trunk":{"numbers":["+15550001111"]}}'
+	expect_ok trunk
+	T=$(want_id trunk ST_)
+	# the node SDK's form: the deprecated top-level fields
+	rpc r1 CreateSIPDispatchRule "{\"rule\":{\"dispatchRuleIndividual\":{\"roomPrefix\":\"call-\"}},\"trunkIds\":[\"$T\"],\"name\":\"r1\",\"attributes\":{\"k\":\"v\"}}"
+	expect_ok r1
+	R1=$(want_id r1 SDR_)
+	has r1 '"rule":{"dispatch_rule_individual":{"pin":"","room_prefix":"call-","no_randomness":false}}' \
+		"\"trunk_ids\":[\"$T\"]" '"name":"r1"' '"attributes":{"k":"v"}'
+	# the current form
+	rpc r2 CreateSIPDispatchRule '{"dispatchRule":{"rule":{"dispatchRuleDirect":{"roomName":"lobby","pin":"1234"}},"name":"r2","numbers":["+15550001111"]}}'
+	expect_ok r2
+	R2=$(want_id r2 SDR_)
+	has r2 '"rule":{"dispatch_rule_direct":{"pin":"1234","room_name":"lobby"}}' '"trunk_ids":[]'
+	rpc dup CreateSIPDispatchRule "{\"rule\":{\"dispatchRuleCallee\":{\"roomPrefix\":\"x\"}},\"trunkIds\":[\"$T\"]}"
+	expect_twirp dup 400 invalid_argument 'already exists'
+	rpc norule CreateSIPDispatchRule '{"name":"none"}'
+	expect_twirp norule 400 invalid_argument
+	rpc ruleid CreateSIPDispatchRule '{"dispatchRule":{"sipDispatchRuleId":"SDR_x","rule":{"dispatchRuleDirect":{"roomName":"a"}}}}'
+	expect_twirp ruleid 400 invalid_argument 'rule id must not be set'
+	# lists: a rule without trunks matches any trunk filter; ids keep request order
+	rpc all ListSIPDispatchRule '{}'
+	expect_ok all
+	[ "$(count all '"sip_dispatch_rule_id"')" = 2 ] || fail "all: want 2 rules: $(cat "$WORK/all.body")"
+	rpc other ListSIPDispatchRule '{"trunkIds":["ST_other"]}'
+	expect_ok other
+	has other "\"sip_dispatch_rule_id\":\"$R2\""
+	lacks other "$R1"
+	rpc ids ListSIPDispatchRule "{\"dispatchRuleIds\":[\"$R2\",\"SDR_unknown\",\"$R1\"]}"
+	expect_ok ids
+	has ids "{\"items\":[{\"sip_dispatch_rule_id\":\"$R2\"" ",{},{\"sip_dispatch_rule_id\":\"$R1\""
+	# update
+	rpc upd UpdateSIPDispatchRule "{\"sipDispatchRuleId\":\"$R1\",\"update\":{\"name\":\"r1b\",\"attributes\":{\"k\":\"\",\"k2\":\"v2\"},\"trunkIds\":{\"clear\":true}}}"
+	expect_ok upd
+	has upd "\"sip_dispatch_rule_id\":\"$R1\"" '"trunk_ids":[]' '"name":"r1b"' '"attributes":{"k2":"v2"}'
+	rpc repl UpdateSIPDispatchRule "{\"sipDispatchRuleId\":\"$R2\",\"replace\":{\"rule\":{\"dispatchRuleDirect\":{\"roomName\":\"lobby2\"}},\"name\":\"r2r\",\"numbers\":[\"+15550001111\"]}}"
+	expect_ok repl
+	has repl "\"sip_dispatch_rule_id\":\"$R2\"" '{"pin":"","room_name":"lobby2"}' '"name":"r2r"' '"metadata":""'
+	# r1 has no PIN, trunks or numbers now: r2 without its numbers would have the same key
+	rpc updconf UpdateSIPDispatchRule "{\"sipDispatchRuleId\":\"$R2\",\"replace\":{\"rule\":{\"dispatchRuleDirect\":{\"roomName\":\"z\"}}}}"
+	expect_twirp updconf 400 invalid_argument 'already exists'
+	rpc updnone UpdateSIPDispatchRule '{"sipDispatchRuleId":"SDR_unknown","update":{"name":"x"}}'
+	expect_twirp updnone 404 not_found '"msg":"requested sip dispatch rule does not exist"'
+	# delete answers with the rule
+	rpc del DeleteSIPDispatchRule "{\"sipDispatchRuleId\":\"$R1\"}"
+	expect_ok del
+	has del "\"sip_dispatch_rule_id\":\"$R1\"" '"name":"r1b"'
+	rpc delagain DeleteSIPDispatchRule "{\"sipDispatchRuleId\":\"$R1\"}"
+	expect_twirp delagain 404 not_found 'requested sip dispatch rule does not exist'
+	rpc delnone DeleteSIPDispatchRule '{}'
+	expect_twirp delnone 400 invalid_argument '"msg":"dispatch rule ID is required"'
+	rpc left ListSIPDispatchRule '{}'
+	expect_ok left
+	has left "\"sip_dispatch_rule_id\":\"$R2\""
+	lacks left "$R1"
+	stop_switchboard
+	;;
+sip-persist)
+	start_switchboard
+	ADMIN=$(token sip.admin)
+	rpc in1 CreateSIPInboundTrunk '{"trunk":{"name":"keep","numbers":["+15550001111"]}}'
+	expect_ok in1
+	IN1=$(want_id in1 ST_)
+	rpc in2 CreateSIPInboundTrunk '{"trunk":{"name":"gone","numbers":["+15550002222"]}}'
+	IN2=$(want_id in2 ST_)
+	rpc out1 CreateSIPOutboundTrunk '{"trunk":{"name":"out","address":"example.com","numbers":["+15550003333"],"transport":"SIP_TRANSPORT_TLS"}}'
+	OUT1=$(want_id out1 ST_)
+	rpc r1 CreateSIPDispatchRule "{\"rule\":{\"dispatchRuleDirect\":{\"roomName\":\"room1\"}},\"trunkIds\":[\"$IN1\"]}"
+	R1=$(want_id r1 SDR_)
+	rpc upd UpdateSIPInboundTrunk "{\"sipTrunkId\":\"$IN1\",\"update\":{\"name\":\"kept\"}}"
+	expect_ok upd
+	rpc del DeleteSIPTrunk "{\"sipTrunkId\":\"$IN2\"}"
+	expect_ok del
+	stop_switchboard
+	start_switchboard
+	rpc list ListSIPInboundTrunk '{}'
+	expect_ok list
+	has list "\"sip_trunk_id\":\"$IN1\",\"name\":\"kept\",\"metadata\":\"\",\"numbers\":[\"+15550001111\"]"
+	lacks list "$IN2"
+	rpc outs ListSIPOutboundTrunk '{}'
+	expect_ok outs
+	has outs "\"sip_trunk_id\":\"$OUT1\"" '"transport":"SIP_TRANSPORT_TLS"'
+	rpc rules ListSIPDispatchRule '{}'
+	expect_ok rules
+	has rules "\"sip_dispatch_rule_id\":\"$R1\"" '"room_name":"room1"' "\"trunk_ids\":[\"$IN1\"]"
+	[ -s "$WORK/data/switchboard.db" ] || fail "no database in the data directory"
+	stop_switchboard
+	;;
+store-fail)
+	mkdir -p "$WORK/data"
+	head -c 4096 /dev/urandom >"$WORK/data/switchboard.db"
+	rtp=$(pick_ports 20) || { fail "no free RTP port range"; finish; }
+	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 19))" \
+		--data-dir "$WORK/data" >"$WORK/sb.out" 2>"$WORK/sb.log" &
+	SB_PID=$!
+	PIDS+=("$SB_PID")
+	if ! wait_exit "$SB_PID" 10; then
+		fail "serve still running with a broken database"
+	elif [ "$RC" != 2 ]; then
+		fail "serve exited $RC with a broken database (want 2)"
+	fi
+	grep -q "cannot open the store in $WORK/data" "$WORK/sb.log" ||
+		fail "no clear message about the store in the log"
+	! grep -q 'switchboard ready' "$WORK/sb.log" || fail "ready with a broken database"
+	SB_PID=
 	;;
 *)
 	echo "unknown test $TEST" >&2

@@ -477,6 +477,38 @@ static void test_ids_and_lists(void **state)
 		    "\"outbound_username\":\"\",\"outbound_password\":\"\",\"name\":\"\","
 		    "\"metadata\":\"\"}");
 
+	/* ListSIPTrunk's items: LK's AsTrunkInfo */
+	char *nums[] = {"+1", "+2"}, *addrs[] = {"10.0.0.1"};
+	struct store_inbound_trunk lin = {.id = "ST_i",
+					  .name = "n",
+					  .numbers = {nums, 2},
+					  .allowed_addresses = {addrs, 1},
+					  .allowed_numbers = {nums + 1, 1},
+					  .auth_username = "u",
+					  .auth_password = "p"};
+	assert_json(sip_json_inbound_trunk_legacy(&lin),
+		    "{\"sip_trunk_id\":\"ST_i\",\"kind\":\"TRUNK_INBOUND\","
+		    "\"inbound_addresses\":[\"10.0.0.1\"],\"outbound_address\":\"\","
+		    "\"outbound_number\":\"+1\",\"transport\":\"SIP_TRANSPORT_AUTO\","
+		    "\"inbound_numbers_regex\":[],\"inbound_numbers\":[\"+2\"],"
+		    "\"inbound_username\":\"u\",\"inbound_password\":\"p\","
+		    "\"outbound_username\":\"\",\"outbound_password\":\"\",\"name\":\"n\","
+		    "\"metadata\":\"\"}");
+	struct store_outbound_trunk ob = {.id = "ST_o",
+					  .address = "example.com",
+					  .transport = STORE_TRANSPORT_TLS,
+					  .numbers = {nums + 1, 1},
+					  .auth_username = "ou",
+					  .metadata = "m"};
+	assert_json(sip_json_outbound_trunk_legacy(&ob),
+		    "{\"sip_trunk_id\":\"ST_o\",\"kind\":\"TRUNK_OUTBOUND\","
+		    "\"inbound_addresses\":[],\"outbound_address\":\"example.com\","
+		    "\"outbound_number\":\"+2\",\"transport\":\"SIP_TRANSPORT_TLS\","
+		    "\"inbound_numbers_regex\":[],\"inbound_numbers\":[],"
+		    "\"inbound_username\":\"\",\"inbound_password\":\"\","
+		    "\"outbound_username\":\"ou\",\"outbound_password\":\"\",\"name\":\"\","
+		    "\"metadata\":\"m\"}");
+
 	/* listSipInboundTrunk({page, trunkIds, numbers}) */
 	struct sip_json_list_req l;
 	struct store_filter f;
