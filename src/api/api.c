@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "api/http.h"
+#include "api/room_service.h"
 #include "api/sip_service.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -12,6 +13,7 @@
 struct api_server {
 	struct api_http *http;
 	struct twirp_server *twirp;
+	struct api_room_service *rooms;
 	void (*close_cb)(void *arg);
 	void *close_arg;
 };
@@ -37,14 +39,28 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 	if (o->store && (err = sip_service_register(s->twirp, o->store))) {
 		SB_ERROR("api", "cannot register the livekit.SIP methods: %s", sb_strerror(err));
 		twirp_free(s->twirp);
+		api_room_service_free(s->rooms);
 		free(s);
 		return err;
+	}
+	if (o->calls) {
+		struct api_room_service_opts ro = {.rooms = call_mgr_rooms(o->calls),
+						   .calls = o->calls};
+		if ((err = api_room_service_register(s->twirp, &ro, &s->rooms))) {
+			SB_ERROR("api", "cannot register the livekit.RoomService methods: %s",
+				 sb_strerror(err));
+			twirp_free(s->twirp);
+			api_room_service_free(s->rooms);
+			free(s);
+			return err;
+		}
 	}
 	struct api_http_opts ho = {
 	    .loop = o->loop, .host = o->host, .port = o->port, .max_body = o->max_body};
 	err = api_http_new(&s->http, &ho);
 	if (err) {
 		twirp_free(s->twirp);
+		api_room_service_free(s->rooms);
 		free(s);
 		return err;
 	}
@@ -77,6 +93,7 @@ static void http_closed(void *arg)
 	void (*cb)(void *) = s->close_cb;
 	void *cb_arg = s->close_arg;
 	twirp_free(s->twirp);
+	api_room_service_free(s->rooms);
 	free(s);
 	if (cb)
 		cb(cb_arg);

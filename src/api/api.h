@@ -1,5 +1,6 @@
 /* The API server as the app wires it: the HTTP server, /healthz and the Twirp registry on
- * /twirp/ with the services it has (livekit.SIP trunks and rules when given a store). */
+ * /twirp/ with the services it has (livekit.SIP trunks and rules when given a store,
+ * livekit.RoomService when given the call manager). */
 #ifndef SB_API_API_H
 #define SB_API_API_H
 
@@ -8,6 +9,7 @@
 
 #include "api/token.h"
 #include "api/twirp.h"
+#include "call/call.h"
 #include "store/store.h"
 
 struct api_server_opts {
@@ -19,6 +21,9 @@ struct api_server_opts {
 	/* livekit.SIP trunks and dispatch rules are served from it (NULL: not served);
 	 * borrowed: close the server before the store */
 	struct store *store;
+	/* livekit.RoomService over its rooms (SIP participants hung up through it); NULL: not
+	 * served; borrowed: close the server before the call manager */
+	struct call_mgr *calls;
 };
 
 struct api_server;

@@ -1,13 +1,17 @@
 /* switchboard's entry point: command line, configuration, wiring of the modules, signals.
  * The only place that holds process state; `serve` runs the gateway, `dial` places one call. */
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "api/api.h"
@@ -207,6 +211,39 @@ static int start_register(struct app *app)
 	return err;
 }
 
+/* Port 0 means any free port, the same for UDP and TCP: a port the kernel hands out for UDP
+ * may be the local port of someone's TCP connection, so probe both before listening (a few
+ * tries). 0 when the host is not numeric or nothing was found (the listeners then pick). */
+static uint16_t free_udp_tcp_port(const char *host)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_PASSIVE,
+				 .ai_socktype = SOCK_DGRAM};
+	struct addrinfo *ai = NULL;
+	if (getaddrinfo(host, "0", &hints, &ai) || !ai)
+		return 0;
+	uint16_t found = 0;
+	for (int attempt = 0; attempt < 20 && !found; attempt++) {
+		int u = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		int t = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int one = 1;
+		if (u >= 0 && t >= 0 && bind(u, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    getsockname(u, (struct sockaddr *)&ss, &len) == 0 &&
+		    setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+		    bind(t, (struct sockaddr *)&ss, len) == 0)
+			found = ntohs(ss.ss_family == AF_INET6
+					  ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
+					  : ((struct sockaddr_in *)(void *)&ss)->sin_port);
+		if (u >= 0)
+			close(u);
+		if (t >= 0)
+			close(t);
+	}
+	freeaddrinfo(ai);
+	return found;
+}
+
 static int start_sip(struct app *app, bool with_handlers)
 {
 	struct sb_config *cfg = &app->cfg;
@@ -234,6 +271,8 @@ static int start_sip(struct app *app, bool with_handlers)
 		SB_ERROR("app", "bad --sip-listen %s (want HOST:PORT)", cfg->sip_listen);
 		return SB_EINVAL;
 	}
+	if (port == 0)
+		port = free_udp_tcp_port(host);
 	err = sip_ua_listen(app->ua, SIP_TP_UDP, host, port);
 	if (!err)
 		err = sip_ua_listen(app->ua, SIP_TP_TCP, host, sip_ua_port(app->ua, SIP_TP_UDP));
@@ -371,8 +410,12 @@ static int start_api(struct app *app)
 		list[i] = (struct api_key){.key = app->cfg.keys[i].key,
 					   .secret = app->cfg.keys[i].secret};
 	struct api_keyring keys = {.keys = list, .n = app->cfg.n_keys};
-	struct api_server_opts o = {
-	    .loop = app->loop, .host = host, .port = port, .keys = &keys, .store = app->store};
+	struct api_server_opts o = {.loop = app->loop,
+				    .host = host,
+				    .port = port,
+				    .keys = &keys,
+				    .store = app->store,
+				    .calls = app->calls};
 	int err = api_server_new(&app->api, &o);
 	if (err)
 		SB_ERROR("app", "cannot serve the HTTP API on %s: %s", app->cfg.http_listen,

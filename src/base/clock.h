@@ -11,5 +11,7 @@ sb_time_ms sb_clock_ms(void);
 uint64_t sb_clock_ns(void);
 /* Seconds since the Unix epoch (for digest nonces, call records). */
 uint64_t sb_clock_wall_s(void);
+/* Milliseconds since the Unix epoch (creation and join times the API shows). */
+uint64_t sb_clock_wall_ms(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "base/err.h"
@@ -21,7 +22,9 @@ struct call {
 	struct call_mgr *m;
 	struct call *next, *prev;
 	struct sip_call *sip;
-	char id[80]; /* Call-ID, for logs */
+	char id[80];			 /* Call-ID, for logs */
+	char sid[24];			 /* SCL_..., the sip.callID attribute */
+	char phone[64], trunk_phone[64]; /* sip.phoneNumber, sip.trunkPhoneNumber */
 	char room[ROOM_NAME_MAX];
 	uint16_t port;
 	int rtp_fd, rtcp_fd; /* ours until handed to the room */
@@ -175,6 +178,17 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 	char identity[ROOM_IDENTITY_MAX];
 	snprintf(identity, sizeof(identity), "sip_%.*s", 40, c->id);
 	j.identity = identity;
+	char name[80];
+	snprintf(name, sizeof(name), "Phone %s", c->phone);
+	if (c->phone[0])
+		j.name = name;
+	struct room_attr attrs[] = {
+	    {"sip.callID", c->sid},	   {"sip.callIDFull", c->id},
+	    {"sip.phoneNumber", c->phone}, {"sip.trunkPhoneNumber", c->trunk_phone},
+	    {"sip.callStatus", "active"},
+	};
+	j.attrs = attrs;
+	j.n_attrs = sizeof(attrs) / sizeof(attrs[0]);
 	leg_opts_from(c, ms, &j.leg);
 	if (ms->rtcp_mux && c->rtcp_fd >= 0) {
 		close(c->rtcp_fd);
@@ -220,7 +234,7 @@ static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void
 	if (!c->part) {
 		if (c->rtp_fd >= 0)
 			join_room(c, ms);
-	} else {
+	} else if (!c->part_gone) {
 		struct media_leg_opts o;
 		leg_opts_from(c, ms, &o);
 		(void)room_part_update_leg(c->part, &o);
@@ -234,7 +248,7 @@ static void on_hold(struct sip_call *sc, bool held, enum sdp_dir dir, void *arg)
 	(void)sc;
 	struct call *c = arg;
 	SB_INFO("call", "call %s by remote (%s)", held ? "held" : "resumed", sdp_dir_name(dir));
-	if (c->part)
+	if (c->part && !c->part_gone)
 		room_part_set_hold(c->part, held);
 	if (c->app_h && c->app_h->hold)
 		c->app_h->hold(sc, held, dir, c->app_arg);
@@ -261,9 +275,10 @@ static void on_ended(struct sip_call *sc, int status, const char *reason, void *
 	c->sip = NULL;
 	if (c->app_h && c->app_h->ended)
 		c->app_h->ended(sc, status, reason, c->app_arg);
-	if (c->part)
+	/* either may have left already (removed through the API) and be freed */
+	if (c->part && !c->part_gone)
 		room_part_leave(c->part);
-	if (c->echo)
+	if (c->echo && !c->echo_gone)
 		room_part_leave(c->echo);
 	call_maybe_free(c);
 }
@@ -355,6 +370,9 @@ static struct call *call_new(struct call_mgr *m)
 		return NULL;
 	c->m = m;
 	c->rtp_fd = c->rtcp_fd = -1;
+	char tok[12];
+	sb_random_token(tok, sizeof(tok));
+	snprintf(c->sid, sizeof(c->sid), "SCL_%.*s", (int)sizeof(tok), tok);
 	c->next = m->calls;
 	if (m->calls)
 		m->calls->prev = c;
@@ -378,6 +396,28 @@ static void fresh_room(struct call *c)
 	c->want_echo = true;
 }
 
+/* The user part of a sip:/sips:/tel: target ("" when there is none). */
+static void target_user(const char *t, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (!t)
+		return;
+	size_t n = 0;
+	if (!strncasecmp(t, "tel:", 4)) {
+		t += 4;
+		n = strcspn(t, ";");
+	} else {
+		const char *colon = strchr(t, ':');
+		if (!colon)
+			return;
+		t = colon + 1;
+		n = strcspn(t, "@;>");
+		if (t[n] != '@')
+			return;
+	}
+	snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), t);
+}
+
 int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip_call **out)
 {
 	if (m->closing)
@@ -389,6 +429,9 @@ int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip
 		return SB_ENOMEM;
 	c->app_h = o->h;
 	c->app_arg = o->arg;
+	target_user(o->sip.target, c->phone, sizeof(c->phone));
+	snprintf(c->trunk_phone, sizeof(c->trunk_phone), "%s",
+		 o->sip.from_user ? o->sip.from_user : "");
 	if (o->room)
 		snprintf(c->room, sizeof(c->room), "%s", o->room);
 	else
@@ -430,6 +473,10 @@ void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip
 		return;
 	}
 	call_set_sip(c, sc);
+	snprintf(c->phone, sizeof(c->phone), "%.*s",
+		 (int)(in->from_user.len < 63 ? in->from_user.len : 63), in->from_user.p);
+	snprintf(c->trunk_phone, sizeof(c->trunk_phone), "%.*s",
+		 (int)(in->to_user.len < 63 ? in->to_user.len : 63), in->to_user.p);
 	if (!room_from_user(in->to_user, c->room, sizeof(c->room)))
 		fresh_room(c);
 	sip_call_set_handlers(sc, &call_handlers, c);
@@ -605,4 +652,29 @@ void call_mgr_set_ua(struct call_mgr *m, struct sip_ua *ua)
 size_t call_mgr_calls(const struct call_mgr *m)
 {
 	return m->n_calls;
+}
+
+struct room_service *call_mgr_rooms(struct call_mgr *m)
+{
+	return m->rooms;
+}
+
+int call_mgr_hangup_participant(struct call_mgr *m, struct room_part *p)
+{
+	struct call *c = m->calls;
+	while (c && !(c->part == p && !c->part_gone))
+		c = c->next;
+	if (!c)
+		return SB_ENOTFOUND;
+	SB_INFO("call", "%s: hanging up (participant removed from room %s)", c->id, c->room);
+	const struct room_attr st = {"sip.callStatus", "hangup"};
+	(void)room_part_update_attrs(p, &st, 1);
+	room_part_leave(p);
+	/* the ended handler may run inside (and free c once its participants have left) */
+	if (c->sip && !c->sip_gone) {
+		int err = sip_call_hangup(c->sip, NULL, NULL);
+		if (err)
+			SB_WARN("call", "hang-up failed: %s", sb_strerror(err));
+	}
+	return 0;
 }

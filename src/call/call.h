@@ -17,6 +17,8 @@
 #include "sip/ua.h"
 
 struct call_mgr;
+struct room_service;
+struct room_part;
 
 struct call_mgr_opts {
 	uv_loop_t *loop;
@@ -57,5 +59,19 @@ int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip
  * then cb once all media is closed and every port is back in the pool. */
 void call_mgr_close(struct call_mgr *m, void (*cb)(void *arg), void *arg);
 size_t call_mgr_calls(const struct call_mgr *m);
+
+/* The room service calls join (the manager owns it; the API reads and changes rooms there). */
+struct room_service *call_mgr_rooms(struct call_mgr *m);
+/*
+ * A call's SIP participant carries LiveKit's attributes (research §6.1): sip.callID ("SCL_"
+ * + 12 characters), sip.callIDFull (the Call-ID), sip.phoneNumber (inbound: the caller,
+ * From user; outbound: the callee, the target's user), sip.trunkPhoneNumber (inbound: the
+ * called number, To user; outbound: our From user) and sip.callStatus ("active" once in the
+ * room, "hangup" while it is being hung up); its name is "Phone <phoneNumber>".
+ */
+/* End the SIP call behind participant p (BYE once answered; CANCEL or 480 before) and take p
+ * out of its room (sip.callStatus becomes "hangup" first). 0, or SB_ENOTFOUND when p is no
+ * call's SIP participant (the caller then makes it leave itself). */
+int call_mgr_hangup_participant(struct call_mgr *m, struct room_part *p);
 
 #endif

@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/htab.h"
 #include "base/log.h"
+#include "base/rand.h"
 #include "base/slice.h"
 #include "media/resample.h"
 #include "room/mixer.h"
@@ -43,7 +44,13 @@ struct room {
 	uint32_t n_parts;
 	uv_timer_t timer; /* empty / departure timeout */
 	bool detached, close_when_empty;
-	uint64_t created_ms;
+	bool unlisted;	/* deleted: out of the directory, closing once empty */
+	bool had_parts; /* the departure timeout applies, not the empty one */
+	uint64_t created_ms, created_unix_ms;
+	char sid[ROOM_SID_MAX];
+	char *metadata;			 /* NULL = "" */
+	uint32_t empty_ms, departure_ms; /* this room's timeouts */
+	uint32_t max_parts;		 /* 0 = no limit */
 	/* worker side */
 	struct room *w_next, *w_prev;
 	struct room_part *w_parts;
@@ -59,6 +66,17 @@ struct room_part {
 	enum room_part_kind kind;
 	void *arg;
 	bool leaving;
+	/* control side: what the API shows */
+	char sid[ROOM_SID_MAX], track_sid[ROOM_SID_MAX];
+	char *name, *metadata;	 /* NULL = "" */
+	struct room_attr *attrs; /* owned strings, sorted by key */
+	size_t n_attrs;
+	uint64_t joined_ms;
+	uint32_t version;
+	bool c_joined, c_muted, c_held;
+	bool c_except; /* c_subs are exceptions to hearing everyone (else the only ones heard) */
+	size_t c_n_subs;
+	char c_subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
 	/* worker side */
 	struct room_part *w_next, *w_prev;
 	enum room_media media;
@@ -66,7 +84,7 @@ struct room_part {
 	struct media_leg *leg;
 	struct media_leg_stats final; /* the leg's figures when it closed (read at LEFT) */
 	bool has_final;
-	bool held, muted, subs_all, has_audio, linked;
+	bool held, muted, subs_all, subs_except, has_audio, linked;
 	size_t n_subs;
 	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
 	int16_t *frame, *out, *echo; /* room frame each, in one allocation after the struct */
@@ -252,8 +270,8 @@ static bool hears(const struct room_part *p, const struct room_part *src)
 		return true;
 	for (size_t i = 0; i < p->n_subs; i++)
 		if (strcmp(p->subs[i], src->identity) == 0)
-			return true;
-	return false;
+			return !p->subs_except;
+	return p->subs_except;
 }
 
 static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint32_t frame)
@@ -434,7 +452,7 @@ static void w_part_set(const struct media_msg *m)
 }
 
 struct subs_msg {
-	bool all;
+	bool all, except;
 	size_t n;
 	char ids[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
 };
@@ -444,6 +462,7 @@ static void w_part_subscribe(const struct media_msg *m)
 	struct room_part *p = m->obj;
 	struct subs_msg *s = m->arg;
 	p->subs_all = s->all;
+	p->subs_except = s->except;
 	p->n_subs = s->n;
 	memcpy(p->subs, s->ids, sizeof(p->subs));
 	free(s);
@@ -508,6 +527,7 @@ static void room_free_cb(uv_handle_t *h)
 {
 	struct room *r = h->data;
 	struct room_service *rs = r->rs;
+	free(r->metadata);
 	free(r);
 	rs->n_alive--;
 	if (rs->closing && rs->n_alive == 0 && rs->n_parts == 0)
@@ -527,8 +547,10 @@ static void room_close(struct room *r)
 		return;
 	r->detached = true;
 	uv_timer_stop(&r->timer);
-	sb_htab_remove(&rs->rooms, &r->node);
-	rs->n_rooms--;
+	if (!r->unlisted) {
+		sb_htab_remove(&rs->rooms, &r->node);
+		rs->n_rooms--;
+	}
 	struct room_event ev = {.type = ROOM_EV_ROOM_FINISHED, .room = r->name};
 	emit(rs, &ev);
 	struct media_msg m = {.fn = w_room_detach, .obj = r};
@@ -553,6 +575,28 @@ static struct room *room_find(struct room_service *rs, const char *name)
 	return NULL;
 }
 
+/* "RM_" + 12 random characters (LiveKit's shape). */
+static void make_sid(char out[ROOM_SID_MAX], const char *prefix)
+{
+	char tok[12];
+	sb_random_token(tok, sizeof(tok));
+	snprintf(out, ROOM_SID_MAX, "%s%.*s", prefix, (int)sizeof(tok), tok);
+}
+
+static void part_ctl_free(struct room_part *p)
+{
+	for (size_t i = 0; i < p->n_attrs; i++) {
+		free((char *)(uintptr_t)p->attrs[i].key);
+		free((char *)(uintptr_t)p->attrs[i].value);
+	}
+	free(p->attrs);
+	free(p->name);
+	free(p->metadata);
+	p->attrs = NULL;
+	p->n_attrs = 0;
+	p->name = p->metadata = NULL;
+}
+
 static void room_unborn_closed(uv_handle_t *h)
 {
 	free(h->data); /* the timer is not the first member: free the room, not the handle */
@@ -568,6 +612,10 @@ static struct room *room_create(struct room_service *rs, const char *name)
 	r->worker = rs->next_worker++ % rs->n_workers;
 	r->rw = &rs->rws[r->worker];
 	r->created_ms = sb_clock_ms();
+	r->created_unix_ms = sb_clock_wall_ms();
+	r->empty_ms = rs->empty_ms;
+	r->departure_ms = rs->departure_ms;
+	make_sid(r->sid, "RM_");
 	uv_timer_init(rs->loop, &r->timer);
 	r->timer.data = r;
 	struct media_msg m = {.fn = w_room_attach, .obj = r};
@@ -578,7 +626,7 @@ static struct room *room_create(struct room_service *rs, const char *name)
 	sb_htab_insert(&rs->rooms, &r->node, sb_hash(name, strlen(name)));
 	rs->n_rooms++;
 	rs->n_alive++;
-	uv_timer_start(&r->timer, room_timer, rs->empty_ms, 0);
+	uv_timer_start(&r->timer, room_timer, r->empty_ms, 0);
 	struct room_event ev = {.type = ROOM_EV_ROOM_STARTED, .room = r->name};
 	emit(rs, &ev);
 	return r;
@@ -608,6 +656,10 @@ static void ctl_part_event(const struct media_msg *m)
 	case ROOM_EV_LEFT:
 		ev.stats = p->has_final ? &p->final : NULL;
 		break;
+	case ROOM_EV_JOINED:
+		p->c_joined = true;
+		p->version++;
+		break;
 	default:
 		break;
 	}
@@ -624,12 +676,13 @@ static void ctl_part_event(const struct media_msg *m)
 	r->n_parts--;
 	rs->n_parts--;
 	media_wav_free(&p->wav);
+	part_ctl_free(p);
 	free(p);
 	if (r->n_parts == 0 && !r->detached) {
 		if (rs->closing || r->close_when_empty)
 			room_close(r);
 		else
-			uv_timer_start(&r->timer, room_timer, rs->departure_ms, 0);
+			uv_timer_start(&r->timer, room_timer, r->departure_ms, 0);
 	}
 }
 
@@ -808,6 +861,86 @@ static void close_leg_fds(const struct room_join *j)
 		close(j->leg.rtcp_fd);
 }
 
+static int dup_opt(const char *in, size_t max, char **out)
+{
+	*out = NULL;
+	if (!in || !in[0])
+		return 0;
+	if (strlen(in) > max)
+		return SB_EINVAL;
+	return (*out = strdup(in)) ? 0 : SB_ENOMEM;
+}
+
+static int attr_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct room_attr *)a)->key, ((const struct room_attr *)b)->key);
+}
+
+/* Merge changes into p's attributes (an empty value deletes): all or nothing. */
+static int attrs_merge(struct room_part *p, const struct room_attr *ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ch[i].key || !ch[i].key[0] || strlen(ch[i].key) > ROOM_ATTR_MAX ||
+		    (ch[i].value && strlen(ch[i].value) > ROOM_ATTR_MAX))
+			return SB_EINVAL;
+	struct room_attr *v = calloc(p->n_attrs + n + 1, sizeof(*v));
+	if (!v)
+		return SB_ENOMEM;
+	size_t k = 0;
+	int err = 0;
+	/* the old ones not named in ch, then the non-empty values of ch (the last one of a key) */
+	for (size_t i = 0; i < p->n_attrs + n && !err; i++) {
+		const struct room_attr *a = i < p->n_attrs ? &p->attrs[i] : &ch[i - p->n_attrs];
+		bool later = false;
+		for (size_t x = (i < p->n_attrs ? 0 : i - p->n_attrs + 1); x < n && !later; x++)
+			later = strcmp(ch[x].key, a->key) == 0;
+		if (later || !a->value || !a->value[0])
+			continue;
+		if (k == ROOM_ATTRS_MAX) {
+			err = SB_ETOOBIG;
+			break;
+		}
+		v[k].key = strdup(a->key);
+		v[k].value = strdup(a->value);
+		if (!v[k].key || !v[k].value)
+			err = SB_ENOMEM;
+		k++;
+	}
+	if (err) {
+		for (size_t i = 0; i < k; i++) {
+			free((char *)(uintptr_t)v[i].key);
+			free((char *)(uintptr_t)v[i].value);
+		}
+		free(v);
+		return err;
+	}
+	for (size_t i = 0; i < p->n_attrs; i++) {
+		free((char *)(uintptr_t)p->attrs[i].key);
+		free((char *)(uintptr_t)p->attrs[i].value);
+	}
+	free(p->attrs);
+	qsort(v, k, sizeof(*v), attr_cmp);
+	p->attrs = v;
+	p->n_attrs = k;
+	return 0;
+}
+
+/* The control side's view: sids, name, metadata, attributes, joined time. */
+static int part_ctl_init(struct room_part *p, const struct room_join *j)
+{
+	make_sid(p->sid, "PA_");
+	if (j->media != ROOM_MEDIA_NONE)
+		make_sid(p->track_sid, "TR_");
+	p->joined_ms = sb_clock_wall_ms();
+	p->c_except = true;
+	int err = dup_opt(j->name, ROOM_ATTR_MAX, &p->name);
+	if (!err)
+		err = dup_opt(j->metadata, ROOM_META_MAX, &p->metadata);
+	if (!err && j->n_attrs)
+		err = attrs_merge(p, j->attrs, j->n_attrs);
+	return err;
+}
+
 /* Until the join is posted the caller's WAV stays the caller's: drop only a resampled copy. */
 static void part_drop_wav(struct room_part *p, const struct room_join *j)
 {
@@ -830,9 +963,18 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 				err = SB_EEXISTS;
 				goto fail;
 			}
+	if (r && r->max_parts && r->n_parts >= r->max_parts) {
+		err = SB_ENORES;
+		goto fail;
+	}
 	struct room_part *p = calloc(1, sizeof(*p) + 3u * rs->frame * sizeof(int16_t));
 	if (!p) {
 		err = SB_ENOMEM;
+		goto fail;
+	}
+	if ((err = part_ctl_init(p, j)) != 0) {
+		part_ctl_free(p);
+		free(p);
 		goto fail;
 	}
 	p->frame = (int16_t *)(void *)(p + 1);
@@ -852,12 +994,14 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 	if (j->media == ROOM_MEDIA_LEG)
 		p->leg_o = j->leg;
 	if (j->media == ROOM_MEDIA_PLAYER && (err = player_prepare(rs, p, &j->wav)) != 0) {
+		part_ctl_free(p);
 		free(p);
 		goto fail;
 	}
 	if (!r) {
 		if (!(r = room_create(rs, j->room))) {
 			part_drop_wav(p, j);
+			part_ctl_free(p);
 			free(p);
 			err = SB_EBUSY;
 			goto fail;
@@ -868,15 +1012,18 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 	struct media_msg m = {.fn = w_part_join, .obj = p};
 	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
 		part_drop_wav(p, j);
+		part_ctl_free(p);
 		free(p);
 		err = SB_EBUSY;
 		if (r->n_parts == 0)
-			uv_timer_start(&r->timer, room_timer, rs->departure_ms, 0);
+			uv_timer_start(&r->timer, room_timer,
+				       r->had_parts ? r->departure_ms : r->empty_ms, 0);
 		goto fail;
 	}
 	if (j->media == ROOM_MEDIA_PLAYER && p->wav.pcm != j->wav.pcm)
 		free(j->wav.pcm); /* resampled: the original is taken over, and not needed */
 	uv_timer_stop(&r->timer);
+	r->had_parts = true;
 	p->c_next = r->parts;
 	if (r->parts)
 		r->parts->c_prev = p;
@@ -907,14 +1054,22 @@ void room_part_leave(struct room_part *p)
 
 void room_part_set_hold(struct room_part *p, bool held)
 {
-	if (!p->leaving)
-		post_part(p, w_part_set, NULL, 0, held);
+	if (p->leaving)
+		return;
+	if (p->c_held != held)
+		p->version++;
+	p->c_held = held;
+	post_part(p, w_part_set, NULL, 0, held);
 }
 
 void room_part_set_mute(struct room_part *p, bool muted)
 {
-	if (!p->leaving)
-		post_part(p, w_part_set, NULL, 1, muted);
+	if (p->leaving)
+		return;
+	if (p->c_muted != muted)
+		p->version++;
+	p->c_muted = muted;
+	post_part(p, w_part_set, NULL, 1, muted);
 }
 
 int room_part_subscribe(struct room_part *p, bool all, const char *const *identities, size_t n)
@@ -930,6 +1085,10 @@ int room_part_subscribe(struct room_part *p, bool all, const char *const *identi
 	s->n = n;
 	for (size_t i = 0; i < n; i++)
 		snprintf(s->ids[i], sizeof(s->ids[i]), "%s", identities[i]);
+	/* the control side's copy, for room_part_update_subscriptions */
+	p->c_except = all;
+	p->c_n_subs = all ? 0 : n;
+	memcpy(p->c_subs, s->ids, sizeof(p->c_subs));
 	post_part(p, w_part_subscribe, s, 0, 0);
 	return 0;
 }
@@ -1002,6 +1161,24 @@ int room_send_data(struct room_service *rs, const char *room, const char *from, 
 	return 0;
 }
 
+static void room_info_of(const struct room *r, struct room_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->name = r->name;
+	ri->participants = r->n_parts;
+	ri->created_ms = r->created_ms;
+	ri->created_unix_ms = r->created_unix_ms;
+	ri->worker = r->worker;
+	ri->sid = r->sid;
+	ri->metadata = r->metadata ? r->metadata : "";
+	ri->empty_timeout_s = r->empty_ms / 1000u;
+	ri->departure_timeout_s = r->departure_ms / 1000u;
+	ri->max_participants = r->max_parts;
+	for (const struct room_part *p = r->parts; p; p = p->c_next)
+		if (p->media != ROOM_MEDIA_NONE)
+			ri->publishers++;
+}
+
 size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const struct room_info *),
 			 void *arg)
 {
@@ -1010,10 +1187,8 @@ size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const st
 	for (size_t b = 0; rs->rooms.buckets && b <= rs->rooms.mask; b++)
 		for (struct sb_hnode *h = rs->rooms.buckets[b]; h; h = h->next) {
 			struct room *r = SB_CONTAINER_OF(h, struct room, node);
-			struct room_info ri = {.name = r->name,
-					       .participants = r->n_parts,
-					       .created_ms = r->created_ms,
-					       .worker = r->worker};
+			struct room_info ri;
+			room_info_of(r, &ri);
 			if (fn)
 				fn(arg, &ri);
 			n++;
@@ -1024,4 +1199,213 @@ size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const st
 size_t room_service_room_count(const struct room_service *rs)
 {
 	return rs->n_rooms;
+}
+
+/* ---- the API's view ---- */
+
+static uint32_t ms_of(uint32_t s)
+{
+	return s > UINT32_MAX / 1000u ? UINT32_MAX : s * 1000u;
+}
+
+int room_service_create_room(struct room_service *rs, const struct room_create_opts *o,
+			     bool *created)
+{
+	if (rs->closing || !o->name || !o->name[0] || strlen(o->name) >= ROOM_NAME_MAX ||
+	    (o->metadata && strlen(o->metadata) > ROOM_META_MAX))
+		return SB_EINVAL;
+	char *md = NULL;
+	if (o->metadata && o->metadata[0] && !(md = strdup(o->metadata)))
+		return SB_ENOMEM;
+	struct room *r = room_find(rs, o->name);
+	bool fresh = !r;
+	if (!r && !(r = room_create(rs, o->name))) {
+		free(md);
+		return SB_EBUSY;
+	}
+	if (o->empty_timeout_s)
+		r->empty_ms = ms_of(o->empty_timeout_s);
+	if (o->departure_timeout_s)
+		r->departure_ms = ms_of(o->departure_timeout_s);
+	if (o->max_participants)
+		r->max_parts = o->max_participants;
+	if (o->metadata) {
+		free(r->metadata);
+		r->metadata = md;
+	}
+	/* an empty room waits with its (new) timeout */
+	if (r->n_parts == 0 && (fresh || o->empty_timeout_s || o->departure_timeout_s))
+		uv_timer_start(&r->timer, room_timer, r->had_parts ? r->departure_ms : r->empty_ms,
+			       0);
+	if (created)
+		*created = fresh;
+	return 0;
+}
+
+int room_service_get_room(struct room_service *rs, const char *name, struct room_info *out)
+{
+	struct room *r = name ? room_find(rs, name) : NULL;
+	if (!r)
+		return SB_ENOTFOUND;
+	room_info_of(r, out);
+	return 0;
+}
+
+int room_service_set_room_metadata(struct room_service *rs, const char *name, const char *metadata)
+{
+	struct room *r = name ? room_find(rs, name) : NULL;
+	if (!r)
+		return SB_ENOTFOUND;
+	char *md = NULL;
+	int err = dup_opt(metadata, ROOM_META_MAX, &md);
+	if (err)
+		return err;
+	free(r->metadata);
+	r->metadata = md;
+	return 0;
+}
+
+int room_service_delete_room(struct room_service *rs, const char *name)
+{
+	struct room *r = name ? room_find(rs, name) : NULL;
+	if (!r)
+		return SB_ENOTFOUND;
+	sb_htab_remove(&rs->rooms, &r->node);
+	rs->n_rooms--;
+	r->unlisted = true;
+	r->close_when_empty = true;
+	if (r->n_parts == 0) {
+		room_close(r);
+		return 0;
+	}
+	for (struct room_part *p = r->parts; p; p = p->c_next)
+		room_part_leave(p);
+	return 0;
+}
+
+size_t room_service_each_part(struct room_service *rs, const char *room,
+			      void (*fn)(void *arg, struct room_part *p), void *arg)
+{
+	struct room *r = room ? room_find(rs, room) : NULL;
+	if (!r || !r->parts)
+		return 0;
+	struct room_part *p = r->parts;
+	while (p->c_next)
+		p = p->c_next;
+	size_t n = 0;
+	for (; p; p = p->c_prev, n++)
+		if (fn)
+			fn(arg, p);
+	return n;
+}
+
+struct room_part *room_service_find_part(struct room_service *rs, const char *room,
+					 const char *identity)
+{
+	struct room *r = room && identity ? room_find(rs, room) : NULL;
+	if (!r)
+		return NULL;
+	for (struct room_part *p = r->parts; p; p = p->c_next)
+		if (!p->leaving && strcmp(p->identity, identity) == 0)
+			return p;
+	return NULL;
+}
+
+void room_part_get_info(const struct room_part *p, struct room_part_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->room = p->room->name;
+	out->identity = p->identity;
+	out->sid = p->sid;
+	out->name = p->name ? p->name : "";
+	out->metadata = p->metadata ? p->metadata : "";
+	out->track_sid = p->track_sid;
+	out->codec = p->media == ROOM_MEDIA_LEG ? media_codec_name(p->leg_o.codec) : "";
+	out->kind = p->kind;
+	out->media = p->media;
+	out->state = p->leaving	   ? ROOM_PART_LEAVING
+		     : p->c_joined ? ROOM_PART_ACTIVE
+				   : ROOM_PART_JOINING;
+	out->joined_ms = p->joined_ms;
+	out->version = p->version;
+	out->muted = p->c_muted;
+	out->held = p->c_held;
+	out->attrs = p->attrs;
+	out->n_attrs = p->n_attrs;
+	out->arg = p->arg;
+}
+
+static int set_text(struct room_part *p, char **field, const char *v, size_t max)
+{
+	if (p->leaving)
+		return SB_ESTATE;
+	char *copy = NULL;
+	int err = dup_opt(v, max, &copy);
+	if (err)
+		return err;
+	free(*field);
+	*field = copy;
+	p->version++;
+	return 0;
+}
+
+int room_part_set_name(struct room_part *p, const char *name)
+{
+	return set_text(p, &p->name, name, ROOM_ATTR_MAX);
+}
+
+int room_part_set_metadata(struct room_part *p, const char *metadata)
+{
+	return set_text(p, &p->metadata, metadata, ROOM_META_MAX);
+}
+
+int room_part_update_attrs(struct room_part *p, const struct room_attr *attrs, size_t n)
+{
+	if (p->leaving)
+		return SB_ESTATE;
+	int err = n ? attrs_merge(p, attrs, n) : 0;
+	if (!err && n)
+		p->version++;
+	return err;
+}
+
+int room_part_update_subscriptions(struct room_part *p, const char *const *identities, size_t n,
+				   bool subscribe)
+{
+	if (p->leaving)
+		return SB_ESTATE;
+	struct subs_msg *s = calloc(1, sizeof(*s));
+	if (!s)
+		return SB_ENOMEM;
+	/* work on a copy: all or nothing */
+	size_t cnt = p->c_n_subs;
+	memcpy(s->ids, p->c_subs, sizeof(s->ids));
+	/* in "everyone except" mode the list holds those not heard, else those heard */
+	bool add = p->c_except ? !subscribe : subscribe;
+	for (size_t i = 0; i < n; i++) {
+		if (!identities[i] || strlen(identities[i]) >= ROOM_IDENTITY_MAX)
+			continue;
+		size_t at = SIZE_MAX;
+		for (size_t k = 0; k < cnt; k++)
+			if (strcmp(s->ids[k], identities[i]) == 0)
+				at = k;
+		if (add && at == SIZE_MAX) {
+			if (cnt == ROOM_MAX_SUBS) {
+				free(s);
+				return SB_ETOOBIG;
+			}
+			snprintf(s->ids[cnt++], ROOM_IDENTITY_MAX, "%s", identities[i]);
+		} else if (!add && at != SIZE_MAX) {
+			memmove(s->ids[at], s->ids[at + 1], (cnt - at - 1) * ROOM_IDENTITY_MAX);
+			cnt--;
+			memset(s->ids[cnt], 0, ROOM_IDENTITY_MAX);
+		}
+	}
+	s->except = p->c_except;
+	s->all = p->c_except && cnt == 0;
+	s->n = cnt;
+	p->c_n_subs = cnt;
+	memcpy(p->c_subs, s->ids, sizeof(p->c_subs));
+	post_part(p, w_part_subscribe, s, 0, 0);
+	return 0;
 }

@@ -18,6 +18,10 @@
 #define ROOM_NAME_MAX	  128
 #define ROOM_IDENTITY_MAX 128
 #define ROOM_MAX_SUBS	  8
+#define ROOM_SID_MAX	  24	/* "RM_" / "PA_" / "TR_" + 12 characters */
+#define ROOM_META_MAX	  65536 /* metadata of a room or participant, in bytes */
+#define ROOM_ATTRS_MAX	  64	/* attributes of one participant */
+#define ROOM_ATTR_MAX	  4096	/* one attribute key or value, in bytes */
 
 enum room_part_kind { ROOM_PART_SIP, ROOM_PART_AGENT, ROOM_PART_WEB, ROOM_PART_INTERNAL };
 
@@ -76,24 +80,33 @@ int room_service_new(struct room_service **out, const struct room_service_opts *
 /* Remove every participant, close every room, then cb (may be NULL) once all media is closed. */
 void room_service_close(struct room_service *rs, void (*cb)(void *arg), void *arg);
 
+/* One participant attribute (LiveKit's `attributes` map). */
+struct room_attr {
+	const char *key, *value;
+};
+
 struct room_join {
 	const char *room;     /* created when absent */
 	const char *identity; /* unique in the room; NULL = generated */
 	enum room_part_kind kind;
 	enum room_media media;
-	struct media_leg_opts leg; /* ROOM_MEDIA_LEG: fds and handlers are taken over (h/arg are
-				      set by the room) */
-	struct media_wav wav;	   /* ROOM_MEDIA_PLAYER: taken over (freed by the room) */
-	bool loop;		   /* PLAYER: repeat */
-	bool close_when_empty;	   /* if this join creates the room: close it as soon as it is
-				      empty again (a per-call room), not after the departure
-				      timeout */
-	void *arg;		   /* echoed in this participant's events */
+	struct media_leg_opts leg;     /* ROOM_MEDIA_LEG: fds and handlers are taken over (h/arg are
+					  set by the room) */
+	struct media_wav wav;	       /* ROOM_MEDIA_PLAYER: taken over (freed by the room) */
+	bool loop;		       /* PLAYER: repeat */
+	bool close_when_empty;	       /* if this join creates the room: close it as soon as it is
+					  empty again (a per-call room), not after the departure
+					  timeout */
+	void *arg;		       /* echoed in this participant's events */
+	const char *name;	       /* display name; NULL = "" */
+	const char *metadata;	       /* NULL = "" */
+	const struct room_attr *attrs; /* copied; an empty value is not stored */
+	size_t n_attrs;
 };
 
-/* Join a room (created on first use). 0, SB_EINVAL, SB_EEXISTS (identity taken), SB_ENOMEM or
- * SB_EBUSY (worker queue full). On error nothing was taken over except the leg fds, which are
- * closed. */
+/* Join a room (created on first use). 0, SB_EINVAL, SB_EEXISTS (identity taken), SB_ENOMEM,
+ * SB_EBUSY (worker queue full) or SB_ENORES (the room has max_participants already). On error
+ * nothing was taken over except the leg fds, which are closed. */
 int room_join(struct room_service *rs, const struct room_join *j, struct room_part **out);
 /* Leave: the media closes on the worker; ROOM_EV_LEFT follows, after which p is freed. */
 void room_part_leave(struct room_part *p);
@@ -122,10 +135,85 @@ struct room_info {
 	uint32_t participants;
 	uint64_t created_ms;
 	unsigned worker;
+	uint64_t created_unix_ms;
+	const char *sid;      /* "RM_..." */
+	const char *metadata; /* never NULL */
+	uint32_t empty_timeout_s, departure_timeout_s;
+	uint32_t max_participants; /* 0 = no limit */
+	uint32_t publishers;	   /* participants with an audio track (not ROOM_MEDIA_NONE) */
 };
 /* Rooms known now (control side view): calls fn for each; returns the count. */
 size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const struct room_info *),
 			 void *arg);
 size_t room_service_room_count(const struct room_service *rs);
+
+/* ---- the API's view (livekit.RoomService): everything below runs on the control loop ---- */
+
+/* CreateRoom: an empty room that waits empty_timeout for its first participant. An existing
+ * room is updated instead: the non-zero timeouts and max_participants and a non-NULL
+ * metadata replace its own (a running empty/departure timer restarts with the new value).
+ * Zero timeouts of a new room take the service's defaults. *created (may be NULL) says which.
+ * 0, SB_EINVAL (name empty or too long, metadata over ROOM_META_MAX), SB_ENOMEM, SB_EBUSY. */
+struct room_create_opts {
+	const char *name;
+	uint32_t empty_timeout_s, departure_timeout_s, max_participants;
+	const char *metadata;
+};
+int room_service_create_room(struct room_service *rs, const struct room_create_opts *o,
+			     bool *created);
+/* The room named name now: 0 and *out (strings borrowed until the room changes or closes),
+ * or SB_ENOTFOUND. */
+int room_service_get_room(struct room_service *rs, const char *name, struct room_info *out);
+/* 0, SB_ENOTFOUND, SB_EINVAL (over ROOM_META_MAX) or SB_ENOMEM. */
+int room_service_set_room_metadata(struct room_service *rs, const char *name, const char *metadata);
+/* DeleteRoom: the room leaves the directory at once (a join with its name makes a new room),
+ * every participant leaves, and it closes (ROOM_EV_ROOM_FINISHED) once the last one has
+ * left. A caller that must end something first (a SIP call) does so before, through
+ * room_service_each_part. 0 or SB_ENOTFOUND. */
+int room_service_delete_room(struct room_service *rs, const char *name);
+
+/* The control-side handles of a room's participants, oldest first; fn may make them leave
+ * (they go on a later loop turn) but must not join or delete rooms. Returns how many, 0 for
+ * an unknown room. */
+size_t room_service_each_part(struct room_service *rs, const char *room,
+			      void (*fn)(void *arg, struct room_part *p), void *arg);
+/* The participant identity of room, or NULL (also when it is leaving). */
+struct room_part *room_service_find_part(struct room_service *rs, const char *room,
+					 const char *identity);
+
+enum room_part_state {
+	ROOM_PART_JOINING, /* its media is being set up on the worker */
+	ROOM_PART_ACTIVE,  /* ROOM_EV_JOINED came */
+	ROOM_PART_LEAVING, /* left or asked to; gone after ROOM_EV_LEFT */
+};
+
+struct room_part_info {
+	const char *room, *identity, *sid, *name, *metadata; /* never NULL */
+	const char *track_sid; /* its audio track ("TR_..."), "" for ROOM_MEDIA_NONE */
+	const char *codec;     /* a leg's codec at join ("PCMU", "opus" ...), else "" */
+	enum room_part_kind kind;
+	enum room_media media;
+	enum room_part_state state;
+	uint64_t joined_ms; /* Unix ms */
+	uint32_t version;   /* bumped on every change of what this struct shows */
+	bool muted, held;
+	const struct room_attr *attrs; /* sorted by key */
+	size_t n_attrs;
+	void *arg; /* room_join.arg */
+};
+/* A snapshot; the strings are borrowed until p changes or leaves. */
+void room_part_get_info(const struct room_part *p, struct room_part_info *out);
+/* 0, SB_EINVAL (over ROOM_META_MAX / ROOM_IDENTITY_MAX ... ), SB_ENOMEM, SB_ESTATE (leaving). */
+int room_part_set_name(struct room_part *p, const char *name);
+int room_part_set_metadata(struct room_part *p, const char *metadata);
+/* Merge attributes: a key with an empty value is deleted, others are set. All or nothing:
+ * SB_EINVAL (key empty, key or value over ROOM_ATTR_MAX), SB_ETOOBIG (more than
+ * ROOM_ATTRS_MAX would remain), SB_ENOMEM, SB_ESTATE. */
+int room_part_update_attrs(struct room_part *p, const struct room_attr *attrs, size_t n);
+/* Subscribe to (or unsubscribe from) these identities' audio, keeping what p hears of the
+ * others (by default: everyone). 0, SB_ETOOBIG (more than ROOM_MAX_SUBS exceptions or
+ * subscriptions would be needed), SB_ENOMEM, SB_ESTATE. */
+int room_part_update_subscriptions(struct room_part *p, const char *const *identities, size_t n,
+				   bool subscribe);
 
 #endif

@@ -12,3 +12,17 @@ foreach(t ${sb_api_tests})
   add_test(NAME api/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run.sh $<TARGET_FILE:switchboard> ${t})
   set_tests_properties(api/${t} PROPERTIES LABELS api TIMEOUT 60)
 endforeach()
+
+# livekit.RoomService against real SIP calls (SIPp): one ctest test per case of room_e2e.sh.
+find_program(SB_SIPP sipp)
+if(SB_SIPP)
+  execute_process(COMMAND ${CMAKE_CURRENT_LIST_DIR}/room_e2e.sh --list
+                  OUTPUT_VARIABLE sb_room_tests OUTPUT_STRIP_TRAILING_WHITESPACE)
+  string(REPLACE "\n" ";" sb_room_tests "${sb_room_tests}")
+  foreach(t ${sb_room_tests})
+    add_test(NAME api/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/room_e2e.sh $<TARGET_FILE:switchboard> ${t})
+    set_tests_properties(api/${t} PROPERTIES LABELS api TIMEOUT 90)
+  endforeach()
+else()
+  message(WARNING "sipp not found (apt-get install sip-tester): RoomService end-to-end tests not registered")
+endif()

@@ -900,6 +900,250 @@ static void test_worker_queue_full(void **state)
 	assert_int_equal(count_ev(ROOM_EV_ROOM_STARTED, NULL, NULL), 1);
 }
 
+/* ---- the API's view: rooms created empty, participant info, delete, subscriptions ---- */
+
+static void test_create_room(void **state)
+{
+	(void)state;
+	service_start(1, 100, 0);
+	bool created = false;
+	struct room_create_opts o = {
+	    .name = "lobby", .empty_timeout_s = 1, .max_participants = 1, .metadata = "m1"};
+	assert_int_equal(room_service_create_room(W.rs, &o, &created), 0);
+	assert_true(created);
+	wait_ev(ROOM_EV_ROOM_STARTED, "lobby", NULL, 1);
+	struct room_info ri;
+	assert_int_equal(room_service_get_room(W.rs, "lobby", &ri), 0);
+	assert_string_equal(ri.name, "lobby");
+	assert_memory_equal(ri.sid, "RM_", 3);
+	assert_int_equal(strlen(ri.sid), 15);
+	assert_string_equal(ri.metadata, "m1");
+	assert_int_equal(ri.empty_timeout_s, 1);
+	assert_int_equal(ri.departure_timeout_s, 0); /* 100 ms: the service's default */
+	assert_int_equal(ri.max_participants, 1);
+	assert_int_equal(ri.participants, 0);
+	assert_true(ri.created_unix_ms > 1600000000000ull);
+	char sid[ROOM_SID_MAX];
+	snprintf(sid, sizeof(sid), "%s", ri.sid);
+	/* again: updated, same room */
+	struct room_create_opts o2 = {.name = "lobby", .departure_timeout_s = 7, .metadata = "m2"};
+	assert_int_equal(room_service_create_room(W.rs, &o2, &created), 0);
+	assert_false(created);
+	assert_int_equal(room_service_get_room(W.rs, "lobby", &ri), 0);
+	assert_string_equal(ri.sid, sid);
+	assert_string_equal(ri.metadata, "m2");
+	assert_int_equal(ri.empty_timeout_s, 1);
+	assert_int_equal(ri.departure_timeout_s, 7);
+	assert_int_equal(ri.max_participants, 1);
+	assert_int_equal(room_service_set_room_metadata(W.rs, "lobby", "m3"), 0);
+	assert_int_equal(room_service_get_room(W.rs, "lobby", &ri), 0);
+	assert_string_equal(ri.metadata, "m3");
+	assert_int_equal(room_service_set_room_metadata(W.rs, "nope", "x"), SB_ENOTFOUND);
+	assert_int_equal(room_service_get_room(W.rs, "nope", &ri), SB_ENOTFOUND);
+	struct room_create_opts bad = {.name = ""};
+	assert_int_equal(room_service_create_room(W.rs, &bad, NULL), SB_EINVAL);
+
+	/* max_participants 1 */
+	struct room_join j = echo_join("lobby", "e1");
+	struct room_part *e1 = join_ok(&j);
+	struct room_part *p2 = NULL;
+	j.identity = "e2";
+	assert_int_equal(room_join(W.rs, &j, &p2), SB_ENORES);
+	assert_int_equal(room_service_get_room(W.rs, "lobby", &ri), 0);
+	assert_int_equal(ri.participants, 1);
+	assert_int_equal(ri.publishers, 1);
+	room_part_leave(e1);
+	wait_ev(ROOM_EV_LEFT, "lobby", "e1", 1);
+
+	/* a room nobody joins closes after its own empty timeout */
+	struct room_create_opts o3 = {.name = "empty", .empty_timeout_s = 1};
+	assert_int_equal(room_service_create_room(W.rs, &o3, NULL), 0);
+	run_for(700);
+	assert_int_equal(count_ev(ROOM_EV_ROOM_FINISHED, "empty", NULL), 0);
+	wait_ev(ROOM_EV_ROOM_FINISHED, "empty", NULL, 1);
+	assert_int_equal(room_service_get_room(W.rs, "empty", &ri), SB_ENOTFOUND);
+}
+
+static void collect_parts(void *arg, struct room_part *p)
+{
+	struct room_part **v = arg;
+	while (*v)
+		v++;
+	*v = p;
+}
+
+static void test_part_info(void **state)
+{
+	(void)state;
+	service_start(1, 100, 0);
+	struct room_attr attrs[] = {{"z", "last"}, {"a", "first"}, {"gone", ""}};
+	struct room_join j = echo_join("info", "e1");
+	j.kind = ROOM_PART_SIP;
+	j.name = "Phone 555";
+	j.metadata = "md";
+	j.attrs = attrs;
+	j.n_attrs = 3;
+	struct room_part *e1 = join_ok(&j);
+	struct room_part_info pi;
+	room_part_get_info(e1, &pi);
+	assert_string_equal(pi.room, "info");
+	assert_string_equal(pi.identity, "e1");
+	assert_memory_equal(pi.sid, "PA_", 3);
+	assert_memory_equal(pi.track_sid, "TR_", 3);
+	assert_string_equal(pi.name, "Phone 555");
+	assert_string_equal(pi.metadata, "md");
+	assert_string_equal(pi.codec, "");
+	assert_int_equal(pi.kind, ROOM_PART_SIP);
+	assert_int_equal(pi.state, ROOM_PART_JOINING);
+	assert_true(pi.joined_ms > 1600000000000ull);
+	assert_int_equal(pi.n_attrs, 2); /* sorted, the empty one not stored */
+	assert_string_equal(pi.attrs[0].key, "a");
+	assert_string_equal(pi.attrs[1].key, "z");
+	wait_ev(ROOM_EV_JOINED, "info", "e1", 1);
+	room_part_get_info(e1, &pi);
+	assert_int_equal(pi.state, ROOM_PART_ACTIVE);
+	uint32_t v = pi.version;
+
+	/* merge: set, replace, delete */
+	struct room_attr ch[] = {{"a", ""}, {"z", "new"}, {"m", "mid"}};
+	assert_int_equal(room_part_update_attrs(e1, ch, 3), 0);
+	room_part_get_info(e1, &pi);
+	assert_int_equal(pi.n_attrs, 2);
+	assert_string_equal(pi.attrs[0].key, "m");
+	assert_string_equal(pi.attrs[0].value, "mid");
+	assert_string_equal(pi.attrs[1].key, "z");
+	assert_string_equal(pi.attrs[1].value, "new");
+	assert_true(pi.version > v);
+	/* the same key twice in one change: the last one wins */
+	struct room_attr twice[] = {{"k", "1"}, {"k", "2"}};
+	assert_int_equal(room_part_update_attrs(e1, twice, 2), 0);
+	room_part_get_info(e1, &pi);
+	assert_int_equal(pi.n_attrs, 3);
+	assert_string_equal(pi.attrs[0].key, "k");
+	assert_string_equal(pi.attrs[0].value, "2");
+	/* all or nothing */
+	struct room_attr bad[] = {{"ok", "1"}, {"", "x"}};
+	assert_int_equal(room_part_update_attrs(e1, bad, 2), SB_EINVAL);
+	static char keys[ROOM_ATTRS_MAX + 1][8];
+	struct room_attr many[ROOM_ATTRS_MAX + 1];
+	for (int i = 0; i <= ROOM_ATTRS_MAX; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		many[i] = (struct room_attr){keys[i], "v"};
+	}
+	assert_int_equal(room_part_update_attrs(e1, many, ROOM_ATTRS_MAX + 1), SB_ETOOBIG);
+	room_part_get_info(e1, &pi);
+	assert_int_equal(pi.n_attrs, 3);
+
+	assert_int_equal(room_part_set_name(e1, "Bob"), 0);
+	assert_int_equal(room_part_set_metadata(e1, "md2"), 0);
+	room_part_set_mute(e1, true);
+	room_part_set_hold(e1, true);
+	room_part_get_info(e1, &pi);
+	assert_string_equal(pi.name, "Bob");
+	assert_string_equal(pi.metadata, "md2");
+	assert_true(pi.muted);
+	assert_true(pi.held);
+
+	/* find and enumerate, oldest first; a data-only participant has no track */
+	struct room_join jn = echo_join("info", "n1");
+	jn.media = ROOM_MEDIA_NONE;
+	struct room_part *n1 = join_ok(&jn);
+	room_part_get_info(n1, &pi);
+	assert_string_equal(pi.track_sid, "");
+	assert_ptr_equal(room_service_find_part(W.rs, "info", "n1"), n1);
+	assert_ptr_equal(room_service_find_part(W.rs, "info", "e1"), e1);
+	assert_null(room_service_find_part(W.rs, "info", "x"));
+	assert_null(room_service_find_part(W.rs, "nope", "e1"));
+	struct room_part *all[4] = {0};
+	assert_int_equal(room_service_each_part(W.rs, "info", collect_parts, all), 2);
+	assert_ptr_equal(all[0], e1);
+	assert_ptr_equal(all[1], n1);
+	assert_int_equal(room_service_each_part(W.rs, "nope", collect_parts, all), 0);
+	struct room_info ri;
+	assert_int_equal(room_service_get_room(W.rs, "info", &ri), 0);
+	assert_int_equal(ri.publishers, 1);
+
+	/* leaving: not found any more, no changes */
+	room_part_leave(n1);
+	assert_null(room_service_find_part(W.rs, "info", "n1"));
+	room_part_get_info(n1, &pi);
+	assert_int_equal(pi.state, ROOM_PART_LEAVING);
+	assert_int_equal(room_part_set_name(n1, "x"), SB_ESTATE);
+	assert_int_equal(room_part_update_attrs(n1, ch, 1), SB_ESTATE);
+	wait_ev(ROOM_EV_LEFT, "info", "n1", 1);
+}
+
+static void test_delete_room(void **state)
+{
+	(void)state;
+	service_start(1, 5000, 0);
+	struct room_join j1 = echo_join("del", "e1"), j2 = echo_join("del", "e2");
+	(void)join_ok(&j1);
+	(void)join_ok(&j2);
+	wait_ev(ROOM_EV_JOINED, "del", NULL, 2);
+	assert_int_equal(room_service_delete_room(W.rs, "del"), 0);
+	struct room_info ri;
+	assert_int_equal(room_service_get_room(W.rs, "del", &ri), SB_ENOTFOUND);
+	assert_int_equal(room_service_room_count(W.rs), 0);
+	assert_int_equal(room_service_delete_room(W.rs, "del"), SB_ENOTFOUND);
+	/* the name makes a new room at once */
+	struct room_join j3 = echo_join("del", "e1");
+	(void)join_ok(&j3);
+	assert_int_equal(count_ev(ROOM_EV_ROOM_STARTED, "del", NULL), 2);
+	wait_ev(ROOM_EV_LEFT, "del", "e2", 1);
+	wait_ev(ROOM_EV_ROOM_FINISHED, "del", NULL, 1); /* the old one: no departure wait */
+	assert_int_equal(room_service_get_room(W.rs, "del", &ri), 0);
+	assert_int_equal(ri.participants, 1);
+	/* an empty room closes at once */
+	struct room_create_opts o = {.name = "empty"};
+	assert_int_equal(room_service_create_room(W.rs, &o, NULL), 0);
+	assert_int_equal(room_service_delete_room(W.rs, "empty"), 0);
+	assert_int_equal(count_ev(ROOM_EV_ROOM_FINISHED, "empty", NULL), 1);
+}
+
+/* Hearing everyone but some (update_subscriptions) and adding to an "only these" list. */
+static void test_update_subscriptions(void **state)
+{
+	(void)state;
+	struct room_part *pa, *pb, *music;
+	conf_open(&pa, &pb, &music);
+	struct peer *a = &W.peer[0], *b = &W.peer[1];
+	const char *m[] = {"music"}, *aa[] = {"a"};
+	assert_int_equal(room_part_update_subscriptions(pb, m, 1, false), 0);
+	listen_peers(300, 400);
+	assert_hears(b, 600);
+	assert_not_hears(b, 1000);
+	assert_hears(a, 1000); /* a is not affected */
+	assert_int_equal(room_part_update_subscriptions(pb, m, 1, true), 0);
+	listen_peers(300, 400);
+	assert_hears(b, 600);
+	assert_hears(b, 1000);
+	/* "only a", then add music */
+	assert_int_equal(room_part_subscribe(pb, false, aa, 1), 0);
+	assert_int_equal(room_part_update_subscriptions(pb, m, 1, true), 0);
+	listen_peers(300, 400);
+	assert_hears(b, 600);
+	assert_hears(b, 1000);
+	assert_int_equal(room_part_update_subscriptions(pb, aa, 1, false), 0);
+	listen_peers(300, 400);
+	assert_not_hears(b, 600);
+	assert_hears(b, 1000);
+	/* too many exceptions */
+	assert_int_equal(room_part_subscribe(pb, true, NULL, 0), 0);
+	char ids[ROOM_MAX_SUBS + 1][8];
+	const char *v[ROOM_MAX_SUBS + 1];
+	for (int i = 0; i <= ROOM_MAX_SUBS; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "x%d", i);
+		v[i] = ids[i];
+	}
+	assert_int_equal(room_part_update_subscriptions(pb, v, ROOM_MAX_SUBS + 1, false),
+			 SB_ETOOBIG);
+	assert_int_equal(room_part_update_subscriptions(pb, v, ROOM_MAX_SUBS, false), 0);
+	listen_peers(300, 400);
+	assert_hears(b, 600);
+	assert_hears(b, 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -912,6 +1156,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dtmf_timeout_join_failed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_data, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_worker_queue_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_room, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_part_info, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_room, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_update_subscriptions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
