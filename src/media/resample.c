@@ -73,18 +73,18 @@ static void hb_fir(const int16_t *restrict c, const int16_t *restrict x, const i
 	size_t i = 0;
 #if defined(__SSE2__)
 	const __m128i round = _mm_set1_epi32(1 << (shift - 1));
-	const __m128i c0 = _mm_load_si128((const __m128i *)c);
-	const __m128i c1 = _mm_load_si128((const __m128i *)(c + 8));
-	const __m128i c2 = _mm_load_si128((const __m128i *)(c + 16));
-	const __m128i c3 = _mm_load_si128((const __m128i *)(c + 24));
+	const __m128i c0 = _mm_load_si128((const void *)c);
+	const __m128i c1 = _mm_load_si128((const void *)(c + 8));
+	const __m128i c2 = _mm_load_si128((const void *)(c + 16));
+	const __m128i c3 = _mm_load_si128((const void *)(c + 24));
 	for (; i + 4 <= n; i += 4) {
 		__m128i a[4];
 		for (int k = 0; k < 4; k++) {
 			const int16_t *w = x + i + (size_t)k;
-			__m128i s0 = _mm_madd_epi16(c0, _mm_loadu_si128((const __m128i *)w));
-			__m128i s1 = _mm_madd_epi16(c1, _mm_loadu_si128((const __m128i *)(w + 8)));
-			__m128i s2 = _mm_madd_epi16(c2, _mm_loadu_si128((const __m128i *)(w + 16)));
-			__m128i s3 = _mm_madd_epi16(c3, _mm_loadu_si128((const __m128i *)(w + 24)));
+			__m128i s0 = _mm_madd_epi16(c0, _mm_loadu_si128((const void *)w));
+			__m128i s1 = _mm_madd_epi16(c1, _mm_loadu_si128((const void *)(w + 8)));
+			__m128i s2 = _mm_madd_epi16(c2, _mm_loadu_si128((const void *)(w + 16)));
+			__m128i s3 = _mm_madd_epi16(c3, _mm_loadu_si128((const void *)(w + 24)));
 			a[k] = _mm_add_epi32(_mm_add_epi32(s0, s1), _mm_add_epi32(s2, s3));
 		}
 		/* transpose-add: lane k = the four partial sums of a[k] added */
@@ -94,9 +94,9 @@ static void hb_fir(const int16_t *restrict c, const int16_t *restrict x, const i
 		    _mm_add_epi32(_mm_unpacklo_epi32(a[2], a[3]), _mm_unpackhi_epi32(a[2], a[3]));
 		__m128i sum = _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
 		if (add)
-			sum = _mm_add_epi32(sum, _mm_loadu_si128((const __m128i *)(add + i)));
+			sum = _mm_add_epi32(sum, _mm_loadu_si128((const void *)(add + i)));
 		sum = _mm_sra_epi32(_mm_add_epi32(sum, round), _mm_cvtsi32_si128(shift));
-		_mm_storel_epi64((__m128i *)(out + i), _mm_packs_epi32(sum, sum));
+		_mm_storel_epi64((void *)(out + i), _mm_packs_epi32(sum, sum));
 	}
 #endif
 	for (; i < n; i++) {
