@@ -363,6 +363,7 @@ static int start_media(struct app *app)
 	    .rtp_timeout_ms = cfg->rtp_timeout * 1000u,
 	    .first_rtp_timeout_ms = cfg->rtp_first_timeout * 1000u,
 	    .answer_delay_ms = cfg->answer_delay_ms,
+	    .store = app->store, /* NULL outside serve: dev routing */
 	    .room_empty_timeout_ms = cfg->room_empty_timeout * 1000u,
 	    .room_departure_timeout_ms = cfg->room_departure_timeout * 1000u,
 	};

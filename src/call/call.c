@@ -1,6 +1,7 @@
 /* Call manager: per-call glue between a SIP dialog and its room participant (ports, answer,
- * media changes, hold, DTMF, timeouts) and the dev routing. A call is freed only when the SIP
- * side has ended and its media has left the room (so its ports are closed and returned). */
+ * media changes, hold, DTMF, timeouts), dev routing, and real routing (trunk digest auth, PIN
+ * entry in a private lobby room). A call is freed only when the SIP side has ended and its
+ * media has left the room (so its ports are closed and returned). */
 #include "call/call.h"
 
 #include <netinet/in.h>
@@ -10,21 +11,26 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/rand.h"
+#include "call/route.h"
 #include "room/room.h"
 #include "rtp/sock.h"
 #include "rtp/srtp.h"
+#include "sip/digest.h"
 #include "sip/transport.h"
+#include "sip/uri.h"
+#include "store/store.h"
 
 struct call {
 	struct call_mgr *m;
 	struct call *next, *prev;
 	struct sip_call *sip;
-	char id[80];			 /* Call-ID, for logs */
-	char sid[24];			 /* SCL_..., the sip.callID attribute */
-	char phone[64], trunk_phone[64]; /* sip.phoneNumber, sip.trunkPhoneNumber */
+	char id[80];			   /* Call-ID, for logs */
+	char sid[24];			   /* SCL_..., the sip.callID attribute */
+	char phone[128], trunk_phone[128]; /* sip.phoneNumber, sip.trunkPhoneNumber */
 	char room[ROOM_NAME_MAX];
 	uint16_t port;
 	int rtp_fd, rtcp_fd; /* ours until handed to the room */
@@ -38,6 +44,28 @@ struct call {
 	char srtp_text[SDP_CRYPTO_KEY_MAX];
 	const struct sip_call_handlers *app_h; /* outbound: the dialer's own handlers */
 	void *app_arg;
+	/* real routing */
+	bool routed;		     /* route holds the participant to join as */
+	struct call_route_out route; /* identity, name, metadata, attributes */
+	bool pin_wait;		     /* answered; collecting a PIN in the lobby room */
+	bool moving;		     /* the lobby participant is leaving; then join route.room */
+	char pin[CALL_ROUTE_PIN_MAX + 1];
+	size_t n_pin;
+	int spare_rtp, spare_rtcp; /* copies of the sockets for the join after the lobby */
+	struct sip_media_state ms; /* the last negotiated media */
+	bool have_ms;
+	/* what routing again with the PIN needs (the INVITE is gone by then) */
+	char src_ip[64], from_host[128], from_tag[128];
+	char *invite_copy; /* the INVITE's bytes; hdrs point into it */
+	struct call_route_hdr *hdrs;
+	size_t n_hdrs;
+};
+
+/* One digest server per realm (nonces are bound to the realm). */
+struct call_auth {
+	struct call_auth *next;
+	char realm[128];
+	struct sip_digest_server *srv;
 };
 
 struct call_mgr {
@@ -48,7 +76,10 @@ struct call_mgr {
 	bool closing;
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
+	struct call_auth *auths;
 };
+
+static void pin_digit(struct call *c, char digit);
 
 static enum media_codec_id codec_of(enum sdp_codec c)
 {
@@ -71,15 +102,28 @@ static void port_release(struct call *c)
 	if (c->rtcp_fd >= 0)
 		close(c->rtcp_fd);
 	c->rtp_fd = c->rtcp_fd = -1;
+	if (c->spare_rtp >= 0)
+		close(c->spare_rtp);
+	if (c->spare_rtcp >= 0)
+		close(c->spare_rtcp);
+	c->spare_rtp = c->spare_rtcp = -1;
 	if (c->port && !c->port_back) {
 		rtp_pool_put(c->m->o.pool, c->port);
 		c->port_back = true;
 	}
 }
 
+static void call_free(struct call *c)
+{
+	call_route_out_free(&c->route);
+	free(c->invite_copy);
+	free(c->hdrs);
+	free(c);
+}
+
 static void call_timer_closed(uv_handle_t *h)
 {
-	free(h->data);
+	call_free(h->data);
 }
 
 static void call_maybe_free(struct call *c)
@@ -100,7 +144,7 @@ static void call_maybe_free(struct call *c)
 		c->answer_timer.data = c;
 		uv_close((uv_handle_t *)&c->answer_timer, call_timer_closed);
 	} else {
-		free(c);
+		call_free(c);
 	}
 }
 
@@ -174,21 +218,47 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 	j.kind = ROOM_PART_SIP;
 	j.media = ROOM_MEDIA_LEG;
 	j.arg = c;
-	j.close_when_empty = c->want_echo;
+	j.close_when_empty = c->want_echo || c->pin_wait;
 	char identity[ROOM_IDENTITY_MAX];
 	snprintf(identity, sizeof(identity), "sip_%.*s", 40, c->id);
 	j.identity = identity;
 	char name[80];
-	snprintf(name, sizeof(name), "Phone %s", c->phone);
+	snprintf(name, sizeof(name), "Phone %.*s", 72, c->phone);
 	if (c->phone[0])
 		j.name = name;
-	struct room_attr attrs[] = {
+	struct room_attr dev_attrs[] = {
 	    {"sip.callID", c->sid},	   {"sip.callIDFull", c->id},
 	    {"sip.phoneNumber", c->phone}, {"sip.trunkPhoneNumber", c->trunk_phone},
 	    {"sip.callStatus", "active"},
 	};
-	j.attrs = attrs;
-	j.n_attrs = sizeof(attrs) / sizeof(attrs[0]);
+	struct room_attr route_attrs[ROOM_ATTRS_MAX];
+	j.attrs = dev_attrs;
+	j.n_attrs = sizeof(dev_attrs) / sizeof(dev_attrs[0]);
+	if (c->pin_wait) {
+		/* the lobby: nobody else is there; the call keeps copies of its sockets for
+		 * the room it is routed to once the PIN is right */
+		j.identity = c->sid;
+		j.attrs = NULL;
+		j.n_attrs = 0;
+		c->spare_rtp = dup(c->rtp_fd);
+		c->spare_rtcp = c->rtcp_fd >= 0 ? dup(c->rtcp_fd) : -1;
+		if (c->spare_rtp < 0 || (c->rtcp_fd >= 0 && c->spare_rtcp < 0)) {
+			SB_ERROR("call", "%s: cannot keep the sockets for after the PIN", c->id);
+			port_release(c);
+			sip_call_hangup(c->sip, NULL, NULL);
+			return;
+		}
+	} else if (c->routed) {
+		j.identity = c->route.identity;
+		j.name = c->route.name;
+		j.metadata = c->route.metadata;
+		size_t n = c->route.n_attrs < ROOM_ATTRS_MAX ? c->route.n_attrs : ROOM_ATTRS_MAX;
+		for (size_t i = 0; i < n; i++)
+			route_attrs[i] =
+			    (struct room_attr){c->route.attrs[i].key, c->route.attrs[i].value};
+		j.attrs = route_attrs;
+		j.n_attrs = n;
+	}
 	leg_opts_from(c, ms, &j.leg);
 	if (ms->rtcp_mux && c->rtcp_fd >= 0) {
 		close(c->rtcp_fd);
@@ -203,7 +273,7 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 		sip_call_hangup(c->sip, NULL, NULL);
 		return;
 	}
-	SB_INFO("call", "%s joins room %s as %s (%s pt %u, %s%s%s)", c->id, c->room, identity,
+	SB_INFO("call", "%s joins room %s as %s (%s pt %u, %s%s%s)", c->id, c->room, j.identity,
 		media_codec_name(j.leg.codec), (unsigned)ms->pt,
 		ms->te_pt >= 0 ? "RFC 4733 DTMF" : "in-band DTMF",
 		ms->crypto_suite != SDP_CRYPTO_NONE ? ", SRTP " : "",
@@ -227,6 +297,8 @@ static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void
 	struct call *c = arg;
 	if (!c || c->sip_gone)
 		return;
+	c->ms = *ms;
+	c->have_ms = true;
 	const struct sdp_codec_info *ci = sdp_codec_info(ms->codec);
 	SB_INFO("call", "media: %s pt %u to %s:%u (remote %s, local %s)", ci ? ci->name : "?",
 		ms->pt, ms->remote_addr, ms->remote_port, sdp_dir_name(ms->remote_dir),
@@ -259,6 +331,10 @@ static void on_info_dtmf(struct sip_call *sc, char digit, uint32_t ms, void *arg
 	(void)sc;
 	struct call *c = arg;
 	SB_INFO("call", "%s DTMF digit %c (SIP INFO, %u ms) in room %s", c->id, digit, ms, c->room);
+	if (c->pin_wait) {
+		pin_digit(c, digit);
+		return;
+	}
 	if (c->app_h && c->app_h->dtmf)
 		c->app_h->dtmf(sc, digit, ms, c->app_arg);
 }
@@ -370,6 +446,7 @@ static struct call *call_new(struct call_mgr *m)
 		return NULL;
 	c->m = m;
 	c->rtp_fd = c->rtcp_fd = -1;
+	c->spare_rtp = c->spare_rtcp = -1;
 	char tok[12];
 	sb_random_token(tok, sizeof(tok));
 	snprintf(c->sid, sizeof(c->sid), "SCL_%.*s", (int)sizeof(tok), tok);
@@ -458,12 +535,349 @@ int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip
 	return 0;
 }
 
+/* Bind the ports and answer (now, or after answer_delay_ms); the call's room is chosen. */
+static void accept_call(struct call *c, const struct sip_incoming *in)
+{
+	struct call_mgr *m = c->m;
+	struct sip_call *sc = c->sip;
+	sip_call_set_handlers(sc, &call_handlers, c);
+	/* a key only when SRTP can be agreed: required, or allowed and offered */
+	bool savp = in->invite->body.len &&
+		    memmem(in->invite->body.p, in->invite->body.len, "RTP/SAVP", 8) != NULL;
+	if ((m->o.srtp == SDP_SRTP_REQUIRE || (m->o.srtp == SDP_SRTP_ALLOW && savp)) &&
+	    rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text))) {
+		sip_call_reject(sc, 500, NULL);
+		return;
+	}
+	if (bind_ports(c)) {
+		SB_WARN("call", "%s: no RTP port free", c->id);
+		sip_call_reject(sc, 503, "No Media Ports"); /* ended frees the call */
+		return;
+	}
+	if (m->o.answer_delay_ms && !c->pin_wait) {
+		sip_call_ringing(sc, NULL);
+		uv_timer_init(m->o.loop, &c->answer_timer);
+		c->answer_timer.data = c;
+		c->timer_used = true;
+		uv_timer_start(&c->answer_timer, answer_later, m->o.answer_delay_ms, 0);
+		return;
+	}
+	answer_now(c);
+}
+
+static bool real_routing(struct call_mgr *m)
+{
+	if (!m->o.store)
+		return false;
+	size_t nt = 0, nr = 0;
+	(void)store_inbound_trunks(m->o.store, &nt);
+	(void)store_dispatch_rules(m->o.store, &nr);
+	return nt || nr;
+}
+
+/* ---- digest auth per trunk ---- */
+
+struct auth_lookup_ctx {
+	const struct store_inbound_trunk *t;
+};
+
+static int trunk_pw_lookup(void *arg, struct sb_slice username, struct sb_slice realm, char *pw,
+			   size_t cap, size_t *len)
+{
+	(void)realm;
+	const struct auth_lookup_ctx *x = arg;
+	if (!sb_slice_eq_cstr(username, x->t->auth_username))
+		return SB_ENOTFOUND;
+	size_t n = strlen(x->t->auth_password);
+	if (n >= cap)
+		return SB_ENOTFOUND;
+	memcpy(pw, x->t->auth_password, n);
+	*len = n;
+	return 0;
+}
+
+static struct sip_digest_server *auth_server(struct call_mgr *m, const char *realm)
+{
+	for (struct call_auth *a = m->auths; a; a = a->next)
+		if (!strcmp(a->realm, realm))
+			return a->srv;
+	struct call_auth *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	snprintf(a->realm, sizeof(a->realm), "%s", realm);
+	struct sip_digest_server_cfg cfg = {
+	    .realm = sb_slice_cstr(a->realm),
+	    .nonce_ttl_s = 30, /* LK's challenge state lives 30 s */
+	    .offer_md5 = true,
+	    .md5_first = true, /* LK challenges with MD5 only; SIPp and old phones read the first */
+	};
+	if (sip_digest_server_new(&a->srv, &cfg)) {
+		free(a);
+		return NULL;
+	}
+	a->next = m->auths;
+	m->auths = a;
+	return a->srv;
+}
+
+/* true when the trunk needs no auth or the INVITE's credentials are right; otherwise the call
+ * has been answered (401 challenge, 403 wrong credentials, 500). */
+static bool trunk_auth(struct call_mgr *m, struct sip_call *sc, const struct sip_incoming *in,
+		       const struct store_inbound_trunk *t)
+{
+	if (!t || !t->auth_username || !t->auth_username[0] || !t->auth_password ||
+	    !t->auth_password[0])
+		return true;
+	const char *realm = t->auth_realm && t->auth_realm[0] ? t->auth_realm : "LiveKit";
+	struct sip_digest_server *srv = auth_server(m, realm);
+	if (!srv) {
+		sip_call_reject(sc, 500, NULL);
+		return false;
+	}
+	const struct sip_msg *inv = in->invite;
+	struct sb_slice bind = sip_call_id(sc);
+	const struct sip_hdr *h = sip_msg_hdr(inv, SIP_HDR_AUTHORIZATION);
+	if (!h)
+		h = sip_msg_hdr(inv, SIP_HDR_PROXY_AUTHORIZATION);
+	bool stale = false;
+	if (h) {
+		struct auth_lookup_ctx x = {t};
+		struct sip_digest_check chk = {
+		    .credentials = h->value,
+		    .method = inv->method_name,
+		    .request_uri = inv->ruri_raw,
+		    .body = inv->body,
+		    .bind = bind,
+		    .now_s = sb_clock_wall_s(),
+		    .lookup = trunk_pw_lookup,
+		    .lookup_arg = &x,
+		};
+		enum sip_digest_verdict v = sip_digest_verify(srv, &chk, NULL);
+		if (v == SIP_DIGEST_OK)
+			return true;
+		SB_INFO("call", "%.*s: digest %s for trunk %s", SB_SLICE_ARG(bind),
+			sip_digest_verdict_name(v), t->id);
+		if (v == SIP_DIGEST_FAIL) {
+			sip_call_reject(sc, 403, NULL);
+			return false;
+		}
+		stale = v == SIP_DIGEST_STALE;
+	}
+	char stack[1024];
+	struct sb_buf b;
+	sb_buf_init(&b, stack, sizeof(stack));
+	int err = sip_digest_challenge_headers(srv, "WWW-Authenticate", sb_clock_wall_s(), bind,
+					       stale, &b);
+	if (err || b.err)
+		sip_call_reject(sc, 500, NULL);
+	else
+		sip_call_reject_with(sc, 401, NULL, b.p);
+	sb_buf_free(&b);
+	return false;
+}
+
+/* ---- PIN entry ---- */
+
+static void pin_timeout(uv_timer_t *t)
+{
+	struct call *c = t->data;
+	if (!c->pin_wait || c->sip_gone)
+		return;
+	SB_INFO("call", "%s: no PIN within %u ms: hanging up", c->id,
+		c->m->o.pin_timeout_ms ? c->m->o.pin_timeout_ms : 30000u);
+	c->pin_wait = false;
+	sip_call_hangup(c->sip, NULL, NULL);
+}
+
+static enum call_route_status route_call(struct call *c, const char *pin)
+{
+	struct call_mgr *m = c->m;
+	size_t nt = 0, nr = 0;
+	const struct store_inbound_trunk *trunks = store_inbound_trunks(m->o.store, &nt);
+	const struct store_dispatch_rule *rules = store_dispatch_rules(m->o.store, &nr);
+	char rnd[CALL_ROUTE_RAND_LEN];
+	sb_random_token(rnd, sizeof(rnd));
+	struct call_route_in ri = {
+	    .src_ip = c->src_ip,
+	    .from_user = c->phone,
+	    .from_host = c->from_host,
+	    .to_user = c->trunk_phone,
+	    .call_id = c->id,
+	    .call_tag = c->from_tag,
+	    .sid = c->sid,
+	    .hdrs = c->hdrs,
+	    .n_hdrs = c->n_hdrs,
+	    .pin = pin,
+	    .rand = rnd,
+	};
+	call_route_out_free(&c->route);
+	enum call_route_status st = call_route(&ri, trunks, nt, rules, nr, &c->route);
+	if (st == CALL_ROUTE_OK) {
+		c->routed = true;
+		snprintf(c->room, sizeof(c->room), "%s", c->route.room);
+	}
+	return st;
+}
+
+static void pin_done(struct call *c)
+{
+	c->pin_wait = false;
+	if (c->timer_used)
+		uv_timer_stop(&c->answer_timer);
+	c->pin[c->n_pin] = '\0';
+	enum call_route_status st = route_call(c, c->pin);
+	if (st != CALL_ROUTE_OK) {
+		SB_INFO(
+		    "call", "%s: PIN %s: %s: hanging up", c->id, c->n_pin ? "wrong" : "needed",
+		    call_route_status_name(st == CALL_ROUTE_NEED_PIN ? CALL_ROUTE_NO_RULE : st));
+		if (c->sip)
+			sip_call_hangup(c->sip, NULL, NULL);
+		return;
+	}
+	SB_INFO("call", "%s: PIN accepted: rule %s, room %s", c->id, c->route.rule->id, c->room);
+	if (c->part && !c->part_gone) {
+		/* the lobby participant leaves first; ROOM_EV_LEFT joins the room */
+		c->moving = true;
+		room_part_leave(c->part);
+	}
+}
+
+static void pin_digit(struct call *c, char digit)
+{
+	if (!c->pin_wait)
+		return;
+	if (digit == '#') {
+		pin_done(c);
+		return;
+	}
+	if (c->n_pin >= CALL_ROUTE_PIN_MAX) {
+		SB_INFO("call", "%s: PIN longer than %d digits: hanging up", c->id,
+			CALL_ROUTE_PIN_MAX);
+		c->pin_wait = false;
+		if (c->sip)
+			sip_call_hangup(c->sip, NULL, NULL);
+		return;
+	}
+	c->pin[c->n_pin++] = digit;
+}
+
+/* Keep what routing again with the PIN needs: the INVITE's headers. */
+static int keep_headers(struct call *c, const struct sip_msg *inv)
+{
+	c->invite_copy = malloc(inv->len ? inv->len : 1);
+	c->hdrs = calloc(inv->nhdrs ? inv->nhdrs : 1, sizeof(*c->hdrs));
+	if (!c->invite_copy || !c->hdrs)
+		return SB_ENOMEM;
+	memcpy(c->invite_copy, inv->buf, inv->len);
+	for (size_t i = 0; i < inv->nhdrs; i++) {
+		const struct sip_hdr *h = &inv->hdrs[i];
+		c->hdrs[i].name = sb_slice(c->invite_copy + (h->name.p - inv->buf), h->name.len);
+		c->hdrs[i].value = sb_slice(c->invite_copy + (h->value.p - inv->buf), h->value.len);
+	}
+	c->n_hdrs = inv->nhdrs;
+	return 0;
+}
+
+static void incoming_routed(struct call_mgr *m, struct sip_call *sc, const struct sip_incoming *in)
+{
+	const struct sip_msg *inv = in->invite;
+	char ip[64], from_user[128], to_user[128], host[128];
+	sip_sockaddr_ip(&in->src.addr, ip, sizeof(ip));
+	sb_slice_copy(in->from_user, from_user, sizeof(from_user));
+	sb_slice_copy(in->to_user, to_user, sizeof(to_user));
+	host[0] = '\0';
+	struct sip_uri fu;
+	if (sip_uri_parse(inv->from.uri.raw, &fu) == 0)
+		sb_slice_copy(fu.host, host, sizeof(host));
+	/* the trunk first: its credentials are checked before any dispatch rule is looked at */
+	size_t nt = 0;
+	const struct store_inbound_trunk *trunks = store_inbound_trunks(m->o.store, &nt);
+	struct call_route_in ri = {
+	    .src_ip = ip, .from_user = from_user, .from_host = host, .to_user = to_user};
+	const struct store_inbound_trunk *trunk = NULL;
+	enum call_route_status st = call_route_trunk(&ri, trunks, nt, &trunk);
+	if (st != CALL_ROUTE_OK) {
+		SB_INFO("call", "%.*s from %s (%s, %s) to %s: %s: %d", SB_SLICE_ARG(inv->call_id),
+			from_user, ip, host, to_user, call_route_status_name(st),
+			call_route_sip_status(st));
+		sip_call_reject(sc, call_route_sip_status(st), NULL);
+		return;
+	}
+	if (!trunk_auth(m, sc, in, trunk))
+		return;
+	struct call *c = call_new(m);
+	if (!c) {
+		sip_call_reject(sc, 503, NULL);
+		return;
+	}
+	call_set_sip(c, sc);
+	snprintf(c->phone, sizeof(c->phone), "%s", from_user);
+	snprintf(c->trunk_phone, sizeof(c->trunk_phone), "%s", to_user);
+	snprintf(c->src_ip, sizeof(c->src_ip), "%s", ip);
+	snprintf(c->from_host, sizeof(c->from_host), "%s", host);
+	sb_slice_copy(inv->from.tag, c->from_tag, sizeof(c->from_tag));
+	/* the headers are borrowed for this first decision; kept only for a PIN */
+	c->hdrs = NULL;
+	struct call_route_hdr stack_hdrs[64];
+	struct call_route_hdr *hdrs = inv->nhdrs <= 64 ? stack_hdrs : NULL;
+	if (!hdrs && keep_headers(c, inv)) {
+		sip_call_set_handlers(sc, &call_handlers, c);
+		sip_call_reject(sc, 503, NULL);
+		return;
+	}
+	if (hdrs) {
+		for (size_t i = 0; i < inv->nhdrs; i++)
+			hdrs[i] = (struct call_route_hdr){inv->hdrs[i].name, inv->hdrs[i].value};
+		c->hdrs = hdrs;
+		c->n_hdrs = inv->nhdrs;
+	}
+	st = route_call(c, NULL);
+	if (hdrs) {
+		c->hdrs = NULL;
+		c->n_hdrs = 0;
+	}
+	if (st == CALL_ROUTE_NEED_PIN && !c->invite_copy && keep_headers(c, inv))
+		st = CALL_ROUTE_NOMEM;
+	if (st != CALL_ROUTE_OK && st != CALL_ROUTE_NEED_PIN) {
+		SB_INFO("call", "%s from %s (%s, %s) to %s: %s: %d", c->id, from_user, ip, host,
+			to_user, call_route_status_name(st), call_route_sip_status(st));
+		sip_call_set_handlers(sc, &call_handlers, c);
+		sip_call_reject(sc, call_route_sip_status(st), NULL); /* ended frees the call */
+		return;
+	}
+	if (st == CALL_ROUTE_NEED_PIN) {
+		/* answer, then collect the PIN in a private room until '#' */
+		c->pin_wait = true;
+		snprintf(c->room, sizeof(c->room), "pin-%s", c->sid);
+		uv_timer_init(m->o.loop, &c->answer_timer);
+		c->answer_timer.data = c;
+		c->timer_used = true;
+		uv_timer_start(&c->answer_timer, pin_timeout,
+			       m->o.pin_timeout_ms ? m->o.pin_timeout_ms : 30000u, 0);
+		SB_INFO("call", "%s from %s to %s: rule %s wants a PIN", c->id, from_user, to_user,
+			c->route.rule ? c->route.rule->id : "?");
+	} else {
+		SB_INFO("call", "%s from %s to %s: trunk %s, rule %s, room %s", c->id, from_user,
+			to_user, c->route.trunk ? c->route.trunk->id : "-", c->route.rule->id,
+			c->room);
+	}
+	accept_call(c, in);
+}
+
 void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip_incoming *in)
 {
 	SB_INFO("call", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user),
 		SB_SLICE_ARG(in->to_user));
+	if (m->closing) {
+		sip_call_reject(sc, 480, NULL);
+		return;
+	}
+	if (real_routing(m)) {
+		incoming_routed(m, sc, in);
+		return;
+	}
 	/* Dev routing: only loopback callers are accepted until trunks exist. */
-	if (m->closing || !sip_sockaddr_is_loopback(&in->src.addr)) {
+	if (!sip_sockaddr_is_loopback(&in->src.addr)) {
 		sip_call_reject(sc, 480, NULL);
 		return;
 	}
@@ -479,29 +893,7 @@ void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip
 		 (int)(in->to_user.len < 63 ? in->to_user.len : 63), in->to_user.p);
 	if (!room_from_user(in->to_user, c->room, sizeof(c->room)))
 		fresh_room(c);
-	sip_call_set_handlers(sc, &call_handlers, c);
-	/* a key only when SRTP can be agreed: required, or allowed and offered */
-	bool savp = in->invite->body.len &&
-		    memmem(in->invite->body.p, in->invite->body.len, "RTP/SAVP", 8) != NULL;
-	if ((m->o.srtp == SDP_SRTP_REQUIRE || (m->o.srtp == SDP_SRTP_ALLOW && savp)) &&
-	    rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text))) {
-		sip_call_reject(sc, 500, NULL);
-		return;
-	}
-	if (bind_ports(c)) {
-		SB_WARN("call", "%s: no RTP port free", c->id);
-		sip_call_reject(sc, 503, "No Media Ports"); /* ended frees the call */
-		return;
-	}
-	if (m->o.answer_delay_ms) {
-		sip_call_ringing(sc, NULL);
-		uv_timer_init(m->o.loop, &c->answer_timer);
-		c->answer_timer.data = c;
-		c->timer_used = true;
-		uv_timer_start(&c->answer_timer, answer_later, m->o.answer_delay_ms, 0);
-		return;
-	}
-	answer_now(c);
+	accept_call(c, in);
 }
 
 /* ---- room events ---- */
@@ -545,7 +937,17 @@ static void on_room_event(void *arg, const struct room_event *ev)
 		SB_INFO("room", "%s left room %s", ev->identity, ev->room);
 		if (echo) {
 			c->echo_gone = true;
+		} else if (c->moving && !c->sip_gone && c->have_ms) {
+			/* out of the PIN lobby: into the routed room with the kept sockets */
+			c->moving = false;
+			c->part = NULL;
+			c->rtp_fd = c->spare_rtp;
+			c->rtcp_fd = c->spare_rtcp;
+			c->spare_rtp = c->spare_rtcp = -1;
+			join_room(c, &c->ms);
+			break;
 		} else {
+			c->moving = false;
 			c->part_gone = true;
 			port_release(c);
 		}
@@ -563,6 +965,8 @@ static void on_room_event(void *arg, const struct room_event *ev)
 	case ROOM_EV_DTMF:
 		SB_INFO("call", "%s DTMF digit %c (%s, %u ms) in room %s", c->id, ev->digit,
 			ev->inband ? "in-band" : "RFC 4733", ev->duration_ms, ev->room);
+		if (!echo)
+			pin_digit(c, ev->digit);
 		break;
 	case ROOM_EV_MEDIA_TIMEOUT:
 		if (ev->timeout == MEDIA_LEG_NO_RTP_AFTER_ANSWER) {
@@ -630,6 +1034,12 @@ static void rooms_closed(void *arg)
 		c->sip_gone = true;
 		c->part = c->echo = NULL;
 		call_maybe_free(c);
+	}
+	while (m->auths) {
+		struct call_auth *a = m->auths;
+		m->auths = a->next;
+		sip_digest_server_free(a->srv);
+		free(a);
 	}
 	free(m);
 	if (cb)

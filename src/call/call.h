@@ -1,7 +1,8 @@
 /* The call manager: where SIP calls meet rooms. Routes incoming calls (dev routing until trunks
  * and dispatch rules exist: loopback callers only; user room-NAME joins room NAME, any other
- * user a fresh room with the echo participant), binds their RTP ports, answers, joins the
- * room with an RTP leg, follows hold, DTMF and re-INVITEs, and ends calls on media timeouts.
+ * user a fresh room with the echo participant; then LiveKit's trunk matching, digest auth and
+ * dispatch rules, call/route.h), binds their RTP ports, answers, joins the room with an RTP
+ * leg, follows hold, DTMF and re-INVITEs, and ends calls on media timeouts.
  * Runs on the control loop. */
 #ifndef SB_CALL_CALL_H
 #define SB_CALL_CALL_H
@@ -19,6 +20,7 @@
 struct call_mgr;
 struct room_service;
 struct room_part;
+struct store;
 
 struct call_mgr_opts {
 	uv_loop_t *loop;
@@ -36,6 +38,10 @@ struct call_mgr_opts {
 	uint32_t answer_delay_ms;      /* ring first (tests of CANCEL) */
 	enum sdp_srtp_mode srtp;       /* SDES: DISABLE, ALLOW (answer SRTP offers), REQUIRE */
 	uint32_t room_empty_timeout_ms, room_departure_timeout_ms; /* 0 = room defaults */
+	/* Inbound trunks and dispatch rules (borrowed; must outlive the manager). NULL, or a store
+	 * with neither, means dev routing. */
+	struct store *store;
+	uint32_t pin_timeout_ms; /* PIN entry: '#' within this after the answer; 0 = 30000 */
 };
 
 int call_mgr_new(struct call_mgr **out, const struct call_mgr_opts *o);
@@ -67,7 +73,12 @@ struct room_service *call_mgr_rooms(struct call_mgr *m);
  * + 12 characters), sip.callIDFull (the Call-ID), sip.phoneNumber (inbound: the caller,
  * From user; outbound: the callee, the target's user), sip.trunkPhoneNumber (inbound: the
  * called number, To user; outbound: our From user) and sip.callStatus ("active" once in the
- * room, "hangup" while it is being hung up); its name is "Phone <phoneNumber>".
+ * room, "hangup" while it is being hung up); its name is "Phone <phoneNumber>". Inbound calls
+ * routed by trunks and rules also carry sip.callTag, sip.trunkID, sip.ruleID, sip.hostname,
+ * sip.h.* and the trunk's headers_to_attributes and the rule's attributes (call/route.h);
+ * their identity is "sip_<caller>". A rule with a PIN answers at once and holds the call in
+ * a private room "pin-<sip.callID>" until '#' (RFC 4733 or SIP INFO); a wrong PIN or none
+ * within pin_timeout_ms hangs up.
  */
 /* End the SIP call behind participant p (BYE once answered; CANCEL or 480 before) and take p
  * out of its room (sip.callStatus becomes "hangup" first). 0, or SB_ENOTFOUND when p is no

@@ -540,17 +540,22 @@ int sip_call_answer(struct sip_call *c, const struct sip_media_local *local)
 	return 0;
 }
 
-int sip_call_reject(struct sip_call *c, int status, const char *reason)
+int sip_call_reject_with(struct sip_call *c, int status, const char *reason,
+			 const char *extra_headers)
 {
 	if (c->outgoing || c->state != SIP__CALL_INCOMING || status < 300 || status > 699)
 		return SB_ESTATE;
 	if (c->inv_st)
-		sip__call_respond_invite(c, c->inv_st, status, reason, c->resp_hdrs,
-					 status == 503 || status == 480 ? "Retry-After: 5\r\n"
-									: NULL,
+		sip__call_respond_invite(c, c->inv_st, status, reason, c->resp_hdrs, extra_headers,
 					 SB_SLICE_NULL, false);
 	sip__call_end(c, status, reason ? reason : "rejected");
 	return 0;
+}
+
+int sip_call_reject(struct sip_call *c, int status, const char *reason)
+{
+	return sip_call_reject_with(c, status, reason,
+				    status == 503 || status == 480 ? "Retry-After: 5\r\n" : NULL);
 }
 
 void sip__call_cancel(struct sip_call *c)

@@ -119,8 +119,13 @@ int sip_call_ringing(struct sip_call *c, const struct sip_media_local *early_med
 /* Incoming call: 200 with an SDP answer to the offer (or an offer when the INVITE had none).
  * SB_ENOTFOUND when no codec is common (then reject with 488). */
 int sip_call_answer(struct sip_call *c, const struct sip_media_local *local);
-/* Incoming call: final failure response (3xx-6xx). The call ends (ended is called). */
+/* Incoming call: final failure response (3xx-6xx). The call ends (ended is called). 503 and
+ * 480 carry Retry-After. */
 int sip_call_reject(struct sip_call *c, int status, const char *reason);
+/* The same with extra header lines ("Name: value\r\n" each, e.g. a 401's WWW-Authenticate;
+ * NULL = none) instead of the default Retry-After. */
+int sip_call_reject_with(struct sip_call *c, int status, const char *reason,
+			 const char *extra_headers);
 
 struct sip_dial_opts {
 	const char *target;    /* sip:, sips: or tel: URI */
