@@ -357,7 +357,7 @@ static void test_hide_phone_number(void **state)
 	assert_int_equal(strlen(o.identity), 4 + 16);
 	assert_memory_equal(o.identity, "sip_", 4);
 	assert_string_equal(o.name, "Phone 0100");
-	char want[64];
+	char want[300];
 	snprintf(want, sizeof(want), "c_%s", o.identity + 4);
 	assert_string_equal(o.room, want);
 	assert_null(call_route_attr(&o, "sip.phoneNumber"));
