@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "api/calls_service.h"
 #include "api/http.h"
 #include "api/room_service.h"
 #include "api/sip_service.h"
@@ -14,6 +15,7 @@ struct api_server {
 	struct api_http *http;
 	struct twirp_server *twirp;
 	struct api_room_service *rooms;
+	struct api_calls_service *calls;
 	void (*close_cb)(void *arg);
 	void *close_arg;
 };
@@ -40,6 +42,7 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 		SB_ERROR("api", "cannot register the livekit.SIP methods: %s", sb_strerror(err));
 		twirp_free(s->twirp);
 		api_room_service_free(s->rooms);
+		api_calls_service_free(s->calls);
 		free(s);
 		return err;
 	}
@@ -51,6 +54,19 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 				 sb_strerror(err));
 			twirp_free(s->twirp);
 			api_room_service_free(s->rooms);
+			api_calls_service_free(s->calls);
+			free(s);
+			return err;
+		}
+		/* switchboard.Calls: hold, resume, DTMF and call stats (calls_service.h) */
+		struct api_calls_service_opts co = {.rooms = call_mgr_rooms(o->calls),
+						    .calls = o->calls};
+		if ((err = api_calls_service_register(s->twirp, &co, &s->calls))) {
+			SB_ERROR("api", "cannot register the switchboard.Calls methods: %s",
+				 sb_strerror(err));
+			twirp_free(s->twirp);
+			api_room_service_free(s->rooms);
+			api_calls_service_free(s->calls);
 			free(s);
 			return err;
 		}
@@ -61,6 +77,7 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 	if (err) {
 		twirp_free(s->twirp);
 		api_room_service_free(s->rooms);
+		api_calls_service_free(s->calls);
 		free(s);
 		return err;
 	}
@@ -94,6 +111,7 @@ static void http_closed(void *arg)
 	void *cb_arg = s->close_arg;
 	twirp_free(s->twirp);
 	api_room_service_free(s->rooms);
+	api_calls_service_free(s->calls);
 	free(s);
 	if (cb)
 		cb(cb_arg);

@@ -1,6 +1,6 @@
 /* The API server as the app wires it: the HTTP server, /healthz and the Twirp registry on
  * /twirp/ with the services it has (livekit.SIP trunks and rules when given a store,
- * livekit.RoomService when given the call manager). */
+ * livekit.RoomService and switchboard.Calls when given the call manager). */
 #ifndef SB_API_API_H
 #define SB_API_API_H
 

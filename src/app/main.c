@@ -15,7 +15,9 @@
 #include <uv.h>
 
 #include "api/api.h"
+#include "api/webhook.h"
 #include "app/config.h"
+#include "app/events.h"
 #include "app/token_cmd.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -36,6 +38,7 @@ struct app {
 	struct media_engine *media;
 	struct call_mgr *calls;
 	struct api_server *api;
+	struct api_webhook *webhooks; /* NULL without webhook URLs */
 	struct store *store;
 	uv_signal_t sigterm, sigint;
 	int exit_code;
@@ -94,10 +97,24 @@ static void media_closed(void *arg)
 	app->media = NULL;
 }
 
+static void webhooks_closed(void *arg)
+{
+	struct app *app = arg;
+	app->webhooks = NULL;
+}
+
+/* Rooms post webhooks until the call manager (their owner) has closed: only then. */
+static void close_webhooks(struct app *app)
+{
+	if (app->webhooks)
+		api_webhook_close(app->webhooks, webhooks_closed, app);
+}
+
 static void calls_closed(void *arg)
 {
 	struct app *app = arg;
 	app->calls = NULL;
+	close_webhooks(app);
 	if (app->media)
 		media_engine_close(app->media, media_closed, app);
 }
@@ -106,10 +123,13 @@ static void ua_closed(void *arg)
 {
 	struct app *app = arg;
 	app->ua = NULL;
-	if (app->calls)
+	if (app->calls) {
 		call_mgr_close(app->calls, calls_closed, app);
-	else if (app->media)
-		media_engine_close(app->media, media_closed, app);
+	} else {
+		close_webhooks(app);
+		if (app->media)
+			media_engine_close(app->media, media_closed, app);
+	}
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
 	uv_close((uv_handle_t *)&app->sigint, NULL);
 	if (app->timers_ready) {
@@ -424,6 +444,31 @@ static int start_api(struct app *app)
 	return err;
 }
 
+/* Webhooks when the configuration names URLs: the rooms' events, posted off the call path. */
+static int start_webhooks(struct app *app)
+{
+	const struct sb_config *cfg = &app->cfg;
+	if (!cfg->webhook.n_urls)
+		return 0;
+	const char *urls[SB_CONFIG_MAX_WEBHOOK_URLS];
+	for (size_t i = 0; i < cfg->webhook.n_urls; i++)
+		urls[i] = cfg->webhook.urls[i];
+	struct api_webhook_opts o = {.loop = app->loop,
+				     .urls = urls,
+				     .n_urls = cfg->webhook.n_urls,
+				     .api_key = cfg->webhook.api_key,
+				     .api_secret = sb_config_secret(cfg, cfg->webhook.api_key)};
+	int err = api_webhook_new(&app->webhooks, &o);
+	if (err) {
+		SB_ERROR("app", "cannot start webhooks: %s", sb_strerror(err));
+		return err;
+	}
+	sb_events_attach(call_mgr_rooms(app->calls), app->webhooks);
+	SB_INFO("app", "webhooks to %zu URL(s), signed with key %s", cfg->webhook.n_urls,
+		cfg->webhook.api_key);
+	return 0;
+}
+
 /* Opens the database (blocking, at start-up) after the loop exists: its writer thread
  * reports back through the loop. */
 static int start_store(struct app *app)
@@ -471,6 +516,8 @@ static int cmd_serve(struct app *app)
 	if (app->cfg.register_uri[0] && start_register(app))
 		return 2;
 	if (start_api(app))
+		return 2;
+	if (start_webhooks(app))
 		return 2;
 	uint16_t tls = sip_ua_port(app->ua, SIP_TP_TLS);
 	char host[128];

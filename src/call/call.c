@@ -59,6 +59,11 @@ struct call {
 	char *invite_copy; /* the INVITE's bytes; hdrs point into it */
 	struct call_route_hdr *hdrs;
 	size_t n_hdrs;
+	/* hold (ours and the far end's) and the call's clock, for switchboard.Calls */
+	bool local_hold, remote_hold, hold_pending, hold_want, outbound;
+	const char *hold_status; /* sip.holdStatus; NULL = never held by us */
+	int hold_sip_status;
+	uint64_t created_ms, answered_ms, held_since_ms, held_total_ms; /* 0 = not (yet) */
 };
 
 /* One digest server per realm (nonces are bound to the realm). */
@@ -315,13 +320,42 @@ static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void
 		c->app_h->media(sc, ms, c->app_arg);
 }
 
+/* The participant is held while either side holds: mixer, attributes and the hold clock. */
+static void hold_apply(struct call *c)
+{
+	bool held = c->local_hold || c->remote_hold;
+	uint64_t now = sb_clock_ms();
+	if (held && !c->held_since_ms) {
+		c->held_since_ms = now ? now : 1;
+	} else if (!held && c->held_since_ms) {
+		c->held_total_ms += now - c->held_since_ms;
+		c->held_since_ms = 0;
+	}
+	if (!c->part || c->part_gone)
+		return;
+	/* who held: the far end unless only our own hold is in force */
+	room_part_set_hold_by(c->part, held, !held || c->remote_hold);
+	char code[12] = "";
+	if (c->hold_sip_status)
+		snprintf(code, sizeof(code), "%d", c->hold_sip_status);
+	const struct room_attr a[] = {
+	    {"sip.hold", c->local_hold && c->remote_hold ? "both"
+			 : c->local_hold		 ? "local"
+			 : c->remote_hold		 ? "remote"
+							 : ""},
+	    {"sip.holdStatus", c->hold_status ? c->hold_status : ""},
+	    {"sip.holdSipStatus", code},
+	};
+	(void)room_part_update_attrs(c->part, a, sizeof(a) / sizeof(a[0]));
+}
+
 static void on_hold(struct sip_call *sc, bool held, enum sdp_dir dir, void *arg)
 {
 	(void)sc;
 	struct call *c = arg;
 	SB_INFO("call", "call %s by remote (%s)", held ? "held" : "resumed", sdp_dir_name(dir));
-	if (c->part && !c->part_gone)
-		room_part_set_hold(c->part, held);
+	c->remote_hold = held;
+	hold_apply(c);
 	if (c->app_h && c->app_h->hold)
 		c->app_h->hold(sc, held, dir, c->app_arg);
 }
@@ -369,6 +403,10 @@ static void on_progress(struct sip_call *sc, int status, void *arg)
 static void on_established(struct sip_call *sc, void *arg)
 {
 	struct call *c = arg;
+	if (c && !c->answered_ms) {
+		c->answered_ms = sb_clock_ms();
+		c->outbound = sip_call_is_outgoing(sc);
+	}
 	if (c->app_h && c->app_h->established)
 		c->app_h->established(sc, c->app_arg);
 }
@@ -447,6 +485,7 @@ static struct call *call_new(struct call_mgr *m)
 	c->m = m;
 	c->rtp_fd = c->rtcp_fd = -1;
 	c->spare_rtp = c->spare_rtcp = -1;
+	c->created_ms = sb_clock_ms();
 	char tok[12];
 	sb_random_token(tok, sizeof(tok));
 	snprintf(c->sid, sizeof(c->sid), "SCL_%.*s", (int)sizeof(tok), tok);
@@ -1086,5 +1125,100 @@ int call_mgr_hangup_participant(struct call_mgr *m, struct room_part *p)
 		if (err)
 			SB_WARN("call", "hang-up failed: %s", sb_strerror(err));
 	}
+	return 0;
+}
+
+static struct call *call_of_part(struct call_mgr *m, const struct room_part *p)
+{
+	struct call *c = m->calls;
+	while (c && !(c->part == p && !c->part_gone))
+		c = c->next;
+	return c;
+}
+
+/* Our re-INVITE's final answer (also 487 when the call ends first, before its ended handler:
+ * c is still there then). */
+static void hold_done(void *arg, int status)
+{
+	struct call *c = arg;
+	c->hold_pending = false;
+	c->hold_sip_status = status;
+	if (status >= 200 && status < 300) {
+		c->local_hold = c->hold_want;
+		c->hold_status = c->hold_want ? "held" : "resumed";
+	} else {
+		c->local_hold = !c->hold_want; /* the session stays as it was */
+		c->hold_status = "failed";
+	}
+	SB_INFO("call", "%s: %s re-INVITE answered %d: %s", c->id, c->hold_want ? "hold" : "resume",
+		status, c->hold_status);
+	hold_apply(c);
+}
+
+int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold,
+			      const char **status)
+{
+	struct call *c = call_of_part(m, p);
+	if (!c)
+		return SB_ENOTFOUND;
+	if (!c->sip || c->sip_gone || c->pin_wait || c->moving)
+		return SB_ESTATE;
+	if (c->hold_pending)
+		return SB_EBUSY;
+	if (c->local_hold == hold) {
+		if (status)
+			*status = hold ? "held" : "resumed";
+		return 0;
+	}
+	int err =
+	    hold ? sip_call_hold(c->sip, hold_done, c) : sip_call_resume(c->sip, hold_done, c);
+	if (err) {
+		SB_WARN("call", "%s: cannot %s: %s", c->id, hold ? "hold" : "resume",
+			sb_strerror(err));
+		return err;
+	}
+	SB_INFO("call", "%s: %s (re-INVITE %s)", c->id, hold ? "holding" : "resuming",
+		hold ? "sendonly" : "sendrecv");
+	c->hold_pending = true;
+	c->hold_want = hold;
+	c->hold_status = hold ? "holding" : "resuming";
+	if (hold)
+		c->local_hold = true; /* not heard nor fed from now on */
+	hold_apply(c);
+	if (status)
+		*status = c->hold_status;
+	return 0;
+}
+
+int call_mgr_participant_stats(struct call_mgr *m, struct room_part *p, struct call_stats *out)
+{
+	struct call *c = call_of_part(m, p);
+	if (!c)
+		return SB_ENOTFOUND;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->call_id, sizeof(out->call_id), "%s", c->sid);
+	snprintf(out->sip_call_id, sizeof(out->sip_call_id), "%s", c->id);
+	out->outbound = c->sip ? sip_call_is_outgoing(c->sip) : c->outbound;
+	if (c->have_ms) {
+		const struct sdp_codec_info *ci = sdp_codec_info(c->ms.codec);
+		snprintf(out->codec, sizeof(out->codec), "%s", ci ? ci->name : "");
+		out->pt = c->ms.pt;
+		out->rfc4733 = c->ms.te_pt >= 0;
+	}
+	out->local_hold = c->local_hold;
+	out->remote_hold = c->remote_hold;
+	out->hold_pending = c->hold_pending;
+	out->hold_status = c->hold_status ? c->hold_status : "";
+	out->hold_sip_status = c->hold_sip_status;
+	uint64_t now = sb_clock_ms();
+	out->duration_ms = now - c->created_ms;
+	if (c->answered_ms) {
+		out->answered_ms = now - c->answered_ms;
+		out->held_ms = c->held_total_ms + (c->held_since_ms ? now - c->held_since_ms : 0);
+		if (out->held_ms > out->answered_ms)
+			out->held_ms = out->answered_ms;
+		out->active_ms = out->answered_ms - out->held_ms;
+	}
+	out->have_media = room_part_leg_stats(p, &out->media, &out->media_age_ms) == 0;
 	return 0;
 }

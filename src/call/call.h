@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "media/codec.h"
+#include "media/leg.h"
 #include "media/worker.h"
 #include "rtp/pool.h"
 #include "sdp/sdp.h"
@@ -84,5 +85,49 @@ struct room_service *call_mgr_rooms(struct call_mgr *m);
  * out of its room (sip.callStatus becomes "hangup" first). 0, or SB_ENOTFOUND when p is no
  * call's SIP participant (the caller then makes it leave itself). */
 int call_mgr_hangup_participant(struct call_mgr *m, struct room_part *p);
+
+/*
+ * Hold from our side (switchboard.Calls HoldParticipant / ResumeParticipant). hold: a re-INVITE
+ * with a=sendonly and a new SDP version (the far end plays its music on hold); the participant
+ * is held at once (not heard, not fed, its media timeouts suspended), and back as it was if
+ * the far end refuses. resume: a re-INVITE with a=sendrecv; the participant is fed again once
+ * the far end accepts it. The outcome is reported on the participant's attributes:
+ *   sip.hold           "local" (we hold it), "remote" (it holds us: its re-INVITE said
+ *                      sendonly/inactive), "both"; absent when neither
+ *   sip.holdStatus     "holding" / "resuming" while our re-INVITE is pending, then "held" /
+ *                      "resumed" (2xx) or "failed"
+ *   sip.holdSipStatus  the final status of our last hold/resume re-INVITE ("200", "488" ...;
+ *                      "487" when the call ended first)
+ * *status (may be NULL) gets the sip.holdStatus value after the call ("held" / "resumed" at
+ * once when the call is in that state already: then no re-INVITE is sent).
+ * 0; SB_ENOTFOUND: p is no call's participant; SB_ESTATE: the call is not established (or
+ * ending); SB_EBUSY: a re-INVITE of ours is pending (one at a time); the SIP layer's errors.
+ */
+int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold,
+			      const char **status);
+
+/* What switchboard.Calls GetCallStats shows of the call behind a participant. */
+struct call_stats {
+	char call_id[24];     /* sip.callID ("SCL_...") */
+	char sip_call_id[80]; /* the Call-ID header */
+	bool outbound;	      /* we dialled it */
+	char codec[16];	      /* "PCMU", "opus" ...; "" before media was negotiated */
+	uint8_t pt;	      /* its RTP payload type */
+	bool rfc4733;	      /* DTMF as RFC 4733 events (else in-band) */
+	bool local_hold;      /* held by us (after a hold was accepted, or while it is pending) */
+	bool remote_hold;     /* the far end holds us */
+	bool hold_pending;    /* a re-INVITE of ours has no final answer yet */
+	const char *hold_status; /* sip.holdStatus, "" when never held */
+	int hold_sip_status;	 /* sip.holdSipStatus, 0 when none */
+	uint64_t duration_ms;	 /* since the INVITE */
+	uint64_t answered_ms;	 /* since the answer (0 = not answered) */
+	uint64_t active_ms;	 /* of answered_ms, not on hold (either side) */
+	uint64_t held_ms;	 /* of answered_ms, on hold */
+	bool have_media;	 /* media below holds the leg's figures */
+	struct media_leg_stats media;
+	uint64_t media_age_ms; /* how old they are (reported about once a second) */
+};
+/* 0, or SB_ENOTFOUND when p is no call's SIP participant. */
+int call_mgr_participant_stats(struct call_mgr *m, struct room_part *p, struct call_stats *out);
 
 #endif

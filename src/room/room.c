@@ -84,6 +84,10 @@ struct room_part {
 	struct media_leg *leg;
 	struct media_leg_stats final; /* the leg's figures when it closed (read at LEFT) */
 	bool has_final;
+	uint64_t w_stats_next; /* worker clock: when to report the leg's figures again */
+	/* control side: the leg's latest figures, reported by the worker every ROOM_STATS_MS */
+	struct media_leg_stats c_stats;
+	uint64_t c_stats_ms; /* control clock when they arrived; 0 = none yet */
 	bool held, muted, subs_all, subs_except, has_audio, linked;
 	size_t n_subs;
 	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
@@ -119,7 +123,15 @@ struct room_service {
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
 	uint64_t gen_id;
+	const struct room_observer *ob; /* room_service_set_observer */
+	void *ob_arg;
+	bool hold_local; /* room_part_set_hold_by(..., false) is running */
 };
+
+/* The observer's calls (defined at the end of the file). */
+static void observe_room(struct room *r, bool started);
+static void observe_part(struct room_part *p, const struct room_event *ev);
+static void observe_hold(struct room_part *p);
 
 /* ---- posting ---- */
 
@@ -274,6 +286,37 @@ static bool hears(const struct room_part *p, const struct room_part *src)
 	return p->subs_except;
 }
 
+#define ROOM_STATS_MS 1000 /* how often a leg's figures go up to the control side */
+
+static void ctl_part_stats(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	p->c_stats = *(const struct media_leg_stats *)m->arg;
+	p->c_stats_ms = sb_clock_ms();
+	if (!p->c_stats_ms)
+		p->c_stats_ms = 1;
+	free(m->arg);
+}
+
+/* Live figures for the API (room_part_leg_stats): a copy up to the control loop once per
+ * ROOM_STATS_MS. Best effort: skipped when the control queue is busy, so it never waits in
+ * the overflow (and stays ahead of the participant's LEFT, which frees p on the control side). */
+static void part_report_stats(struct room_worker *rw, struct room_part *p, uint64_t now)
+{
+	if (now < p->w_stats_next)
+		return;
+	p->w_stats_next = now + ROOM_STATS_MS;
+	if (rw->n_overflow)
+		return;
+	struct media_leg_stats *st = malloc(sizeof(*st));
+	if (!st)
+		return;
+	media_leg_stats(p->leg, st);
+	struct media_msg m = {.fn = ctl_part_stats, .obj = p, .arg = st};
+	if (media_worker_post_control(rw->w, &m))
+		free(st);
+}
+
 static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint32_t frame)
 {
 	room_mix_clear(rw->acc, frame);
@@ -283,6 +326,8 @@ static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint
 		 * audio then) */
 		p->has_audio = (p->media == ROOM_MEDIA_LEG || !p->held) &&
 			       part_pull(p, now, frame) && !p->held;
+		if (p->leg)
+			part_report_stats(r->rw, p, now);
 		if (p->has_audio && !p->muted) {
 			room_mix_add(rw->acc, p->frame, frame);
 			any = true;
@@ -553,6 +598,7 @@ static void room_close(struct room *r)
 	}
 	struct room_event ev = {.type = ROOM_EV_ROOM_FINISHED, .room = r->name};
 	emit(rs, &ev);
+	observe_room(r, false);
 	struct media_msg m = {.fn = w_room_detach, .obj = r};
 	post_must(rs, r->worker, &m);
 }
@@ -664,6 +710,7 @@ static void ctl_part_event(const struct media_msg *m)
 		break;
 	}
 	emit(rs, &ev);
+	observe_part(p, &ev);
 	if (ev.type != ROOM_EV_LEFT)
 		return;
 	/* the participant is gone on the worker: drop the handle */
@@ -1007,6 +1054,7 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 			goto fail;
 		}
 		r->close_when_empty = j->close_when_empty;
+		observe_room(r, true);
 	}
 	p->room = r;
 	struct media_msg m = {.fn = w_part_join, .obj = p};
@@ -1056,10 +1104,13 @@ void room_part_set_hold(struct room_part *p, bool held)
 {
 	if (p->leaving)
 		return;
+	bool was_held = p->c_held;
 	if (p->c_held != held)
 		p->version++;
 	p->c_held = held;
 	post_part(p, w_part_set, NULL, 0, held);
+	if (was_held != held)
+		observe_hold(p);
 }
 
 void room_part_set_mute(struct room_part *p, bool muted)
@@ -1237,6 +1288,8 @@ int room_service_create_room(struct room_service *rs, const struct room_create_o
 	if (r->n_parts == 0 && (fresh || o->empty_timeout_s || o->departure_timeout_s))
 		uv_timer_start(&r->timer, room_timer, r->had_parts ? r->departure_ms : r->empty_ms,
 			       0);
+	if (fresh)
+		observe_room(r, true);
 	if (created)
 		*created = fresh;
 	return 0;
@@ -1407,5 +1460,87 @@ int room_part_update_subscriptions(struct room_part *p, const char *const *ident
 	p->c_n_subs = cnt;
 	memcpy(p->c_subs, s->ids, sizeof(p->c_subs));
 	post_part(p, w_part_subscribe, s, 0, 0);
+	return 0;
+}
+
+/* ---- observer ---- */
+
+void room_service_set_observer(struct room_service *rs, const struct room_observer *ob, void *arg)
+{
+	rs->ob = ob;
+	rs->ob_arg = ob ? arg : NULL;
+}
+
+static void observe_room(struct room *r, bool started)
+{
+	const struct room_observer *ob = r->rs->ob;
+	if (!ob)
+		return;
+	void (*fn)(void *, const struct room_info *) =
+	    started ? ob->room_started : ob->room_finished;
+	if (!fn)
+		return;
+	struct room_info ri;
+	room_info_of(r, &ri);
+	fn(r->rs->ob_arg, &ri);
+}
+
+static void observe_part(struct room_part *p, const struct room_event *ev)
+{
+	const struct room_observer *ob = p->rs->ob;
+	if (!ob || !p->c_joined)
+		return; /* left without having joined (media failed): nothing was announced */
+	struct room_info ri;
+	struct room_part_info pi;
+	room_info_of(p->room, &ri);
+	room_part_get_info(p, &pi);
+	void *arg = p->rs->ob_arg;
+	switch (ev->type) {
+	case ROOM_EV_JOINED:
+		if (ob->participant_joined)
+			ob->participant_joined(arg, &ri, &pi);
+		break;
+	case ROOM_EV_LEFT:
+		pi.state = ROOM_PART_LEAVING;
+		if (ob->participant_left)
+			ob->participant_left(arg, &ri, &pi);
+		break;
+	case ROOM_EV_DTMF:
+		if (ob->dtmf)
+			ob->dtmf(arg, &ri, &pi, ev->digit, ev->duration_ms);
+		break;
+	default:
+		break;
+	}
+}
+
+static void observe_hold(struct room_part *p)
+{
+	const struct room_observer *ob = p->rs->ob;
+	if (!ob || !ob->hold || !p->c_joined)
+		return;
+	struct room_info ri;
+	struct room_part_info pi;
+	room_info_of(p->room, &ri);
+	room_part_get_info(p, &pi);
+	ob->hold(p->rs->ob_arg, &ri, &pi, p->c_held, !p->rs->hold_local);
+}
+
+void room_part_set_hold_by(struct room_part *p, bool held, bool by_remote)
+{
+	p->rs->hold_local = !by_remote;
+	room_part_set_hold(p, held);
+	p->rs->hold_local = false;
+}
+
+int room_part_leg_stats(const struct room_part *p, struct media_leg_stats *out, uint64_t *age_ms)
+{
+	if (p->media != ROOM_MEDIA_LEG || !p->c_stats_ms)
+		return SB_ENOTFOUND;
+	*out = p->c_stats;
+	if (age_ms) {
+		uint64_t now = sb_clock_ms();
+		*age_ms = now > p->c_stats_ms ? now - p->c_stats_ms : 0;
+	}
 	return 0;
 }

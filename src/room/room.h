@@ -203,6 +203,10 @@ struct room_part_info {
 };
 /* A snapshot; the strings are borrowed until p changes or leaves. */
 void room_part_get_info(const struct room_part *p, struct room_part_info *out);
+/* A leg participant's latest media figures (RTP/RTCP counters, jitter, loss, RTT), as its
+ * worker reports them about once a second (so up to ~1 s old; *age_ms, may be NULL, says how
+ * old). 0, or SB_ENOTFOUND: not a leg, or nothing reported yet. */
+int room_part_leg_stats(const struct room_part *p, struct media_leg_stats *out, uint64_t *age_ms);
 /* 0, SB_EINVAL (over ROOM_META_MAX / ROOM_IDENTITY_MAX ... ), SB_ENOMEM, SB_ESTATE (leaving). */
 int room_part_set_name(struct room_part *p, const char *name);
 int room_part_set_metadata(struct room_part *p, const char *metadata);
@@ -215,5 +219,33 @@ int room_part_update_attrs(struct room_part *p, const struct room_attr *attrs, s
  * subscriptions would be needed), SB_ENOMEM, SB_ESTATE. */
 int room_part_update_subscriptions(struct room_part *p, const char *const *identities, size_t n,
 				   bool subscribe);
+
+/* ---- observer: what happened, for webhooks (all on the control loop) ---- */
+
+/* Callbacks (each may be NULL) with snapshots whose strings are borrowed for the call only.
+ * room_started: a room was created (by a join, with no participant yet, or by CreateRoom with
+ * its settings applied); room_finished: it closed. participant_joined: its media runs
+ * (ROOM_PART_ACTIVE); participant_left: it is gone (only for one that had joined; the snapshot
+ * still counts it in the room). dtmf: a digit from a leg. hold: room_part_set_hold(_by)
+ * changed the participant's hold state; by_remote says who did (the far end's re-INVITE, or
+ * switchboard's own hold; room_part_set_hold says remote). An observer must not join, leave or
+ * delete from a callback. */
+struct room_observer {
+	void (*room_started)(void *arg, const struct room_info *r);
+	void (*room_finished)(void *arg, const struct room_info *r);
+	void (*participant_joined)(void *arg, const struct room_info *r,
+				   const struct room_part_info *p);
+	void (*participant_left)(void *arg, const struct room_info *r,
+				 const struct room_part_info *p);
+	void (*dtmf)(void *arg, const struct room_info *r, const struct room_part_info *p,
+		     char digit, uint32_t duration_ms);
+	void (*hold)(void *arg, const struct room_info *r, const struct room_part_info *p,
+		     bool held, bool by_remote);
+};
+/* room_part_set_hold telling the observer who held or resumed: the far end (by_remote) or
+ * switchboard itself (an API request). */
+void room_part_set_hold_by(struct room_part *p, bool held, bool by_remote);
+/* One observer at a time; ob NULL removes it. ob must outlive its registration. */
+void room_service_set_observer(struct room_service *rs, const struct room_observer *ob, void *arg);
 
 #endif

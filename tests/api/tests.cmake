@@ -26,3 +26,30 @@ if(SB_SIPP)
 else()
   message(WARNING "sipp not found (apt-get install sip-tester): RoomService end-to-end tests not registered")
 endif()
+
+# Webhooks to a node HTTP receiver from real SIP calls (SIPp): one ctest test per case of
+# webhook_e2e.sh.
+find_program(SB_NODE node)
+if(SB_SIPP AND SB_NODE)
+  execute_process(COMMAND ${CMAKE_CURRENT_LIST_DIR}/webhook_e2e.sh --list
+                  OUTPUT_VARIABLE sb_hook_tests OUTPUT_STRIP_TRAILING_WHITESPACE)
+  string(REPLACE "\n" ";" sb_hook_tests "${sb_hook_tests}")
+  foreach(t ${sb_hook_tests})
+    add_test(NAME api/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/webhook_e2e.sh $<TARGET_FILE:switchboard> ${t})
+    set_tests_properties(api/${t} PROPERTIES LABELS api TIMEOUT 60)
+  endforeach()
+else()
+  message(WARNING "sipp or node not found: webhook end-to-end tests not registered")
+endif()
+
+# switchboard.Calls (hold, resume, DTMF, call stats) against a real SIP call (SIPp): one ctest
+# test per case of calls_e2e.sh.
+if(SB_SIPP)
+  execute_process(COMMAND ${CMAKE_CURRENT_LIST_DIR}/calls_e2e.sh --list
+                  OUTPUT_VARIABLE sb_calls_tests OUTPUT_STRIP_TRAILING_WHITESPACE)
+  string(REPLACE "\n" ";" sb_calls_tests "${sb_calls_tests}")
+  foreach(t ${sb_calls_tests})
+    add_test(NAME api/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/calls_e2e.sh $<TARGET_FILE:switchboard> ${t})
+    set_tests_properties(api/${t} PROPERTIES LABELS api TIMEOUT 90)
+  endforeach()
+endif()

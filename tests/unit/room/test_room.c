@@ -1144,6 +1144,206 @@ static void test_update_subscriptions(void **state)
 	assert_hears(b, 1000);
 }
 
+/* ---- observer ---- */
+
+enum obs_kind { OBS_STARTED, OBS_FINISHED, OBS_JOINED, OBS_LEFT, OBS_DTMF, OBS_HOLD };
+
+struct obs {
+	enum obs_kind kind;
+	char room[64], id[64], sid[ROOM_SID_MAX], metadata[64];
+	uint32_t participants;
+	enum room_part_state state;
+	bool held, by_remote;
+	char digit;
+};
+
+static struct {
+	struct obs v[64];
+	size_t n;
+} O;
+
+static struct obs *obs_add(enum obs_kind kind, const struct room_info *r,
+			   const struct room_part_info *p)
+{
+	assert_true(O.n < sizeof(O.v) / sizeof(O.v[0]));
+	struct obs *o = &O.v[O.n++];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	snprintf(o->room, sizeof(o->room), "%s", r->name);
+	snprintf(o->sid, sizeof(o->sid), "%s", r->sid);
+	snprintf(o->metadata, sizeof(o->metadata), "%s", r->metadata);
+	o->participants = r->participants;
+	if (p) {
+		assert_string_equal(p->room, r->name);
+		snprintf(o->id, sizeof(o->id), "%s", p->identity);
+		o->state = p->state;
+		o->held = p->held;
+	}
+	return o;
+}
+
+static void obs_started(void *arg, const struct room_info *r)
+{
+	assert_ptr_equal(arg, &O);
+	obs_add(OBS_STARTED, r, NULL);
+}
+
+static void obs_finished(void *arg, const struct room_info *r)
+{
+	assert_ptr_equal(arg, &O);
+	obs_add(OBS_FINISHED, r, NULL);
+}
+
+static void obs_joined(void *arg, const struct room_info *r, const struct room_part_info *p)
+{
+	assert_ptr_equal(arg, &O);
+	obs_add(OBS_JOINED, r, p);
+}
+
+static void obs_left(void *arg, const struct room_info *r, const struct room_part_info *p)
+{
+	assert_ptr_equal(arg, &O);
+	obs_add(OBS_LEFT, r, p);
+}
+
+static void obs_dtmf(void *arg, const struct room_info *r, const struct room_part_info *p,
+		     char digit, uint32_t duration_ms)
+{
+	(void)duration_ms;
+	assert_ptr_equal(arg, &O);
+	obs_add(OBS_DTMF, r, p)->digit = digit;
+}
+
+static void obs_hold(void *arg, const struct room_info *r, const struct room_part_info *p,
+		     bool held, bool by_remote)
+{
+	assert_ptr_equal(arg, &O);
+	assert_int_equal(p->held, held);
+	obs_add(OBS_HOLD, r, p)->by_remote = by_remote;
+}
+
+static const struct room_observer observer = {
+    .room_started = obs_started,
+    .room_finished = obs_finished,
+    .participant_joined = obs_joined,
+    .participant_left = obs_left,
+    .dtmf = obs_dtmf,
+    .hold = obs_hold,
+};
+
+static int find_obs(enum obs_kind kind, const char *id)
+{
+	for (size_t i = 0; i < O.n; i++)
+		if (O.v[i].kind == kind && (!id || strcmp(O.v[i].id, id) == 0))
+			return (int)i;
+	return -1;
+}
+
+static int count_obs(enum obs_kind kind)
+{
+	int n = 0;
+	for (size_t i = 0; i < O.n; i++)
+		n += O.v[i].kind == kind;
+	return n;
+}
+
+/* The observer sees a room start (with CreateRoom's settings), its participants join, hold,
+ * resume and send a digit, leave, and the room finish, in that order; a participant whose
+ * media never started is not reported; nothing after the observer is removed. */
+static void test_observer(void **state)
+{
+	(void)state;
+	memset(&O, 0, sizeof(O));
+	service_start(1, 100, 0);
+	room_service_set_observer(W.rs, &observer, &O);
+	struct room_create_opts co = {.name = "o", .metadata = "m1"};
+	assert_int_equal(room_service_create_room(W.rs, &co, NULL), 0);
+	assert_int_equal(O.n, 1);
+	assert_int_equal(O.v[0].kind, OBS_STARTED);
+	assert_string_equal(O.v[0].room, "o");
+	assert_string_equal(O.v[0].metadata, "m1");
+	assert_int_equal(O.v[0].participants, 0);
+	assert_true(strncmp(O.v[0].sid, "RM_", 3) == 0);
+	/* an existing room is not started again */
+	assert_int_equal(room_service_create_room(W.rs, &co, NULL), 0);
+	assert_int_equal(O.n, 1);
+
+	struct peer *a = &W.peer[0];
+	peer_open(a, 600);
+	a->sending = true;
+	struct room_join ja = leg_join("o", "a", a);
+	struct room_part *pa = join_ok(&ja);
+	struct room_join je = echo_join("o", "e");
+	struct room_part *pe = join_ok(&je);
+	wait_ev(ROOM_EV_JOINED, "o", NULL, 2);
+	int ja_i = find_obs(OBS_JOINED, "a");
+	assert_true(ja_i > 0);
+	assert_int_equal(O.v[ja_i].state, ROOM_PART_ACTIVE);
+	assert_int_equal(O.v[ja_i].participants, 2);
+	assert_true(find_obs(OBS_JOINED, "e") > 0);
+
+	/* hold: reported when the state changes only */
+	room_part_set_hold(pa, true);
+	room_part_set_hold(pa, true);
+	room_part_set_hold(pa, false);
+	room_part_set_hold(pa, false);
+	assert_int_equal(count_obs(OBS_HOLD), 2);
+	int h = find_obs(OBS_HOLD, "a");
+	assert_true(O.v[h].held);
+	assert_true(O.v[h].by_remote);
+	assert_false(O.v[h + 1].held);
+	/* switchboard's own hold */
+	room_part_set_hold_by(pa, true, false);
+	room_part_set_hold_by(pa, false, false);
+	room_part_set_hold(pa, false);
+	assert_int_equal(count_obs(OBS_HOLD), 4);
+	assert_true(O.v[h + 2].held);
+	assert_false(O.v[h + 2].by_remote);
+	assert_false(O.v[h + 3].held);
+	assert_false(O.v[h + 3].by_remote);
+
+	run_for(200);
+	peer_send_key(a, '9');
+	wait_ev(ROOM_EV_DTMF, "o", "a", 1);
+	int d = find_obs(OBS_DTMF, "a");
+	assert_true(d > 0);
+	assert_int_equal(O.v[d].digit, '9');
+
+	/* media that cannot start: JOIN_FAILED and LEFT events, nothing observed */
+	struct room_join jf = leg_join("o", "f", &W.peer[1]);
+	jf.leg.codec = MEDIA_CODEC__COUNT;
+	(void)join_ok(&jf);
+	wait_ev(ROOM_EV_LEFT, "o", "f", 1);
+	assert_int_equal(find_obs(OBS_JOINED, "f"), -1);
+	assert_int_equal(find_obs(OBS_LEFT, "f"), -1);
+
+	room_part_leave(pa);
+	room_part_leave(pe);
+	wait_ev(ROOM_EV_ROOM_FINISHED, "o", NULL, 1);
+	int la = find_obs(OBS_LEFT, "a");
+	assert_true(la > d);
+	assert_int_equal(O.v[la].state, ROOM_PART_LEAVING);
+	assert_true(find_obs(OBS_LEFT, "e") > ja_i);
+	assert_int_equal(count_obs(OBS_STARTED), 1);
+	assert_int_equal(count_obs(OBS_FINISHED), 1);
+	assert_int_equal(O.v[O.n - 1].kind, OBS_FINISHED);
+	assert_string_equal(O.v[O.n - 1].room, "o");
+	assert_int_equal(O.v[O.n - 1].participants, 0);
+
+	/* a room created by a join is started before its first participant joins */
+	size_t before = O.n;
+	struct room_join j2 = echo_join("o2", "e2");
+	(void)join_ok(&j2);
+	assert_int_equal(O.n, before + 1);
+	assert_int_equal(O.v[before].kind, OBS_STARTED);
+	assert_string_equal(O.v[before].room, "o2");
+	wait_ev(ROOM_EV_JOINED, "o2", "e2", 1);
+	assert_int_equal(O.n, before + 2);
+	room_service_set_observer(W.rs, NULL, NULL);
+	service_stop(); /* e2 leaves and o2 finishes unobserved */
+	assert_int_equal(O.n, before + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1160,6 +1360,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_part_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete_room, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_update_subscriptions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_observer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
