@@ -19,7 +19,12 @@
 #define MAX_WORKERS 2
 
 static uv_loop_t loop;
-static uv_timer_t guard; /* keeps uv_run(UV_RUN_ONCE) from blocking for ever */
+static uv_timer_t guard;	  /* keeps uv_run(UV_RUN_ONCE) from blocking for ever */
+static struct media_engine *live; /* started and not yet stopped: teardown closes it */
+
+/* Bounds on progress, not on speed: generous, so a loaded CI box (ctest -j2 beside the media
+ * tests) never trips them; they only turn a lost message into a failure instead of a hang. */
+#define LIVENESS_MS 60000
 
 static uint64_t now_ms(void)
 {
@@ -63,6 +68,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	/* a failed assertion left an engine running: close it, or the loop never ends */
+	if (live) {
+		media_engine_close(live, NULL, NULL);
+		live = NULL;
+	}
 	uv_close((uv_handle_t *)&guard, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
@@ -91,14 +101,16 @@ static struct media_engine *engine_start(unsigned workers, uint32_t queue_len)
 	assert_int_equal(media_engine_new(&e, &o), 0);
 	assert_non_null(e);
 	assert_int_equal(media_engine_workers(e), workers);
+	live = e;
 	return e;
 }
 
 static void engine_stop(struct media_engine *e)
 {
 	closed_calls = 0;
+	live = NULL;
 	media_engine_close(e, on_closed, &closed_calls);
-	assert_true(run_until(closed_done, NULL, 5000));
+	assert_true(run_until(closed_done, NULL, LIVENESS_MS));
 	assert_int_equal(closed_calls, 1);
 }
 
@@ -138,6 +150,7 @@ static void test_new_close(void **state)
 	/* closing at once, without a callback and without running the control loop first (the
 	 * teardown's uv_run completes it; ASan reports anything left behind) */
 	e = engine_start(2, 0);
+	live = NULL;
 	media_engine_close(e, NULL, NULL);
 }
 
@@ -221,7 +234,7 @@ static void run_flow(unsigned workers, uint32_t queue_len)
 		unsigned wi = (unsigned)(k % workers);
 		struct media_msg m = {
 		    .fn = on_request, .obj = F.w[wi], .arg = &F, .u = {wi, sent[wi]}};
-		uint64_t deadline = now_ms() + 5000;
+		uint64_t deadline = now_ms() + LIVENESS_MS;
 		while (media_worker_post(F.w[wi], &m) == SB_EBUSY) {
 			busy++;
 			uv_run(&loop, UV_RUN_NOWAIT); /* take the replies so the worker can go on */
@@ -229,7 +242,12 @@ static void run_flow(unsigned workers, uint32_t queue_len)
 		}
 		sent[wi]++;
 	}
-	assert_true(run_until(all_replies, NULL, 8000));
+	bool all = run_until(all_replies, NULL, LIVENESS_MS);
+	if (!all)
+		printf("# replies %llu of %d, control errors %d, worker errors %d, busy %llu\n",
+		       (unsigned long long)F.c_got, N_MSGS, F.c_errors, atomic_load(&F.w_errors),
+		       (unsigned long long)busy);
+	assert_true(all);
 	assert_int_equal(F.c_got, N_MSGS);
 	assert_int_equal(F.c_errors, 0);
 	assert_int_equal(atomic_load(&F.w_errors), 0);
@@ -241,7 +259,7 @@ static void run_flow(unsigned workers, uint32_t queue_len)
 		atomic_init(&p.done, 0);
 		struct media_msg m = {.fn = on_stats, .obj = F.w[i], .arg = &p};
 		assert_int_equal(media_worker_post(F.w[i], &m), 0);
-		assert_true(wait_flag(&p.done, 1, 5000));
+		assert_true(wait_flag(&p.done, 1, LIVENESS_MS));
 		assert_true(p.st.msgs_in >= sent[i]); /* the probe itself may not be counted yet */
 		assert_true(p.st.msgs_in <= sent[i] + 1);
 	}
@@ -286,7 +304,7 @@ static void on_block(const struct media_msg *m)
 {
 	(void)m;
 	atomic_store(&B.entered, 1);
-	uint64_t end = now_ms() + 5000; /* a failing test must not hang the worker */
+	uint64_t end = now_ms() + LIVENESS_MS; /* a failing test must not hang the worker */
 	while (!atomic_load(&B.release) && now_ms() < end)
 		uv_sleep(1);
 }
@@ -319,7 +337,7 @@ static void test_full_to_worker(void **state)
 	struct media_worker *w = media_engine_worker(e, 0);
 	struct media_msg blk = {.fn = on_block};
 	assert_int_equal(media_worker_post(w, &blk), 0);
-	assert_true(wait_flag(&B.entered, 1, 5000));
+	assert_true(wait_flag(&B.entered, 1, LIVENESS_MS));
 	/* the worker is stuck inside on_block: its queue fills */
 	uint64_t k = 0;
 	for (; k < 100; k++) {
@@ -336,14 +354,14 @@ static void test_full_to_worker(void **state)
 	assert_int_equal(media_worker_post(w, &extra), SB_EBUSY);
 	atomic_store(&B.release, 1);
 	size_t want = 16;
-	assert_true(run_until(got_n, &want, 5000));
+	assert_true(run_until(got_n, &want, LIVENESS_MS));
 	/* after draining the queue takes messages again */
 	for (uint64_t j = 16; j < 32; j++) {
 		struct media_msg m = {.fn = on_echo_back, .obj = w, .u = {j}};
 		assert_int_equal(media_worker_post(w, &m), 0);
 	}
 	want = 32;
-	assert_true(run_until(got_n, &want, 5000));
+	assert_true(run_until(got_n, &want, LIVENESS_MS));
 	uv_run(&loop, UV_RUN_NOWAIT);
 	assert_int_equal(B.n_got, 32);
 	for (uint64_t j = 0; j < 32; j++)
@@ -383,16 +401,16 @@ static void test_full_to_control(void **state)
 	struct media_msg m = {.fn = on_flood_control, .obj = w};
 	assert_int_equal(media_worker_post(w, &m), 0);
 	/* the control loop does not run meanwhile: its queue fills at 16 */
-	assert_true(wait_flag(&B.entered, 1, 5000));
+	assert_true(wait_flag(&B.entered, 1, LIVENESS_MS));
 	assert_int_equal(atomic_load(&B.posted), 16);
 	assert_int_equal(atomic_load(&B.busy), 24);
 	size_t want = 16;
-	assert_true(run_until(got_n, &want, 5000));
+	assert_true(run_until(got_n, &want, LIVENESS_MS));
 	/* then the rest, once the control side drained */
 	struct media_msg rest = {.fn = on_post_rest, .obj = w, .u = {16, 40}};
 	assert_int_equal(media_worker_post(w, &rest), 0);
 	want = 40;
-	assert_true(run_until(got_n, &want, 5000));
+	assert_true(run_until(got_n, &want, LIVENESS_MS));
 	uv_run(&loop, UV_RUN_NOWAIT);
 	assert_int_equal(B.n_got, 40);
 	for (uint64_t j = 0; j < 40; j++)
@@ -409,7 +427,7 @@ static void test_close_delivers_pending(void **state)
 	struct media_worker *w = media_engine_worker(e, 0);
 	struct media_msg m = {.fn = on_flood_control, .obj = w};
 	assert_int_equal(media_worker_post(w, &m), 0);
-	assert_true(wait_flag(&B.entered, 1, 5000));
+	assert_true(wait_flag(&B.entered, 1, LIVENESS_MS));
 	assert_int_equal(atomic_load(&B.posted), 40);
 	assert_int_equal(B.n_got, 0);
 	engine_stop(e);
@@ -477,7 +495,7 @@ static void test_tick(void **state)
 			assert_int_equal(media_worker_post(T[i].w, &m), 0);
 		}
 		for (unsigned i = 0; i < n; i++)
-			assert_true(wait_flag(&T[i].set, 1, 5000));
+			assert_true(wait_flag(&T[i].set, 1, LIVENESS_MS));
 		uint64_t t0 = now_ms();
 		for (unsigned i = 0; i < n; i++)
 			atomic_store(&T[i].ticks, 0);
@@ -487,13 +505,13 @@ static void test_tick(void **state)
 			assert_int_equal(media_worker_post(T[i].w, &m), 0);
 		}
 		for (unsigned i = 0; i < n; i++)
-			assert_true(wait_flag(&T[i].have_st, 1, 5000));
+			assert_true(wait_flag(&T[i].have_st, 1, LIVENESS_MS));
 		uint64_t elapsed = now_ms() - t0;
 		assert_true(elapsed >= 500);
 		for (unsigned i = 0; i < n; i++) {
 			unsigned ticks = atomic_load(&T[i].ticks);
-			/* about elapsed / 20 (25): loose bounds, the machine may be loaded */
-			assert_true(ticks >= 15);
+			/* about elapsed / 20 (25); a loaded machine may run fewer, never more */
+			assert_true(ticks >= 5);
 			if (elapsed < 700)
 				assert_true(ticks <= 35);
 			assert_true(ticks <= elapsed / MEDIA_TICK_MS + 10);
