@@ -120,10 +120,8 @@ static void on_tick(uv_timer_t *t)
 	struct media_worker *w = t->data;
 	if (w->stopping)
 		return;
-	/* Messages are normally run on their wake-up; under heavy CPU contention one in about a
-	 * million was seen waiting for good (test_worker's flow test, libuv 1.44), cause not
-	 * found in our rings. So every tick also runs what waits: at most 20 ms late, never
-	 * lost. An empty ring costs two atomic loads. */
+	/* Messages run on their wake-up (see the fence in media_worker_post); every tick also
+	 * runs what waits, a guard that costs two atomic loads when the ring is empty. */
 	atomic_fetch_add_explicit(&w->msgs_in, ring_drain(&w->in), memory_order_relaxed);
 	uint64_t now = uv_hrtime();
 	/* libuv timers have millisecond resolution: a tick up to 1 ms early runs now */
@@ -250,7 +248,7 @@ static void engine_free_now(struct media_engine *e)
 		cb(arg);
 }
 
-/* The control side's counterpart of the drain in on_tick (see there). */
+/* The control side's counterpart of the guard drain in on_tick. */
 static void on_sweep(uv_timer_t *t)
 {
 	struct media_engine *e = t->data;
@@ -317,9 +315,15 @@ struct media_worker *media_engine_worker(struct media_engine *e, unsigned i)
 	return i < e->n ? &e->w[i] : NULL;
 }
 
+/* The fence: ring_push ends with a release store of tail, and uv_async_send starts with a
+ * plain read of the handle's pending flag, returning when it is still set. Without a full
+ * fence the CPU may do that read before the store is visible (store-load reordering): the
+ * consumer clears pending, drains, misses the new tail, and nobody wakes it again. Seen as
+ * one message in about a million never delivered under CPU contention (test_worker). */
 int media_worker_post(struct media_worker *w, const struct media_msg *m)
 {
 	int err = ring_push(&w->in, m);
+	atomic_thread_fence(memory_order_seq_cst);
 	if (!err)
 		uv_async_send(&w->wake);
 	return err;
@@ -328,6 +332,7 @@ int media_worker_post(struct media_worker *w, const struct media_msg *m)
 int media_worker_post_control(struct media_worker *w, const struct media_msg *m)
 {
 	int err = ring_push(&w->out, m);
+	atomic_thread_fence(memory_order_seq_cst); /* see media_worker_post */
 	if (!err)
 		uv_async_send(&w->ctl_wake);
 	return err;
