@@ -16,7 +16,7 @@
 #include "base/compat.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "base/rand.h"
+#include "store/store.h"
 
 #define HOST_MAX 256
 /* Closing: how often to look whether lws has finished, and for how long at most (as http.c). */
@@ -889,25 +889,6 @@ int api_webhook_new(struct api_webhook **out, const struct api_webhook_opts *o)
 	return 0;
 }
 
-/* "EV_" and 12 characters of the shortuuid alphabet, as LiveKit's ids. */
-static void event_id(char out[16])
-{
-	static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-	const unsigned na = sizeof(alphabet) - 1; /* 57: bytes >= 4 * 57 are skipped (no bias) */
-	memcpy(out, "EV_", 3);
-	size_t k = 3;
-	while (k < 15) {
-		unsigned char rnd[32];
-		if (sb_random_bytes(rnd, sizeof(rnd)))
-			for (size_t i = 0; i < sizeof(rnd); i++)
-				rnd[i] = (unsigned char)sb_random_u32();
-		for (size_t i = 0; i < sizeof(rnd) && k < 15; i++)
-			if (rnd[i] < 4 * na)
-				out[k++] = alphabet[rnd[i] % na];
-	}
-	out[15] = '\0';
-}
-
 static void enqueue(struct target *t, struct body *b)
 {
 	struct api_webhook *n = t->n;
@@ -956,8 +937,11 @@ int api_webhook_post(struct api_webhook *n, json_t *event)
 	}
 	if (!n->n_targets)
 		goto out;
-	char id[16];
-	event_id(id);
+	char id[STORE_ID_MAX];
+	if (store_new_id(id, "EV_")) { /* LiveKit's id shape, from the store's generator */
+		err = SB_EIO;
+		goto out;
+	}
 	char created[24];
 	snprintf(created, sizeof(created), "%llu", (unsigned long long)sb_clock_wall_s());
 	if ((!json_object_get(event, "id") && json_object_set_new(event, "id", json_string(id))) ||

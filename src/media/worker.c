@@ -39,7 +39,6 @@ struct media_engine {
 	uv_loop_t *control;
 	unsigned n;
 	struct media_worker *w;
-	uv_timer_t sweep; /* control side: drains every worker's queue to control now and then */
 	unsigned closing; /* handles still closing */
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
@@ -120,9 +119,6 @@ static void on_tick(uv_timer_t *t)
 	struct media_worker *w = t->data;
 	if (w->stopping)
 		return;
-	/* Messages run on their wake-up (see the fence in media_worker_post); every tick also
-	 * runs what waits, a guard that costs two atomic loads when the ring is empty. */
-	atomic_fetch_add_explicit(&w->msgs_in, ring_drain(&w->in), memory_order_relaxed);
 	uint64_t now = uv_hrtime();
 	/* libuv timers have millisecond resolution: a tick up to 1 ms early runs now */
 	if (now + 1000000u < w->next_tick_ns) {
@@ -187,8 +183,6 @@ static int worker_start(struct media_engine *e, struct media_worker *w, unsigned
 	return 0;
 }
 
-static void on_sweep(uv_timer_t *t);
-
 int media_engine_new(struct media_engine **out, const struct media_engine_opts *o)
 {
 	if (!o || !o->control)
@@ -216,10 +210,6 @@ int media_engine_new(struct media_engine **out, const struct media_engine_opts *
 	}
 	e->control = o->control;
 	e->n = n;
-	uv_timer_init(e->control, &e->sweep);
-	e->sweep.data = e;
-	uv_timer_start(&e->sweep, on_sweep, 50, 50);
-	uv_unref((uv_handle_t *)&e->sweep); /* never what keeps the control loop alive */
 	uint32_t qlen = o->queue_len ? o->queue_len : 8192;
 	for (unsigned i = 0; i < n; i++) {
 		int err = worker_start(e, &e->w[i], i, qlen);
@@ -248,23 +238,6 @@ static void engine_free_now(struct media_engine *e)
 		cb(arg);
 }
 
-/* The control side's counterpart of the guard drain in on_tick. */
-static void on_sweep(uv_timer_t *t)
-{
-	struct media_engine *e = t->data;
-	for (unsigned i = 0; i < e->n; i++)
-		if (e->w[i].ctl_wake.loop)
-			atomic_fetch_add_explicit(&e->w[i].msgs_out, ring_drain(&e->w[i].out),
-						  memory_order_relaxed);
-}
-
-static void sweep_closed(uv_handle_t *h)
-{
-	struct media_engine *e = h->data;
-	if (--e->closing == 0)
-		engine_free_now(e);
-}
-
 static void ctl_closed(uv_handle_t *h)
 {
 	struct media_worker *w = h->data;
@@ -278,11 +251,6 @@ void media_engine_close(struct media_engine *e, void (*cb)(void *arg), void *arg
 	e->closed_cb = cb;
 	e->closed_arg = arg;
 	e->closing = 0;
-	if (e->sweep.loop) {
-		uv_timer_stop(&e->sweep);
-		e->closing++;
-		uv_close((uv_handle_t *)&e->sweep, sweep_closed);
-	}
 	for (unsigned i = 0; i < e->n; i++) {
 		struct media_worker *w = &e->w[i];
 		if (w->started) {
