@@ -1,5 +1,5 @@
-/* livekit.SIP trunk and dispatch-rule messages <-> store records, protobuf-JSON style.
- * Owns request parsing with field-named errors, LK's validation rules, and response emitting. */
+/* livekit.SIP request messages -> store records, protobuf-JSON style.
+ * Owns request parsing with field-named errors and applying Update requests to records. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -10,16 +10,11 @@
 #include <time.h>
 
 #include "api/sip_json.h"
+#include "api/sip_json_int.h"
 #include "base/compat.h"
 #include "base/err.h"
 
 /* ---- Enum names (livekit_sip.proto) ---- */
-
-struct enum_def {
-	const char *type; /* for messages */
-	const char *const *names;
-	size_t n;
-};
 
 static const char *const transport_names[] = {"SIP_TRANSPORT_AUTO", "SIP_TRANSPORT_UDP",
 					      "SIP_TRANSPORT_TCP", "SIP_TRANSPORT_TLS"};
@@ -28,36 +23,18 @@ static const char *const encryption_names[] = {
 static const char *const header_option_names[] = {"SIP_NO_HEADERS", "SIP_X_HEADERS",
 						  "SIP_ALL_HEADERS"};
 
-static const struct enum_def transport_enum = {"SIPTransport", transport_names,
-					       SB_ARRAY_LEN(transport_names)};
-static const struct enum_def encryption_enum = {"SIPMediaEncryption", encryption_names,
-						SB_ARRAY_LEN(encryption_names)};
-static const struct enum_def header_option_enum = {"SIPHeaderOptions", header_option_names,
-						   SB_ARRAY_LEN(header_option_names)};
-
-static const char *enum_name(const struct enum_def *d, int v)
-{
-	return v >= 0 && (size_t)v < d->n ? d->names[v] : d->names[0];
-}
+const struct sip_json__enum_def sip_json__transport_enum = {"SIPTransport", transport_names,
+							    SB_ARRAY_LEN(transport_names)};
+const struct sip_json__enum_def sip_json__encryption_enum = {"SIPMediaEncryption", encryption_names,
+							     SB_ARRAY_LEN(encryption_names)};
+const struct sip_json__enum_def sip_json__header_option_enum = {
+    "SIPHeaderOptions", header_option_names, SB_ARRAY_LEN(header_option_names)};
 
 /* Durations LK accepts in JSON: at most 315576000000 s (protobuf's Duration range). */
 #define DURATION_MAX_S	     315576000000LL
 #define MEDIA_TIMEOUT_MAX_MS (10 * 60 * 1000)
-#define HEADER_NAME_MAX	     255
-#define PIN_MAX		     16
 
 /* ---- Error messages ---- */
-
-SB_PRINTF(3, 4) static int seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-	if (err && err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return SB_EINVAL;
-}
 
 static int nomem_err(char *err, size_t err_len)
 {
@@ -281,8 +258,8 @@ static int get_int(struct pctx *c, const json_t *o, const char *f, int64_t min, 
 	return e;
 }
 
-static int get_enum(struct pctx *c, const json_t *o, const char *f, const struct enum_def *d,
-		    int *dst, bool *present)
+static int get_enum(struct pctx *c, const json_t *o, const char *f,
+		    const struct sip_json__enum_def *d, int *dst, bool *present)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
@@ -504,7 +481,7 @@ static int get_media(struct pctx *c, const json_t *o, bool *present, int *enc, b
 	bool only = false;
 	int64_t timeout = 0;
 	e = get_bool(c, v, "only_listed_codecs", &only);
-	e = e ? e : get_enum(c, v, "encryption", &encryption_enum, enc, has_enc);
+	e = e ? e : get_enum(c, v, "encryption", &sip_json__encryption_enum, enc, has_enc);
 	e = e ? e : get_duration(c, v, "media_timeout", &timeout);
 	if (!e && timeout > MEDIA_TIMEOUT_MAX_MS) {
 		size_t o2 = push(c, "media_timeout");
@@ -549,7 +526,7 @@ static int get_encryption(struct pctx *c, const json_t *o, enum store_media_encr
 {
 	int dep = (int)*dst, enc = 0;
 	bool has_dep = false, has_media = false, has_enc = false;
-	int e = get_enum(c, o, "media_encryption", &encryption_enum, &dep, &has_dep);
+	int e = get_enum(c, o, "media_encryption", &sip_json__encryption_enum, &dep, &has_dep);
 	e = e ? e : get_media(c, o, &has_media, &enc, &has_enc);
 	if (e)
 		return e;
@@ -677,7 +654,7 @@ static int parse_inbound(struct pctx *c, const json_t *o, struct store_inbound_t
 	e = e ? e : get_map(c, o, "headers", &t->headers);
 	e = e ? e : get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
 	e = e ? e : get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
-	e = e ? e : get_enum(c, o, "include_headers", &header_option_enum, &inc, NULL);
+	e = e ? e : get_enum(c, o, "include_headers", &sip_json__header_option_enum, &inc, NULL);
 	e = e ? e : get_duration(c, o, "ringing_timeout", &t->ringing_timeout_ms);
 	e = e ? e : get_duration(c, o, "max_call_duration", &t->max_call_duration_ms);
 	e = e ? e : get_bool(c, o, "krisp_enabled", &t->krisp_enabled);
@@ -694,14 +671,14 @@ static int parse_outbound(struct pctx *c, const json_t *o, struct store_outbound
 	e = e ? e : get_str(c, o, "metadata", &t->metadata);
 	e = e ? e : get_str(c, o, "address", &t->address);
 	e = e ? e : get_str(c, o, "destination_country", &t->destination_country);
-	e = e ? e : get_enum(c, o, "transport", &transport_enum, &tr, NULL);
+	e = e ? e : get_enum(c, o, "transport", &sip_json__transport_enum, &tr, NULL);
 	e = e ? e : get_strv(c, o, "numbers", &t->numbers);
 	e = e ? e : get_str(c, o, "auth_username", &t->auth_username);
 	e = e ? e : get_str(c, o, "auth_password", &t->auth_password);
 	e = e ? e : get_map(c, o, "headers", &t->headers);
 	e = e ? e : get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
 	e = e ? e : get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
-	e = e ? e : get_enum(c, o, "include_headers", &header_option_enum, &inc, NULL);
+	e = e ? e : get_enum(c, o, "include_headers", &sip_json__header_option_enum, &inc, NULL);
 	e = e ? e : get_encryption(c, o, &t->media_encryption, NULL);
 	e = e ? e : get_str(c, o, "from_host", &t->from_host);
 	t->include_headers = (enum store_header_options)inc;
@@ -791,7 +768,7 @@ static int parse_rule_info(struct pctx *c, const json_t *o, struct store_dispatc
 	return e;
 }
 
-static bool empty(const char *s)
+bool sip_json__empty(const char *s)
 {
 	return !s || !*s;
 }
@@ -819,7 +796,7 @@ int sip_json_parse_create_inbound_trunk(const json_t *req, struct store_inbound_
 		e = parse_inbound(&c, v, out);
 		pop(&c, old);
 	}
-	if (!e && !empty(out->id))
+	if (!e && !sip_json__empty(out->id))
 		e = fail(&c, "trunk ID must be empty");
 	e = e ? e : sip_json_validate_inbound_trunk(out, err, err_len);
 	if (e)
@@ -843,7 +820,7 @@ int sip_json_parse_create_outbound_trunk(const json_t *req, struct store_outboun
 		e = parse_outbound(&c, v, out);
 		pop(&c, old);
 	}
-	if (!e && !empty(out->id))
+	if (!e && !sip_json__empty(out->id))
 		e = fail(&c, "trunk ID must be empty");
 	e = e ? e : sip_json_validate_outbound_trunk(out, err, err_len);
 	if (e)
@@ -867,7 +844,7 @@ int sip_json_parse_create_dispatch_rule(const json_t *req, struct store_dispatch
 	} else if (!e) {
 		e = parse_rule_info(&c, req, out, true);
 	}
-	if (!e && !empty(out->id))
+	if (!e && !sip_json__empty(out->id))
 		e = fail(&c, "rule id must not be set");
 	e = e ? e : sip_json_validate_dispatch_rule(out, err, err_len);
 	if (e)
@@ -885,7 +862,7 @@ static int parse_id(const json_t *req, const char *field, const char *what, char
 	*id = NULL;
 	int e = need_object(&c, req);
 	e = e ? e : get_str(&c, req, field, id);
-	if (!e && empty(*id))
+	if (!e && sip_json__empty(*id))
 		e = fail(&c, "%s ID is required", what);
 	if (e) {
 		free(*id);
@@ -912,7 +889,7 @@ static int parse_update_head(struct pctx *c, const json_t *req, const char *id_f
 {
 	int e = need_object(c, req);
 	e = e ? e : get_str(c, req, id_field, id);
-	if (!e && empty(*id))
+	if (!e && sip_json__empty(*id))
 		e = fail(c, "%s ID is required", what);
 	e = e ? e : get_object(c, req, "replace", replace);
 	e = e ? e : get_object(c, req, "update", update);
@@ -1028,7 +1005,9 @@ int sip_json_parse_update_outbound_trunk(const json_t *req,
 		int tr = 0;
 		size_t old = push(&c, "update");
 		e = get_str(&c, upd, "address", &u->address);
-		e = e ? e : get_enum(&c, upd, "transport", &transport_enum, &tr, &u->has_transport);
+		e = e ? e
+		      : get_enum(&c, upd, "transport", &sip_json__transport_enum, &tr,
+				 &u->has_transport);
 		e = e ? e : get_str(&c, upd, "destination_country", &u->destination_country);
 		e = e ? e : get_str(&c, upd, "auth_username", &u->auth_username);
 		e = e ? e : get_str(&c, upd, "auth_password", &u->auth_password);
@@ -1223,7 +1202,7 @@ int sip_json_apply_rule_update(struct store_dispatch_rule *r, const struct sip_j
 	e = e ? e : apply_str(&r->metadata, u->metadata);
 	for (size_t i = 0; !e && i < u->attributes.n; i++) {
 		const struct store_pair *p = &u->attributes.v[i];
-		if (empty(p->value))
+		if (sip_json__empty(p->value))
 			map_delete(&r->attributes, p->key);
 		else
 			e = store_map_set(&r->attributes, p->key, p->value);
@@ -1299,694 +1278,6 @@ void sip_json_list_req_filter(const struct sip_json_list_req *r, struct store_fi
 	f->n_numbers = r->numbers.n;
 	f->trunk_ids = (const char *const *)r->trunk_ids.v;
 	f->n_trunk_ids = r->trunk_ids.n;
-	f->after_id = empty(r->after_id) ? NULL : r->after_id;
+	f->after_id = sip_json__empty(r->after_id) ? NULL : r->after_id;
 	f->limit = r->limit;
-}
-
-/* ---- Validation ---- */
-
-static bool is_token_char(unsigned char ch)
-{
-	return isalnum(ch) || (ch && strchr("-.!%*_+`'~", ch));
-}
-
-static bool valid_header_name(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > HEADER_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_token_char((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-/* Headers LK refuses in a trunk's `headers` (the SIP stack owns them). */
-static bool forbidden_header(const char *s)
-{
-	/* clang-format off */
-	static const char *const names[] = {
-	    "Allow", "Allow-Events", "Call-ID", "Contact", "CSeq", "Event", "Expires", "From",
-	    "Max-Forwards", "Record-Route", "Refer-To", "Reply-To",
-	    "k", "l", "m", "o", "r", "t", "u", "v", /* compact forms (research §3.4) */
-	    "i", "f", "c", "e"};                    /* compact Call-ID, From, Content-Type/-Encoding */
-	/* clang-format on */
-	if (strncasecmp(s, "Accept", 6) == 0 || strncasecmp(s, "Content-", 8) == 0)
-		return true;
-	for (size_t i = 0; i < SB_ARRAY_LEN(names); i++)
-		if (strcasecmp(s, names[i]) == 0)
-			return true;
-	return false;
-}
-
-static int check_headers(const struct store_map *headers, const struct store_map *h2a,
-			 const struct store_map *a2h, char *err, size_t err_len)
-{
-	for (size_t i = 0; i < headers->n; i++) {
-		const char *k = headers->v[i].key ? headers->v[i].key : "";
-		const char *v = headers->v[i].value ? headers->v[i].value : "";
-		if (!valid_header_name(k))
-			return seterr(err, err_len, "headers: \"%.64s\" is not a valid header name",
-				      k);
-		if (forbidden_header(k))
-			return seterr(err, err_len, "headers: \"%.64s\" cannot be set", k);
-		if (strpbrk(v, "\r\n"))
-			return seterr(err, err_len,
-				      "headers: the value of \"%.64s\" must not contain CR or LF",
-				      k);
-	}
-	for (size_t i = 0; i < h2a->n; i++)
-		if (!valid_header_name(h2a->v[i].key))
-			return seterr(err, err_len,
-				      "headersToAttributes: \"%.64s\" is not a valid header name",
-				      h2a->v[i].key ? h2a->v[i].key : "");
-	for (size_t i = 0; i < a2h->n; i++)
-		if (!valid_header_name(a2h->v[i].value))
-			return seterr(err, err_len,
-				      "attributesToHeaders: \"%.64s\" is not a valid header name",
-				      a2h->v[i].value ? a2h->v[i].value : "");
-	return 0;
-}
-
-int sip_json_validate_inbound_trunk(const struct store_inbound_trunk *t, char *err, size_t err_len)
-{
-	bool auth = !empty(t->auth_username) && !empty(t->auth_password);
-	if (!auth && t->allowed_addresses.n == 0 && t->numbers.n == 0)
-		return seterr(err, err_len,
-			      "for security, one of the fields must be set: "
-			      "authUsername+authPassword, allowedAddresses or numbers");
-	for (size_t i = 0; i < t->numbers.n; i++)
-		if (empty(t->numbers.v[i]))
-			return seterr(err, err_len, "numbers[%zu]: must not be empty", i);
-	for (size_t i = 0; i < t->allowed_addresses.n; i++)
-		if (empty(t->allowed_addresses.v[i]))
-			return seterr(err, err_len, "allowedAddresses[%zu]: must not be empty", i);
-	return check_headers(&t->headers, &t->headers_to_attributes, &t->attributes_to_headers, err,
-			     err_len);
-}
-
-int sip_json_validate_outbound_trunk(const struct store_outbound_trunk *t, char *err,
-				     size_t err_len)
-{
-	const char *a = t->address ? t->address : "";
-	if (!*a)
-		return seterr(err, err_len, "address is required");
-	if (strncasecmp(a, "sip:", 4) == 0 || strncasecmp(a, "sips:", 5) == 0)
-		return seterr(err, err_len,
-			      "address must be a host[:port], not a SIP URI: \"%.64s\"", a);
-	if (strpbrk(a, "@;") || strstr(a, "transport="))
-		return seterr(err, err_len,
-			      "address must be a host[:port] without '@', ';' or transport=: "
-			      "\"%.64s\"",
-			      a);
-	if (strpbrk(a, " \t\r\n"))
-		return seterr(err, err_len, "address must not contain spaces: \"%.64s\"", a);
-	if (t->numbers.n == 0)
-		return seterr(err, err_len, "numbers: at least one number is required");
-	for (size_t i = 0; i < t->numbers.n; i++)
-		if (empty(t->numbers.v[i]))
-			return seterr(err, err_len, "numbers[%zu]: must not be empty", i);
-	return check_headers(&t->headers, &t->headers_to_attributes, &t->attributes_to_headers, err,
-			     err_len);
-}
-
-int sip_json_validate_dispatch_rule(const struct store_dispatch_rule *r, char *err, size_t err_len)
-{
-	const struct store_rule *k = &r->rule;
-	if (k->kind == STORE_RULE_NONE)
-		return seterr(err, err_len, "rule is required");
-	if (k->kind == STORE_RULE_DIRECT && empty(k->room_name))
-		return seterr(err, err_len, "rule.dispatchRuleDirect.roomName is required");
-	const char *pin = k->pin ? k->pin : "";
-	if (strlen(pin) > PIN_MAX)
-		return seterr(err, err_len, "rule: pin must be at most %d digits", PIN_MAX);
-	for (const char *p = pin; *p; p++)
-		if (!strchr("0123456789*ABCDabcd", *p))
-			return seterr(err, err_len,
-				      "rule: pin must hold only DTMF digits (0-9, *, A-D)");
-	for (size_t i = 0; i < r->trunk_ids.n; i++)
-		if (empty(r->trunk_ids.v[i]))
-			return seterr(err, err_len, "trunkIds[%zu]: must not be empty", i);
-	return 0;
-}
-
-/* ---- Conflicts ---- */
-
-void sip_json_normalize_number(const char *num, char *out, size_t out_len)
-{
-	size_t j = 0;
-	if (!out_len)
-		return;
-	if (!num || !*num) {
-		out[0] = 0;
-		return;
-	}
-	/* stripped first, then the '+' test, as LK's NormalizeNumber */
-	const char *first = num;
-	while (*first && (isspace((unsigned char)*first) || strchr("()-", *first)))
-		first++;
-	if (*first != '+' && j + 1 < out_len)
-		out[j++] = '+';
-	for (const char *p = first; *p && j + 1 < out_len; p++)
-		if (!isspace((unsigned char)*p) && !strchr("()-", *p))
-			out[j++] = *p;
-	out[j] = 0;
-}
-
-/* Do two lists share a key? An empty list is the single key "". *which gets the shared
- * (normalised) value. */
-static bool lists_overlap(const struct store_strv *a, const struct store_strv *b, bool normalise,
-			  char *which, size_t which_len)
-{
-	if (a->n == 0 || b->n == 0) {
-		snprintf(which, which_len, "%s", "");
-		return a->n == 0 && b->n == 0;
-	}
-	char x[128], y[128];
-	for (size_t i = 0; i < a->n; i++) {
-		if (normalise)
-			sip_json_normalize_number(a->v[i], x, sizeof(x));
-		else
-			snprintf(x, sizeof(x), "%s", a->v[i] ? a->v[i] : "");
-		for (size_t j = 0; j < b->n; j++) {
-			if (normalise)
-				sip_json_normalize_number(b->v[j], y, sizeof(y));
-			else
-				snprintf(y, sizeof(y), "%s", b->v[j] ? b->v[j] : "");
-			if (strcmp(x, y) == 0) {
-				snprintf(which, which_len, "%s", x);
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-static bool same_id(const char *a, const char *b)
-{
-	return !empty(a) && !empty(b) && strcmp(a, b) == 0;
-}
-
-static const char *any(const char *s)
-{
-	return *s ? s : "any";
-}
-
-int sip_json_check_inbound_conflicts(const struct store_inbound_trunk *t,
-				     const struct store_inbound_trunk *existing, size_t n,
-				     char *err, size_t err_len)
-{
-	char num[128], allowed[128];
-	for (size_t i = 0; i < n; i++) {
-		const struct store_inbound_trunk *o = &existing[i];
-		if (same_id(o->id, t->id))
-			continue;
-		if (lists_overlap(&t->numbers, &o->numbers, true, num, sizeof(num)) &&
-		    lists_overlap(&t->allowed_numbers, &o->allowed_numbers, true, allowed,
-				  sizeof(allowed)))
-			return seterr(
-			    err, err_len,
-			    "Conflicting inbound SIP Trunks: \"%s\" and \"%s\", using the "
-			    "same number (%s) and allowed caller number (%s)",
-			    o->id ? o->id : "", empty(t->id) ? "<new>" : t->id, any(num),
-			    any(allowed));
-	}
-	return 0;
-}
-
-int sip_json_check_rule_conflicts(const struct store_dispatch_rule *r,
-				  const struct store_dispatch_rule *existing, size_t n, char *err,
-				  size_t err_len)
-{
-	char trunk[128], inb[128], num[128];
-	const char *pin = r->rule.pin ? r->rule.pin : "";
-	for (size_t i = 0; i < n; i++) {
-		const struct store_dispatch_rule *o = &existing[i];
-		if (same_id(o->id, r->id))
-			continue;
-		if (strcmp(pin, o->rule.pin ? o->rule.pin : "") != 0)
-			continue;
-		if (lists_overlap(&r->trunk_ids, &o->trunk_ids, false, trunk, sizeof(trunk)) &&
-		    lists_overlap(&r->inbound_numbers, &o->inbound_numbers, true, inb,
-				  sizeof(inb)) &&
-		    lists_overlap(&r->numbers, &o->numbers, true, num, sizeof(num)))
-			return seterr(
-			    err, err_len,
-			    "Dispatch rule for the same trunk, inbound number, number, and "
-			    "PIN combination already exists in dispatch rule \"%s\" (trunk "
-			    "%s, inbound number %s, number %s%s)",
-			    o->id ? o->id : "", any(trunk), any(inb), any(num),
-			    *pin ? ", same PIN" : ", no PIN");
-	}
-	return 0;
-}
-
-/* ---- Emitting ---- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-/* A copy of s with every invalid byte replaced by U+FFFD, or NULL when out of memory. */
-static char *utf8_fix(const char *s)
-{
-	size_t n = strlen(s), j = 0;
-	char *d = malloc(n * 3 + 1);
-	if (!d)
-		return NULL;
-	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
-		if (l) {
-			memcpy(d + j, s + i, l);
-			j += l;
-			i += l;
-		} else {
-			memcpy(d + j, "\xEF\xBF\xBD", 3);
-			j += 3;
-			i++;
-		}
-	}
-	d[j] = 0;
-	return d;
-}
-
-static json_t *jstr(const char *s)
-{
-	json_t *v = json_string(s ? s : "");
-	if (!v && s) {
-		char *f = utf8_fix(s);
-		if (f)
-			v = json_string(f);
-		free(f);
-	}
-	return v;
-}
-
-/* Builds an object; any failure makes the result NULL (sticky). */
-struct jb {
-	json_t *o;
-	bool bad;
-};
-
-static void jb_init(struct jb *b)
-{
-	b->o = json_object();
-	b->bad = !b->o;
-}
-
-static void put(struct jb *b, const char *key, json_t *v)
-{
-	if (!v) {
-		b->bad = true;
-		return;
-	}
-	if (b->bad) {
-		json_decref(v);
-		return;
-	}
-	if (json_object_set_new(b->o, key, v)) /* releases v itself */
-		b->bad = true;
-}
-
-static json_t *jb_done(struct jb *b)
-{
-	if (b->bad) {
-		json_decref(b->o);
-		return NULL;
-	}
-	return b->o;
-}
-
-static json_t *jstrv(const struct store_strv *a)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < a->n; i++) {
-		if (json_array_append_new(arr, jstr(a->v[i]))) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
-static json_t *jmap(const struct store_map *m)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; o && i < m->n; i++) {
-		const char *k = m->v[i].key ? m->v[i].key : "";
-		json_t *v = jstr(m->v[i].value);
-		if (v && json_object_set_new(o, k, v) == 0)
-			continue;
-		/* out of memory, or a key that is not UTF-8 (set_new released v) */
-		char *f = v ? utf8_fix(k) : NULL;
-		v = f ? jstr(m->v[i].value) : NULL;
-		int r = v ? json_object_set_new(o, f, v) : -1;
-		free(f);
-		if (r) {
-			json_decref(o);
-			return NULL;
-		}
-	}
-	return o;
-}
-
-/* Duration as protojson prints it: "30s", "1.500s". */
-static json_t *jduration(int64_t ms)
-{
-	char b[48];
-	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
-	if (a % 1000)
-		snprintf(b, sizeof(b), "%s%" PRIu64 ".%03" PRIu64 "s", ms < 0 ? "-" : "", a / 1000,
-			 a % 1000);
-	else
-		snprintf(b, sizeof(b), "%s%" PRIu64 "s", ms < 0 ? "-" : "", a / 1000);
-	return json_string(b);
-}
-
-/* Timestamp as protojson prints it: RFC 3339 UTC, 0 or 3 fraction digits. */
-static json_t *jtimestamp(int64_t ms)
-{
-	int64_t sec = ms / 1000, frac = ms % 1000;
-	if (frac < 0) {
-		frac += 1000;
-		sec--;
-	}
-	time_t tt = (time_t)sec;
-	struct tm tm;
-	char b[64], f[8] = "";
-	if (!gmtime_r(&tt, &tm))
-		return json_string("1970-01-01T00:00:00Z");
-	if (frac)
-		snprintf(f, sizeof(f), ".%03d", (int)frac);
-	snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, f);
-	return json_string(b);
-}
-
-static void put_times(struct jb *b, int64_t created, int64_t updated)
-{
-	if (created)
-		put(b, "created_at", jtimestamp(created));
-	if (updated)
-		put(b, "updated_at", jtimestamp(updated));
-}
-
-/* media_encryption (dep) always; media {..., encryption} only when not DISABLE. */
-static void put_encryption(struct jb *b, enum store_media_encryption enc)
-{
-	put(b, "media_encryption", json_string(enum_name(&encryption_enum, (int)enc)));
-	if (enc == STORE_ENCRYPT_DISABLE)
-		return;
-	struct jb m;
-	jb_init(&m);
-	put(&m, "only_listed_codecs", json_false());
-	put(&m, "codecs", json_array());
-	put(&m, "encryption", json_string(enum_name(&encryption_enum, (int)enc)));
-	put(b, "media", jb_done(&m));
-}
-
-json_t *sip_json_inbound_trunk(const struct store_inbound_trunk *t)
-{
-	struct jb b;
-	jb_init(&b);
-	put(&b, "sip_trunk_id", jstr(t->id));
-	put(&b, "name", jstr(t->name));
-	put(&b, "metadata", jstr(t->metadata));
-	put(&b, "numbers", jstrv(&t->numbers));
-	put(&b, "allowed_addresses", jstrv(&t->allowed_addresses));
-	put(&b, "allowed_numbers", jstrv(&t->allowed_numbers));
-	put(&b, "auth_username", jstr(t->auth_username));
-	put(&b, "auth_password", jstr(t->auth_password));
-	put(&b, "auth_realm", jstr(t->auth_realm));
-	put(&b, "headers", jmap(&t->headers));
-	put(&b, "headers_to_attributes", jmap(&t->headers_to_attributes));
-	put(&b, "attributes_to_headers", jmap(&t->attributes_to_headers));
-	put(&b, "include_headers",
-	    json_string(enum_name(&header_option_enum, (int)t->include_headers)));
-	if (t->ringing_timeout_ms)
-		put(&b, "ringing_timeout", jduration(t->ringing_timeout_ms));
-	if (t->max_call_duration_ms)
-		put(&b, "max_call_duration", jduration(t->max_call_duration_ms));
-	put(&b, "krisp_enabled", json_boolean(t->krisp_enabled));
-	put_encryption(&b, t->media_encryption);
-	put_times(&b, t->created_at_ms, t->updated_at_ms);
-	return jb_done(&b);
-}
-
-json_t *sip_json_outbound_trunk(const struct store_outbound_trunk *t)
-{
-	struct jb b;
-	jb_init(&b);
-	put(&b, "sip_trunk_id", jstr(t->id));
-	put(&b, "name", jstr(t->name));
-	put(&b, "metadata", jstr(t->metadata));
-	put(&b, "address", jstr(t->address));
-	put(&b, "destination_country", jstr(t->destination_country));
-	put(&b, "transport", json_string(enum_name(&transport_enum, (int)t->transport)));
-	put(&b, "numbers", jstrv(&t->numbers));
-	put(&b, "auth_username", jstr(t->auth_username));
-	put(&b, "auth_password", jstr(t->auth_password));
-	put(&b, "headers", jmap(&t->headers));
-	put(&b, "headers_to_attributes", jmap(&t->headers_to_attributes));
-	put(&b, "attributes_to_headers", jmap(&t->attributes_to_headers));
-	put(&b, "include_headers",
-	    json_string(enum_name(&header_option_enum, (int)t->include_headers)));
-	put_encryption(&b, t->media_encryption);
-	put(&b, "from_host", jstr(t->from_host));
-	put_times(&b, t->created_at_ms, t->updated_at_ms);
-	return jb_done(&b);
-}
-
-static json_t *jrule(const struct store_rule *r)
-{
-	struct jb m, b;
-	const char *member;
-	jb_init(&m);
-	put(&m, "pin", jstr(r->pin));
-	switch (r->kind) {
-	case STORE_RULE_DIRECT:
-		member = "dispatch_rule_direct";
-		put(&m, "room_name", jstr(r->room_name));
-		break;
-	case STORE_RULE_INDIVIDUAL:
-		member = "dispatch_rule_individual";
-		put(&m, "room_prefix", jstr(r->room_prefix));
-		put(&m, "no_randomness", json_boolean(r->no_randomness));
-		break;
-	case STORE_RULE_CALLEE:
-		member = "dispatch_rule_callee";
-		put(&m, "room_prefix", jstr(r->room_prefix));
-		put(&m, "randomize", json_boolean(r->randomize));
-		break;
-	default:
-		json_decref(m.o);
-		return json_object(); /* a oneof with no member set */
-	}
-	jb_init(&b);
-	put(&b, member, jb_done(&m));
-	return jb_done(&b);
-}
-
-json_t *sip_json_dispatch_rule(const struct store_dispatch_rule *r)
-{
-	struct jb b;
-	jb_init(&b);
-	put(&b, "sip_dispatch_rule_id", jstr(r->id));
-	if (r->rule.kind != STORE_RULE_NONE)
-		put(&b, "rule", jrule(&r->rule));
-	put(&b, "trunk_ids", jstrv(&r->trunk_ids));
-	put(&b, "hide_phone_number", json_boolean(r->hide_phone_number));
-	put(&b, "inbound_numbers", jstrv(&r->inbound_numbers));
-	put(&b, "numbers", jstrv(&r->numbers));
-	put(&b, "name", jstr(r->name));
-	put(&b, "metadata", jstr(r->metadata));
-	put(&b, "attributes", jmap(&r->attributes));
-	put(&b, "room_preset", jstr(r->room_preset));
-	if (!empty(r->room_config_json)) {
-		json_error_t je;
-		json_t *rc = json_loads(r->room_config_json, 0, &je);
-		if (json_is_object(rc))
-			put(&b, "room_config", rc);
-		else if (!rc && json_error_code(&je) == json_error_out_of_memory)
-			b.bad = true;
-		else
-			json_decref(rc); /* not ours: left out rather than emitted broken */
-	}
-	put(&b, "krisp_enabled", json_boolean(r->krisp_enabled));
-	put_encryption(&b, r->media_encryption);
-	put_times(&b, r->created_at_ms, r->updated_at_ms);
-	return jb_done(&b);
-}
-
-static json_t *wrap(const char *key, json_t *v)
-{
-	struct jb b;
-	jb_init(&b);
-	put(&b, key, v);
-	return jb_done(&b);
-}
-
-json_t *sip_json_get_inbound_trunk_response(const struct store_inbound_trunk *t)
-{
-	return wrap("trunk", sip_json_inbound_trunk(t));
-}
-
-json_t *sip_json_get_outbound_trunk_response(const struct store_outbound_trunk *t)
-{
-	return wrap("trunk", sip_json_outbound_trunk(t));
-}
-
-/* {"items": [...]} with {} for a record whose id is NULL. */
-static json_t *jlist(const void *v, size_t n, size_t size, const char *(*id)(const void *),
-		     json_t *(*one)(const void *))
-{
-	json_t *items = json_array();
-	for (size_t i = 0; items && i < n; i++) {
-		const void *rec = (const char *)v + i * size;
-		json_t *x = id(rec) ? one(rec) : json_object();
-		if (json_array_append_new(items, x)) {
-			json_decref(items);
-			items = NULL;
-		}
-	}
-	return wrap("items", items);
-}
-
-static const char *in_id(const void *p)
-{
-	return ((const struct store_inbound_trunk *)p)->id;
-}
-static json_t *in_one(const void *p)
-{
-	return sip_json_inbound_trunk(p);
-}
-static const char *out_id(const void *p)
-{
-	return ((const struct store_outbound_trunk *)p)->id;
-}
-static json_t *out_one(const void *p)
-{
-	return sip_json_outbound_trunk(p);
-}
-static const char *rule_id(const void *p)
-{
-	return ((const struct store_dispatch_rule *)p)->id;
-}
-static json_t *rule_one(const void *p)
-{
-	return sip_json_dispatch_rule(p);
-}
-
-json_t *sip_json_inbound_trunk_list(const struct store_inbound_trunk *v, size_t n)
-{
-	return jlist(v, n, sizeof(*v), in_id, in_one);
-}
-
-json_t *sip_json_outbound_trunk_list(const struct store_outbound_trunk *v, size_t n)
-{
-	return jlist(v, n, sizeof(*v), out_id, out_one);
-}
-
-json_t *sip_json_dispatch_rule_list(const struct store_dispatch_rule *v, size_t n)
-{
-	return jlist(v, n, sizeof(*v), rule_id, rule_one);
-}
-
-/* SIPTrunkInfo (dep) with every field present; NULL members read as "" or []. */
-struct legacy_trunk {
-	const char *id, *kind;
-	const struct store_strv *inbound_addresses, *inbound_numbers;
-	const char *outbound_address, *outbound_number;
-	enum store_transport transport;
-	const char *inbound_username, *inbound_password, *outbound_username, *outbound_password,
-	    *name, *metadata;
-};
-
-static json_t *legacy_trunk(const struct legacy_trunk *l)
-{
-	static const struct store_strv none;
-	struct jb b;
-	jb_init(&b);
-	put(&b, "sip_trunk_id", jstr(l->id));
-	put(&b, "kind", json_string(l->kind));
-	put(&b, "inbound_addresses", jstrv(l->inbound_addresses ? l->inbound_addresses : &none));
-	put(&b, "outbound_address", jstr(l->outbound_address));
-	put(&b, "outbound_number", jstr(l->outbound_number));
-	put(&b, "transport", json_string(enum_name(&transport_enum, (int)l->transport)));
-	put(&b, "inbound_numbers_regex", json_array());
-	put(&b, "inbound_numbers", jstrv(l->inbound_numbers ? l->inbound_numbers : &none));
-	put(&b, "inbound_username", jstr(l->inbound_username));
-	put(&b, "inbound_password", jstr(l->inbound_password));
-	put(&b, "outbound_username", jstr(l->outbound_username));
-	put(&b, "outbound_password", jstr(l->outbound_password));
-	put(&b, "name", jstr(l->name));
-	put(&b, "metadata", jstr(l->metadata));
-	return jb_done(&b);
-}
-
-json_t *sip_json_inbound_trunk_legacy(const struct store_inbound_trunk *t)
-{
-	struct legacy_trunk l = {
-	    .id = t->id,
-	    .kind = "TRUNK_INBOUND",
-	    .inbound_addresses = &t->allowed_addresses,
-	    .inbound_numbers = &t->allowed_numbers,
-	    .outbound_number = t->numbers.n ? t->numbers.v[0] : NULL,
-	    .inbound_username = t->auth_username,
-	    .inbound_password = t->auth_password,
-	    .name = t->name,
-	    .metadata = t->metadata,
-	};
-	return legacy_trunk(&l);
-}
-
-json_t *sip_json_outbound_trunk_legacy(const struct store_outbound_trunk *t)
-{
-	struct legacy_trunk l = {
-	    .id = t->id,
-	    .kind = "TRUNK_OUTBOUND",
-	    .outbound_address = t->address,
-	    .outbound_number = t->numbers.n ? t->numbers.v[0] : NULL,
-	    .transport = t->transport,
-	    .outbound_username = t->auth_username,
-	    .outbound_password = t->auth_password,
-	    .name = t->name,
-	    .metadata = t->metadata,
-	};
-	return legacy_trunk(&l);
-}
-
-json_t *sip_json_delete_trunk_response(const char *id)
-{
-	struct legacy_trunk l = {.id = id, .kind = "TRUNK_LEGACY"};
-	return legacy_trunk(&l);
 }
