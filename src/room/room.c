@@ -1,6 +1,6 @@
-/* Rooms: the control-side directory and lifecycle (name -> room, participants' handles, empty and
- * departure timers, events) and the worker side (per-worker room list, the 20 ms mix-minus tick,
- * participants' media: RTP legs and the built-in echo and player). They meet only in messages. */
+/* Rooms, control side: the directory and lifecycle (name -> room, participants' handles, empty and
+ * departure timers, events) and the API's calls. The worker side is room_worker.c; they meet only
+ * in messages. */
 #include "room/room.h"
 
 #include <stdio.h>
@@ -15,118 +15,7 @@
 #include "base/rand.h"
 #include "base/slice.h"
 #include "media/resample.h"
-#include "room/mixer.h"
-
-#define FRAME_MAX    960 /* 20 ms at 48 kHz */
-#define OVERFLOW_MAX 4096
-#define DATA_MAX     65536
-
-struct room;
-
-struct room_worker { /* worker side, one per media worker */
-	struct room_service *rs;
-	struct media_worker *w;
-	struct room *rooms; /* doubly linked through w_next/w_prev */
-	size_t n_rooms;
-	struct media_msg overflow[OVERFLOW_MAX]; /* events the control queue had no room for */
-	size_t n_overflow;
-	int32_t acc[FRAME_MAX], acc2[FRAME_MAX];
-};
-
-struct room {
-	/* control side */
-	struct sb_hnode node;
-	char name[ROOM_NAME_MAX];
-	struct room_service *rs;
-	struct room_worker *rw;
-	unsigned worker;
-	struct room_part *parts; /* control list */
-	uint32_t n_parts;
-	uv_timer_t timer; /* empty / departure timeout */
-	bool detached, close_when_empty;
-	bool unlisted;	/* deleted: out of the directory, closing once empty */
-	bool had_parts; /* the departure timeout applies, not the empty one */
-	uint64_t created_ms, created_unix_ms;
-	char sid[ROOM_SID_MAX];
-	char *metadata;			 /* NULL = "" */
-	uint32_t empty_ms, departure_ms; /* this room's timeouts */
-	uint32_t max_parts;		 /* 0 = no limit */
-	/* worker side */
-	struct room *w_next, *w_prev;
-	struct room_part *w_parts;
-	size_t w_count;
-};
-
-struct room_part {
-	/* control side */
-	struct room_service *rs;
-	struct room *room;
-	struct room_part *c_next, *c_prev;
-	char identity[ROOM_IDENTITY_MAX];
-	enum room_part_kind kind;
-	void *arg;
-	bool leaving;
-	/* control side: what the API shows */
-	char sid[ROOM_SID_MAX], track_sid[ROOM_SID_MAX];
-	char *name, *metadata;	 /* NULL = "" */
-	struct room_attr *attrs; /* owned strings, sorted by key */
-	size_t n_attrs;
-	uint64_t joined_ms;
-	uint32_t version;
-	bool c_joined, c_muted, c_held;
-	bool c_except; /* c_subs are exceptions to hearing everyone (else the only ones heard) */
-	size_t c_n_subs;
-	char c_subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
-	/* worker side */
-	struct room_part *w_next, *w_prev;
-	enum room_media media;
-	struct media_leg_opts leg_o;
-	struct media_leg *leg;
-	struct media_leg_stats final; /* the leg's figures when it closed (read at LEFT) */
-	bool has_final;
-	uint64_t w_stats_next; /* worker clock: when to report the leg's figures again */
-	/* control side: the leg's latest figures, reported by the worker every ROOM_STATS_MS */
-	struct media_leg_stats c_stats;
-	uint64_t c_stats_ms; /* control clock when they arrived; 0 = none yet */
-	bool held, muted, subs_all, subs_except, has_audio, linked;
-	size_t n_subs;
-	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
-	int16_t *frame, *out, *echo; /* room frame each, in one allocation after the struct */
-	bool echo_has;
-	struct media_wav wav; /* player: at the room rate */
-	size_t wav_pos;
-	bool loop;
-};
-
-struct room_service {
-	uv_loop_t *loop;
-	struct media_engine *engine;
-	uint32_t rate, frame;
-	uint32_t empty_ms, departure_ms;
-	const struct room_service_handlers *h;
-	void *arg;
-	struct sb_htab rooms;
-	size_t n_rooms; /* in the directory */
-	size_t n_alive; /* rooms not yet freed (directory + detaching) */
-	size_t n_parts; /* participants not yet LEFT */
-	unsigned n_workers, next_worker;
-	struct room_worker *rws;
-	/* control -> worker messages that found a full queue */
-	struct {
-		struct media_msg m;
-		unsigned worker;
-	} * pending;
-	size_t n_pending, cap_pending;
-	uv_timer_t retry;
-	bool closing, finishing;
-	unsigned fini_pending;
-	void (*closed_cb)(void *arg);
-	void *closed_arg;
-	uint64_t gen_id;
-	const struct room_observer *ob; /* room_service_set_observer */
-	void *ob_arg;
-	bool hold_local; /* room_part_set_hold_by(..., false) is running */
-};
+#include "room/room_int.h"
 
 /* The observer's calls (defined at the end of the file). */
 static void observe_room(struct room *r, bool started);
@@ -176,392 +65,10 @@ static void rs_retry(uv_timer_t *t)
 		uv_timer_stop(&rs->retry);
 }
 
-/* Worker -> control; kept in the worker's overflow when the queue is full, flushed each tick. */
-static void rw_post(struct room_worker *rw, const struct media_msg *m)
-{
-	if (rw->n_overflow == 0 && media_worker_post_control(rw->w, m) == 0)
-		return;
-	if (rw->n_overflow < OVERFLOW_MAX)
-		rw->overflow[rw->n_overflow++] = *m;
-	else
-		SB_ERROR("room", "control queue and overflow full: an event is lost");
-}
-
-static void rw_flush(struct room_worker *rw)
-{
-	size_t i = 0;
-	while (i < rw->n_overflow && media_worker_post_control(rw->w, &rw->overflow[i]) == 0)
-		i++;
-	memmove(rw->overflow, rw->overflow + i, (rw->n_overflow - i) * sizeof(rw->overflow[0]));
-	rw->n_overflow -= i;
-}
-
 static void emit(struct room_service *rs, const struct room_event *ev)
 {
 	if (rs->h && rs->h->event)
 		rs->h->event(rs->arg, ev);
-}
-
-/* ---- worker side: events up ---- */
-
-static void ctl_part_event(const struct media_msg *m);
-
-static void up_event(struct room_part *p, enum room_event_type type, uint64_t a, uint64_t b)
-{
-	struct media_msg m = {.fn = ctl_part_event, .obj = p, .u = {type, a, b}};
-	rw_post(p->room->rw, &m);
-}
-
-static void leg_dtmf(void *arg, char digit, uint32_t duration_ms, bool inband)
-{
-	struct room_part *p = arg;
-	up_event(p, ROOM_EV_DTMF, (uint64_t)(unsigned char)digit,
-		 (uint64_t)duration_ms | (inband ? 1ull << 32 : 0));
-}
-
-static void leg_timeout(void *arg, enum media_leg_timeout why)
-{
-	up_event(arg, ROOM_EV_MEDIA_TIMEOUT, (uint64_t)why, 0);
-}
-
-static const struct media_leg_handlers leg_handlers = {.dtmf = leg_dtmf, .timeout = leg_timeout};
-
-/* ---- worker side: the tick ---- */
-
-static bool part_pull(struct room_part *p, uint64_t now, uint32_t frame)
-{
-	switch (p->media) {
-	case ROOM_MEDIA_LEG:
-		return media_leg_pull(p->leg, now, p->frame);
-	case ROOM_MEDIA_ECHO:
-		if (!p->echo_has)
-			return false;
-		memcpy(p->frame, p->echo, frame * sizeof(*p->frame));
-		return true;
-	case ROOM_MEDIA_PLAYER:
-		if (!p->wav.n || (p->wav_pos >= p->wav.n && !p->loop))
-			return false;
-		for (uint32_t i = 0; i < frame; i++) {
-			if (p->wav_pos >= p->wav.n) {
-				if (!p->loop) {
-					memset(p->frame + i, 0, (frame - i) * sizeof(*p->frame));
-					break;
-				}
-				p->wav_pos = 0;
-			}
-			p->frame[i] = p->wav.pcm[p->wav_pos++];
-		}
-		return true;
-	case ROOM_MEDIA_NONE:
-		break;
-	}
-	return false;
-}
-
-static void part_push(struct room_part *p, uint64_t now, const int16_t *pcm, bool audible,
-		      uint32_t frame)
-{
-	switch (p->media) {
-	case ROOM_MEDIA_LEG:
-		media_leg_push(p->leg, now, pcm);
-		break;
-	case ROOM_MEDIA_ECHO:
-		p->echo_has = audible;
-		if (audible)
-			memcpy(p->echo, pcm, frame * sizeof(*p->echo));
-		break;
-	case ROOM_MEDIA_PLAYER:
-	case ROOM_MEDIA_NONE:
-		break;
-	}
-}
-
-static bool hears(const struct room_part *p, const struct room_part *src)
-{
-	if (p->subs_all)
-		return true;
-	for (size_t i = 0; i < p->n_subs; i++)
-		if (strcmp(p->subs[i], src->identity) == 0)
-			return !p->subs_except;
-	return p->subs_except;
-}
-
-#define ROOM_STATS_MS 1000 /* how often a leg's figures go up to the control side */
-
-static void ctl_part_stats(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	p->c_stats = *(const struct media_leg_stats *)m->arg;
-	p->c_stats_ms = sb_clock_ms();
-	if (!p->c_stats_ms)
-		p->c_stats_ms = 1;
-	free(m->arg);
-}
-
-/* Live figures for the API (room_part_leg_stats): a copy up to the control loop once per
- * ROOM_STATS_MS. Best effort: skipped when the control queue is busy, so it never waits in
- * the overflow (and stays ahead of the participant's LEFT, which frees p on the control side). */
-static void part_report_stats(struct room_worker *rw, struct room_part *p, uint64_t now)
-{
-	if (now < p->w_stats_next)
-		return;
-	p->w_stats_next = now + ROOM_STATS_MS;
-	if (rw->n_overflow)
-		return;
-	struct media_leg_stats *st = malloc(sizeof(*st));
-	if (!st)
-		return;
-	media_leg_stats(p->leg, st);
-	struct media_msg m = {.fn = ctl_part_stats, .obj = p, .arg = st};
-	if (media_worker_post_control(rw->w, &m))
-		free(st);
-}
-
-static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint32_t frame)
-{
-	room_mix_clear(rw->acc, frame);
-	bool any = false;
-	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
-		/* a leg is pulled on hold too: that reads its socket and runs RTCP (it gives no
-		 * audio then) */
-		p->has_audio = (p->media == ROOM_MEDIA_LEG || !p->held) &&
-			       part_pull(p, now, frame) && !p->held;
-		if (p->leg)
-			part_report_stats(r->rw, p, now);
-		if (p->has_audio && !p->muted) {
-			room_mix_add(rw->acc, p->frame, frame);
-			any = true;
-		}
-	}
-	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
-		if (p->held || p->media == ROOM_MEDIA_PLAYER || p->media == ROOM_MEDIA_NONE)
-			continue;
-		if (p->subs_all) {
-			bool own = p->has_audio && !p->muted;
-			room_mix_out(p->out, rw->acc, own ? p->frame : NULL, frame);
-			/* alone with only its own voice: nothing to hear */
-			part_push(p, now, p->out, any && (!own || r->w_count > 1), frame);
-			continue;
-		}
-		/* selective subscriptions: its own sum, O(heard) */
-		int32_t *sum = rw->acc2;
-		room_mix_clear(sum, frame);
-		bool heard = false;
-		for (struct room_part *s = r->w_parts; s; s = s->w_next) {
-			if (s == p || !s->has_audio || s->muted || !hears(p, s))
-				continue;
-			room_mix_add(sum, s->frame, frame);
-			heard = true;
-		}
-		room_mix_out(p->out, sum, NULL, frame);
-		part_push(p, now, p->out, heard, frame);
-	}
-}
-
-static void worker_tick(void *arg, uint64_t now)
-{
-	struct room_worker *rw = arg;
-	if (rw->n_overflow)
-		rw_flush(rw);
-	uint32_t frame = rw->rs->frame;
-	for (struct room *r = rw->rooms; r; r = r->w_next) {
-		/* thousands of rooms per worker: their state is out of cache by the next tick */
-		if (r->w_next) {
-			__builtin_prefetch(r->w_next);
-			__builtin_prefetch(&r->w_next->w_count);
-			__builtin_prefetch(r->w_next->w_parts);
-		}
-		if (r->w_count)
-			room_tick(rw, r, now, frame);
-	}
-}
-
-/* ---- worker side: messages down ---- */
-
-static void w_init(const struct media_msg *m)
-{
-	struct room_worker *rw = m->obj;
-	media_worker_set_tick(rw->w, worker_tick, rw);
-}
-
-static void w_room_attach(const struct media_msg *m)
-{
-	struct room *r = m->obj;
-	struct room_worker *rw = r->rw;
-	r->w_next = rw->rooms;
-	r->w_prev = NULL;
-	if (rw->rooms)
-		rw->rooms->w_prev = r;
-	rw->rooms = r;
-	rw->n_rooms++;
-}
-
-static void ctl_room_freed(const struct media_msg *m);
-
-static void w_room_detach(const struct media_msg *m)
-{
-	struct room *r = m->obj;
-	struct room_worker *rw = r->rw;
-	if (r->w_prev)
-		r->w_prev->w_next = r->w_next;
-	else
-		rw->rooms = r->w_next;
-	if (r->w_next)
-		r->w_next->w_prev = r->w_prev;
-	rw->n_rooms--;
-	struct media_msg up = {.fn = ctl_room_freed, .obj = r};
-	rw_post(rw, &up);
-}
-
-static void part_link(struct room_part *p)
-{
-	struct room *r = p->room;
-	p->w_next = r->w_parts;
-	p->w_prev = NULL;
-	if (r->w_parts)
-		r->w_parts->w_prev = p;
-	r->w_parts = p;
-	r->w_count++;
-	p->linked = true;
-}
-
-static void part_unlink(struct room_part *p)
-{
-	struct room *r = p->room;
-	if (!p->linked)
-		return;
-	if (p->w_prev)
-		p->w_prev->w_next = p->w_next;
-	else
-		r->w_parts = p->w_next;
-	if (p->w_next)
-		p->w_next->w_prev = p->w_prev;
-	r->w_count--;
-	p->linked = false;
-}
-
-static void w_part_join(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	if (p->media == ROOM_MEDIA_LEG) {
-		struct media_leg_opts o = p->leg_o;
-		o.h = &leg_handlers;
-		o.arg = p;
-		o.room_rate = p->rs->rate;
-		int err = media_leg_new(&p->leg, media_worker_loop(p->room->rw->w), &o);
-		if (err) {
-			up_event(p, ROOM_EV_JOIN_FAILED, (uint64_t)(int64_t)err, 0);
-			up_event(p, ROOM_EV_LEFT, 0, 0);
-			return;
-		}
-	}
-	part_link(p);
-	up_event(p, ROOM_EV_JOINED, 0, 0);
-}
-
-static void leg_closed(void *arg)
-{
-	up_event(arg, ROOM_EV_LEFT, 0, 0);
-}
-
-static void w_part_leave(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	part_unlink(p);
-	if (p->leg) {
-		struct media_leg *l = p->leg;
-		p->leg = NULL;
-		media_leg_stats(l, &p->final);
-		p->has_final = true;
-		media_leg_close(l, leg_closed, p);
-		return;
-	}
-	up_event(p, ROOM_EV_LEFT, 0, 0);
-}
-
-static void w_part_set(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	switch (m->u[0]) {
-	case 0:
-		p->held = m->u[1] != 0;
-		if (p->leg)
-			media_leg_set_hold(p->leg, p->held);
-		break;
-	case 1:
-		p->muted = m->u[1] != 0;
-		break;
-	default:
-		break;
-	}
-}
-
-struct subs_msg {
-	bool all, except;
-	size_t n;
-	char ids[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
-};
-
-static void w_part_subscribe(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	struct subs_msg *s = m->arg;
-	p->subs_all = s->all;
-	p->subs_except = s->except;
-	p->n_subs = s->n;
-	memcpy(p->subs, s->ids, sizeof(p->subs));
-	free(s);
-}
-
-static void w_part_dtmf(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	char *keys = m->arg;
-	if (p->leg)
-		(void)media_leg_send_dtmf(p->leg, keys);
-	free(keys);
-}
-
-static void w_part_tone(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	if (p->leg)
-		(void)media_leg_play_tone(p->leg, (enum media_tone_kind)m->u[0],
-					  (enum media_tone_region)m->u[1], m->u[2] != 0);
-}
-
-static void w_part_update(const struct media_msg *m)
-{
-	struct room_part *p = m->obj;
-	struct media_leg_opts *o = m->arg;
-	if (p->leg) {
-		o->room_rate = p->rs->rate;
-		o->h = &leg_handlers;
-		o->arg = p;
-		int err = media_leg_update(p->leg, o);
-		if (err)
-			SB_WARN("room", "media update of %s failed: %s", p->identity,
-				sb_strerror(err));
-	}
-	free(o);
-}
-
-struct data_msg {
-	char topic[128];
-	char from[ROOM_IDENTITY_MAX];
-	size_t len;
-	uint8_t *data;
-};
-
-static void ctl_data_done(const struct media_msg *m);
-
-static void w_room_data(const struct media_msg *m)
-{
-	struct room *r = m->obj;
-	/* the built-in participants take no data; agents and browsers (which do) deliver theirs
-	 * through their own media in a later layer */
-	struct media_msg up = {.fn = ctl_data_done, .obj = r, .arg = m->arg};
-	rw_post(r->rw, &up);
 }
 
 /* ---- control side ---- */
@@ -579,7 +86,7 @@ static void room_free_cb(uv_handle_t *h)
 		rs_finish(rs);
 }
 
-static void ctl_room_freed(const struct media_msg *m)
+void room__ctl_room_freed(const struct media_msg *m)
 {
 	struct room *r = m->obj;
 	uv_close((uv_handle_t *)&r->timer, room_free_cb);
@@ -599,7 +106,7 @@ static void room_close(struct room *r)
 	struct room_event ev = {.type = ROOM_EV_ROOM_FINISHED, .room = r->name};
 	emit(rs, &ev);
 	observe_room(r, false);
-	struct media_msg m = {.fn = w_room_detach, .obj = r};
+	struct media_msg m = {.fn = room__w_room_detach, .obj = r};
 	post_must(rs, r->worker, &m);
 }
 
@@ -664,7 +171,7 @@ static struct room *room_create(struct room_service *rs, const char *name)
 	make_sid(r->sid, "RM_");
 	uv_timer_init(rs->loop, &r->timer);
 	r->timer.data = r;
-	struct media_msg m = {.fn = w_room_attach, .obj = r};
+	struct media_msg m = {.fn = room__w_room_attach, .obj = r};
 	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
 		uv_close((uv_handle_t *)&r->timer, room_unborn_closed);
 		return NULL;
@@ -678,7 +185,7 @@ static struct room *room_create(struct room_service *rs, const char *name)
 	return r;
 }
 
-static void ctl_part_event(const struct media_msg *m)
+void room__ctl_part_event(const struct media_msg *m)
 {
 	struct room_part *p = m->obj;
 	struct room_service *rs = p->rs;
@@ -733,7 +240,7 @@ static void ctl_part_event(const struct media_msg *m)
 	}
 }
 
-static void ctl_data_done(const struct media_msg *m)
+void room__ctl_data_done(const struct media_msg *m)
 {
 	struct room *r = m->obj;
 	struct data_msg *d = m->arg;
@@ -778,7 +285,7 @@ int room_service_new(struct room_service **out, const struct room_service_opts *
 	for (unsigned i = 0; i < rs->n_workers; i++) {
 		rs->rws[i].rs = rs;
 		rs->rws[i].w = media_engine_worker(o->engine, i);
-		struct media_msg m = {.fn = w_init, .obj = &rs->rws[i]};
+		struct media_msg m = {.fn = room__w_init, .obj = &rs->rws[i]};
 		post_must(rs, i, &m);
 	}
 	*out = rs;
@@ -798,25 +305,11 @@ static void rs_closed(uv_handle_t *h)
 		cb(arg);
 }
 
-static void ctl_fini_done(const struct media_msg *m)
+void room__ctl_fini_done(const struct media_msg *m)
 {
 	struct room_service *rs = m->obj;
 	if (--rs->fini_pending == 0)
 		uv_close((uv_handle_t *)&rs->retry, rs_closed);
-}
-
-static void w_fini(const struct media_msg *m)
-{
-	struct room_worker *rw = m->obj;
-	media_worker_set_tick(rw->w, NULL, NULL);
-	while (rw->n_overflow) {
-		rw_flush(rw);
-		if (rw->n_overflow)
-			uv_sleep(1);
-	}
-	struct media_msg up = {.fn = ctl_fini_done, .obj = rw->rs};
-	while (media_worker_post_control(rw->w, &up))
-		uv_sleep(1);
 }
 
 /* Every room and participant is gone: detach the ticks, then free once every worker has. */
@@ -827,7 +320,7 @@ static void rs_finish(struct room_service *rs)
 	rs->finishing = true;
 	rs->fini_pending = rs->n_workers;
 	for (unsigned i = 0; i < rs->n_workers; i++) {
-		struct media_msg m = {.fn = w_fini, .obj = &rs->rws[i]};
+		struct media_msg m = {.fn = room__w_fini, .obj = &rs->rws[i]};
 		post_must(rs, i, &m);
 	}
 }
@@ -1057,7 +550,7 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 		observe_room(r, true);
 	}
 	p->room = r;
-	struct media_msg m = {.fn = w_part_join, .obj = p};
+	struct media_msg m = {.fn = room__w_part_join, .obj = p};
 	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
 		part_drop_wav(p, j);
 		part_ctl_free(p);
@@ -1097,7 +590,7 @@ void room_part_leave(struct room_part *p)
 	if (p->leaving)
 		return;
 	p->leaving = true;
-	post_part(p, w_part_leave, NULL, 0, 0);
+	post_part(p, room__w_part_leave, NULL, 0, 0);
 }
 
 void room_part_set_hold(struct room_part *p, bool held)
@@ -1108,7 +601,7 @@ void room_part_set_hold(struct room_part *p, bool held)
 	if (p->c_held != held)
 		p->version++;
 	p->c_held = held;
-	post_part(p, w_part_set, NULL, 0, held);
+	post_part(p, room__w_part_set, NULL, 0, held);
 	if (was_held != held)
 		observe_hold(p);
 }
@@ -1120,7 +613,7 @@ void room_part_set_mute(struct room_part *p, bool muted)
 	if (p->c_muted != muted)
 		p->version++;
 	p->c_muted = muted;
-	post_part(p, w_part_set, NULL, 1, muted);
+	post_part(p, room__w_part_set, NULL, 1, muted);
 }
 
 int room_part_subscribe(struct room_part *p, bool all, const char *const *identities, size_t n)
@@ -1140,7 +633,7 @@ int room_part_subscribe(struct room_part *p, bool all, const char *const *identi
 	p->c_except = all;
 	p->c_n_subs = all ? 0 : n;
 	memcpy(p->c_subs, s->ids, sizeof(p->c_subs));
-	post_part(p, w_part_subscribe, s, 0, 0);
+	post_part(p, room__w_part_subscribe, s, 0, 0);
 	return 0;
 }
 
@@ -1154,7 +647,7 @@ int room_part_send_dtmf(struct room_part *p, const char *keys)
 	char *copy = strdup(keys);
 	if (!copy)
 		return SB_ENOMEM;
-	post_part(p, w_part_dtmf, copy, 0, 0);
+	post_part(p, room__w_part_dtmf, copy, 0, 0);
 	return 0;
 }
 
@@ -1165,7 +658,7 @@ int room_part_play_tone(struct room_part *p, enum media_tone_kind kind,
 		return SB_ESTATE;
 	if ((unsigned)kind > MEDIA_TONE_BUSY || (unsigned)region > MEDIA_TONE_EU)
 		return SB_EINVAL;
-	struct media_msg m = {.fn = w_part_tone, .obj = p, .u = {kind, region, on}};
+	struct media_msg m = {.fn = room__w_part_tone, .obj = p, .u = {kind, region, on}};
 	post_must(p->rs, p->room->worker, &m);
 	return 0;
 }
@@ -1179,7 +672,7 @@ int room_part_update_leg(struct room_part *p, const struct media_leg_opts *o)
 		return SB_ENOMEM;
 	*c = *o;
 	c->rtp_fd = c->rtcp_fd = -1;
-	post_part(p, w_part_update, c, 0, 0);
+	post_part(p, room__w_part_update, c, 0, 0);
 	return 0;
 }
 
@@ -1203,7 +696,7 @@ int room_send_data(struct room_service *rs, const char *room, const char *from, 
 	d->len = len;
 	snprintf(d->topic, sizeof(d->topic), "%s", topic ? topic : "");
 	snprintf(d->from, sizeof(d->from), "%s", from ? from : "");
-	struct media_msg m = {.fn = w_room_data, .obj = r, .arg = d};
+	struct media_msg m = {.fn = room__w_room_data, .obj = r, .arg = d};
 	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
 		free(d->data);
 		free(d);
@@ -1459,7 +952,7 @@ int room_part_update_subscriptions(struct room_part *p, const char *const *ident
 	s->n = cnt;
 	p->c_n_subs = cnt;
 	memcpy(p->c_subs, s->ids, sizeof(p->c_subs));
-	post_part(p, w_part_subscribe, s, 0, 0);
+	post_part(p, room__w_part_subscribe, s, 0, 0);
 	return 0;
 }
 

@@ -1,0 +1,387 @@
+/* Rooms, worker side: the per-worker room list, the 20 ms mix-minus tick, participants' media
+ * (RTP legs and the built-in echo and player) and the messages down from the control side. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "room/mixer.h"
+#include "room/room_int.h"
+
+/* Worker -> control; kept in the worker's overflow when the queue is full, flushed each tick. */
+static void rw_post(struct room_worker *rw, const struct media_msg *m)
+{
+	if (rw->n_overflow == 0 && media_worker_post_control(rw->w, m) == 0)
+		return;
+	if (rw->n_overflow < OVERFLOW_MAX)
+		rw->overflow[rw->n_overflow++] = *m;
+	else
+		SB_ERROR("room", "control queue and overflow full: an event is lost");
+}
+
+static void rw_flush(struct room_worker *rw)
+{
+	size_t i = 0;
+	while (i < rw->n_overflow && media_worker_post_control(rw->w, &rw->overflow[i]) == 0)
+		i++;
+	memmove(rw->overflow, rw->overflow + i, (rw->n_overflow - i) * sizeof(rw->overflow[0]));
+	rw->n_overflow -= i;
+}
+
+/* ---- worker side: events up ---- */
+
+static void up_event(struct room_part *p, enum room_event_type type, uint64_t a, uint64_t b)
+{
+	struct media_msg m = {.fn = room__ctl_part_event, .obj = p, .u = {type, a, b}};
+	rw_post(p->room->rw, &m);
+}
+
+static void leg_dtmf(void *arg, char digit, uint32_t duration_ms, bool inband)
+{
+	struct room_part *p = arg;
+	up_event(p, ROOM_EV_DTMF, (uint64_t)(unsigned char)digit,
+		 (uint64_t)duration_ms | (inband ? 1ull << 32 : 0));
+}
+
+static void leg_timeout(void *arg, enum media_leg_timeout why)
+{
+	up_event(arg, ROOM_EV_MEDIA_TIMEOUT, (uint64_t)why, 0);
+}
+
+static const struct media_leg_handlers leg_handlers = {.dtmf = leg_dtmf, .timeout = leg_timeout};
+
+/* ---- worker side: the tick ---- */
+
+static bool part_pull(struct room_part *p, uint64_t now, uint32_t frame)
+{
+	switch (p->media) {
+	case ROOM_MEDIA_LEG:
+		return media_leg_pull(p->leg, now, p->frame);
+	case ROOM_MEDIA_ECHO:
+		if (!p->echo_has)
+			return false;
+		memcpy(p->frame, p->echo, frame * sizeof(*p->frame));
+		return true;
+	case ROOM_MEDIA_PLAYER:
+		if (!p->wav.n || (p->wav_pos >= p->wav.n && !p->loop))
+			return false;
+		for (uint32_t i = 0; i < frame; i++) {
+			if (p->wav_pos >= p->wav.n) {
+				if (!p->loop) {
+					memset(p->frame + i, 0, (frame - i) * sizeof(*p->frame));
+					break;
+				}
+				p->wav_pos = 0;
+			}
+			p->frame[i] = p->wav.pcm[p->wav_pos++];
+		}
+		return true;
+	case ROOM_MEDIA_NONE:
+		break;
+	}
+	return false;
+}
+
+static void part_push(struct room_part *p, uint64_t now, const int16_t *pcm, bool audible,
+		      uint32_t frame)
+{
+	switch (p->media) {
+	case ROOM_MEDIA_LEG:
+		media_leg_push(p->leg, now, pcm);
+		break;
+	case ROOM_MEDIA_ECHO:
+		p->echo_has = audible;
+		if (audible)
+			memcpy(p->echo, pcm, frame * sizeof(*p->echo));
+		break;
+	case ROOM_MEDIA_PLAYER:
+	case ROOM_MEDIA_NONE:
+		break;
+	}
+}
+
+static bool hears(const struct room_part *p, const struct room_part *src)
+{
+	if (p->subs_all)
+		return true;
+	for (size_t i = 0; i < p->n_subs; i++)
+		if (strcmp(p->subs[i], src->identity) == 0)
+			return !p->subs_except;
+	return p->subs_except;
+}
+
+#define ROOM_STATS_MS 1000 /* how often a leg's figures go up to the control side */
+
+static void ctl_part_stats(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	p->c_stats = *(const struct media_leg_stats *)m->arg;
+	p->c_stats_ms = sb_clock_ms();
+	if (!p->c_stats_ms)
+		p->c_stats_ms = 1;
+	free(m->arg);
+}
+
+/* Live figures for the API (room_part_leg_stats): a copy up to the control loop once per
+ * ROOM_STATS_MS. Best effort: skipped when the control queue is busy, so it never waits in
+ * the overflow (and stays ahead of the participant's LEFT, which frees p on the control side). */
+static void part_report_stats(struct room_worker *rw, struct room_part *p, uint64_t now)
+{
+	if (now < p->w_stats_next)
+		return;
+	p->w_stats_next = now + ROOM_STATS_MS;
+	if (rw->n_overflow)
+		return;
+	struct media_leg_stats *st = malloc(sizeof(*st));
+	if (!st)
+		return;
+	media_leg_stats(p->leg, st);
+	struct media_msg m = {.fn = ctl_part_stats, .obj = p, .arg = st};
+	if (media_worker_post_control(rw->w, &m))
+		free(st);
+}
+
+static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint32_t frame)
+{
+	room_mix_clear(rw->acc, frame);
+	bool any = false;
+	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
+		/* a leg is pulled on hold too: that reads its socket and runs RTCP (it gives no
+		 * audio then) */
+		p->has_audio = (p->media == ROOM_MEDIA_LEG || !p->held) &&
+			       part_pull(p, now, frame) && !p->held;
+		if (p->leg)
+			part_report_stats(r->rw, p, now);
+		if (p->has_audio && !p->muted) {
+			room_mix_add(rw->acc, p->frame, frame);
+			any = true;
+		}
+	}
+	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
+		if (p->held || p->media == ROOM_MEDIA_PLAYER || p->media == ROOM_MEDIA_NONE)
+			continue;
+		if (p->subs_all) {
+			bool own = p->has_audio && !p->muted;
+			room_mix_out(p->out, rw->acc, own ? p->frame : NULL, frame);
+			/* alone with only its own voice: nothing to hear */
+			part_push(p, now, p->out, any && (!own || r->w_count > 1), frame);
+			continue;
+		}
+		/* selective subscriptions: its own sum, O(heard) */
+		int32_t *sum = rw->acc2;
+		room_mix_clear(sum, frame);
+		bool heard = false;
+		for (struct room_part *s = r->w_parts; s; s = s->w_next) {
+			if (s == p || !s->has_audio || s->muted || !hears(p, s))
+				continue;
+			room_mix_add(sum, s->frame, frame);
+			heard = true;
+		}
+		room_mix_out(p->out, sum, NULL, frame);
+		part_push(p, now, p->out, heard, frame);
+	}
+}
+
+static void worker_tick(void *arg, uint64_t now)
+{
+	struct room_worker *rw = arg;
+	if (rw->n_overflow)
+		rw_flush(rw);
+	uint32_t frame = rw->rs->frame;
+	for (struct room *r = rw->rooms; r; r = r->w_next) {
+		/* thousands of rooms per worker: their state is out of cache by the next tick */
+		if (r->w_next) {
+			__builtin_prefetch(r->w_next);
+			__builtin_prefetch(&r->w_next->w_count);
+			__builtin_prefetch(r->w_next->w_parts);
+		}
+		if (r->w_count)
+			room_tick(rw, r, now, frame);
+	}
+}
+
+/* ---- worker side: messages down ---- */
+
+void room__w_init(const struct media_msg *m)
+{
+	struct room_worker *rw = m->obj;
+	media_worker_set_tick(rw->w, worker_tick, rw);
+}
+
+void room__w_room_attach(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	struct room_worker *rw = r->rw;
+	r->w_next = rw->rooms;
+	r->w_prev = NULL;
+	if (rw->rooms)
+		rw->rooms->w_prev = r;
+	rw->rooms = r;
+	rw->n_rooms++;
+}
+
+void room__w_room_detach(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	struct room_worker *rw = r->rw;
+	if (r->w_prev)
+		r->w_prev->w_next = r->w_next;
+	else
+		rw->rooms = r->w_next;
+	if (r->w_next)
+		r->w_next->w_prev = r->w_prev;
+	rw->n_rooms--;
+	struct media_msg up = {.fn = room__ctl_room_freed, .obj = r};
+	rw_post(rw, &up);
+}
+
+static void part_link(struct room_part *p)
+{
+	struct room *r = p->room;
+	p->w_next = r->w_parts;
+	p->w_prev = NULL;
+	if (r->w_parts)
+		r->w_parts->w_prev = p;
+	r->w_parts = p;
+	r->w_count++;
+	p->linked = true;
+}
+
+static void part_unlink(struct room_part *p)
+{
+	struct room *r = p->room;
+	if (!p->linked)
+		return;
+	if (p->w_prev)
+		p->w_prev->w_next = p->w_next;
+	else
+		r->w_parts = p->w_next;
+	if (p->w_next)
+		p->w_next->w_prev = p->w_prev;
+	r->w_count--;
+	p->linked = false;
+}
+
+void room__w_part_join(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	if (p->media == ROOM_MEDIA_LEG) {
+		struct media_leg_opts o = p->leg_o;
+		o.h = &leg_handlers;
+		o.arg = p;
+		o.room_rate = p->rs->rate;
+		int err = media_leg_new(&p->leg, media_worker_loop(p->room->rw->w), &o);
+		if (err) {
+			up_event(p, ROOM_EV_JOIN_FAILED, (uint64_t)(int64_t)err, 0);
+			up_event(p, ROOM_EV_LEFT, 0, 0);
+			return;
+		}
+	}
+	part_link(p);
+	up_event(p, ROOM_EV_JOINED, 0, 0);
+}
+
+static void leg_closed(void *arg)
+{
+	up_event(arg, ROOM_EV_LEFT, 0, 0);
+}
+
+void room__w_part_leave(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	part_unlink(p);
+	if (p->leg) {
+		struct media_leg *l = p->leg;
+		p->leg = NULL;
+		media_leg_stats(l, &p->final);
+		p->has_final = true;
+		media_leg_close(l, leg_closed, p);
+		return;
+	}
+	up_event(p, ROOM_EV_LEFT, 0, 0);
+}
+
+void room__w_part_set(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	switch (m->u[0]) {
+	case 0:
+		p->held = m->u[1] != 0;
+		if (p->leg)
+			media_leg_set_hold(p->leg, p->held);
+		break;
+	case 1:
+		p->muted = m->u[1] != 0;
+		break;
+	default:
+		break;
+	}
+}
+
+void room__w_part_subscribe(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	struct subs_msg *s = m->arg;
+	p->subs_all = s->all;
+	p->subs_except = s->except;
+	p->n_subs = s->n;
+	memcpy(p->subs, s->ids, sizeof(p->subs));
+	free(s);
+}
+
+void room__w_part_dtmf(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	char *keys = m->arg;
+	if (p->leg)
+		(void)media_leg_send_dtmf(p->leg, keys);
+	free(keys);
+}
+
+void room__w_part_tone(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	if (p->leg)
+		(void)media_leg_play_tone(p->leg, (enum media_tone_kind)m->u[0],
+					  (enum media_tone_region)m->u[1], m->u[2] != 0);
+}
+
+void room__w_part_update(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	struct media_leg_opts *o = m->arg;
+	if (p->leg) {
+		o->room_rate = p->rs->rate;
+		o->h = &leg_handlers;
+		o->arg = p;
+		int err = media_leg_update(p->leg, o);
+		if (err)
+			SB_WARN("room", "media update of %s failed: %s", p->identity,
+				sb_strerror(err));
+	}
+	free(o);
+}
+
+void room__w_room_data(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	/* the built-in participants take no data; agents and browsers (which do) deliver theirs
+	 * through their own media in a later layer */
+	struct media_msg up = {.fn = room__ctl_data_done, .obj = r, .arg = m->arg};
+	rw_post(r->rw, &up);
+}
+
+void room__w_fini(const struct media_msg *m)
+{
+	struct room_worker *rw = m->obj;
+	media_worker_set_tick(rw->w, NULL, NULL);
+	while (rw->n_overflow) {
+		rw_flush(rw);
+		if (rw->n_overflow)
+			uv_sleep(1);
+	}
+	struct media_msg up = {.fn = room__ctl_fini_done, .obj = rw->rs};
+	while (media_worker_post_control(rw->w, &up))
+		uv_sleep(1);
+}
