@@ -1,6 +1,7 @@
-/* The API server as the app wires it: the HTTP server, /healthz and the Twirp registry on
- * /twirp/ with the services it has (livekit.SIP trunks and rules when given a store,
- * livekit.RoomService and switchboard.Calls when given the call manager). */
+/* The API server as the app wires it: the HTTP server, /healthz, /metrics (Prometheus, from the
+ * modules' read-only getters) and the Twirp registry on /twirp/ with the services it has
+ * (livekit.SIP trunks and rules when given a store, livekit.RoomService and switchboard.Calls
+ * when given the call manager). /healthz and /metrics need no token. */
 #ifndef SB_API_API_H
 #define SB_API_API_H
 
@@ -9,6 +10,7 @@
 
 #include "api/token.h"
 #include "api/twirp.h"
+#include "api/webhook.h"
 #include "call/call.h"
 #include "store/store.h"
 
@@ -24,6 +26,10 @@ struct api_server_opts {
 	/* livekit.RoomService over its rooms (SIP participants hung up through it); NULL: not
 	 * served; borrowed: close the server before the call manager */
 	struct call_mgr *calls;
+	/* /metrics: the SIP stack's counters (NULL: zeros); borrowed like calls */
+	struct sip_ua *ua;
+	const char *version; /* switchboard_build_info{version}; static */
+	bool no_metrics;     /* do not serve GET /metrics (404) */
 };
 
 struct api_server;
@@ -31,6 +37,9 @@ struct api_server;
 /* 0 or a negative code (logged). */
 int api_server_new(struct api_server **out, const struct api_server_opts *o);
 uint16_t api_server_port(const struct api_server *s);
+/* Webhook counters for /metrics (the notifier starts after the server); borrowed: close the
+ * server before the notifier. NULL: zeros. */
+void api_server_set_webhooks(struct api_server *s, struct api_webhook *w);
 /* The registry where services add their methods. */
 struct twirp_server *api_server_twirp(struct api_server *s);
 /* Stop serving; cb(arg) runs once every connection is closed and s is freed. */

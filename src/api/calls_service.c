@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/sip_call_service.h"
 #include "base/err.h"
 #include "base/log.h"
 
@@ -284,6 +285,55 @@ static int get_call_stats(const struct twirp_call *call, json_t **resp, struct t
 	return 0;
 }
 
+struct attended {
+	struct call_mgr *calls;
+	struct room_part *p, *to;
+	uint32_t timeout_ms;
+};
+
+static int start_attended(void *ctx, void (*done)(void *, int, const char *), void *w)
+{
+	struct attended *a = ctx;
+	return call_mgr_attended_transfer(a->calls, a->p, a->to, a->timeout_ms, done, w);
+}
+
+/* {room, identity, target_identity, timeout_seconds} -> {} once the far end reports the
+ * transfer done (NOTIFY 200), else the SIP failure. */
+static int attended_transfer(const struct twirp_call *call, json_t **resp, struct twirp_error *e,
+			     void *arg)
+{
+	(void)resp;
+	struct api_calls_service *s = arg;
+	struct room_part *p, *to;
+	const char *target;
+	int rc = find_sip_part(s, call->req, &p, e);
+	if (rc || (rc = get_str(call->req, "target_identity", &target, e)))
+		return rc;
+	if (!target[0] && (rc = get_str(call->req, "targetIdentity", &target, e)))
+		return rc;
+	if (!target[0])
+		return fail(e, TWIRP_INVALID_ARGUMENT, "no target_identity");
+	to = room_service_find_part(s->rooms, room_part_room(p), target);
+	if (!to)
+		return fail(e, TWIRP_NOT_FOUND, "target participant does not exist");
+	json_t *tv = json_object_get(call->req, "timeout_seconds");
+	if (!tv)
+		tv = json_object_get(call->req, "timeoutSeconds");
+	json_int_t secs = 30;
+	if (tv && !json_is_null(tv)) {
+		if (!json_is_integer(tv) || json_integer_value(tv) <= 0 ||
+		    json_integer_value(tv) > 600)
+			return malformed(e, "timeout_seconds", "must be an integer 1..600");
+		secs = json_integer_value(tv);
+	}
+	if (!s->calls)
+		return call_error(e, SB_ENOTFOUND);
+	SB_INFO("api", "AttendedTransfer %s -> %s in %s", room_part_identity(p), target,
+		room_part_room(p));
+	struct attended a = {s->calls, p, to, (uint32_t)secs * 1000u};
+	return sip_call_transfer_wait(call, e, start_attended, &a);
+}
+
 /* ---- registration ---- */
 
 int api_calls_service_register(struct twirp_server *tw, const struct api_calls_service_opts *o,
@@ -309,6 +359,7 @@ int api_calls_service_register(struct twirp_server *tw, const struct api_calls_s
 	    {"ResumeParticipant", resume_participant},
 	    {"SendDTMF", send_dtmf},
 	    {"GetCallStats", get_call_stats},
+	    {"AttendedTransfer", attended_transfer},
 	};
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		struct twirp_method m = {.service = SERVICE,

@@ -22,6 +22,11 @@
  *   SendDTMF           {room, identity, digits} -> {}. 0-9 * # A-D, `w` = a 0.5 s pause; RFC
  *                      4733 events when negotiated, else in-band tones (room_part_send_dtmf).
  *   GetCallStats       {room, identity} -> CallStats (below).
+ *   AttendedTransfer   {room, identity, target_identity, timeout_seconds (default 30)} -> {}
+ *                      REFER to identity's far end with Replaces naming target_identity's
+ *                      dialog (both SIP calls of the room); answers once the final NOTIFY
+ *                      arrives: {} on 2xx, else the SIP status mapped as TransferSIPParticipant
+ *                      does (sip_call_service.h); invalid_argument when both are one call.
  *
  * Twirp handlers answer synchronously, so Hold/Resume answer as soon as the re-INVITE is sent:
  * hold_status "holding" / "resuming" (or "held" / "resumed" with no re-INVITE when the call is

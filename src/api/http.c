@@ -1,5 +1,6 @@
 /* HTTP server on libwebsockets sharing the control loop: one lws context with one vhost,
- * per-connection request state, the route table and the foreign-loop shutdown sequence. */
+ * per-connection request state, the route tables (HTTP and WebSocket), the WebSocket send
+ * queues and the foreign-loop shutdown sequence. */
 #include "api/http.h"
 
 #include <libwebsockets.h>
@@ -22,6 +23,8 @@
 /* Closing: how often to look whether lws has finished, and for how long at most. */
 #define CLOSE_POLL_MS	 5
 #define CLOSE_GIVE_UP_MS 5000
+/* lws's private LWS_WRITE_CLOSE: lws_write sends a close frame with it */
+#define WS_WRITE_CLOSE 4
 
 struct api_http {
 	uv_loop_t *loop;
@@ -31,6 +34,12 @@ struct api_http {
 	size_t max_body;
 	struct api_http_route routes[API_HTTP_MAX_ROUTES];
 	size_t n_routes;
+	struct {
+		char path[128];
+		const struct api_ws_handlers *hd;
+		void *arg;
+	} ws_routes[API_WS_MAX_ROUTES];
+	size_t n_ws_routes;
 	struct lws_protocols protocols[2];
 	/* The uv handles lws embeds in its context (idle, timer): once the loop has closed them,
 	 * lws has finished the first half of its destruction. */
@@ -56,7 +65,30 @@ struct conn {
 	bool too_big;	   /* body over the limit: drained, answered 413 */
 	bool close_after;  /* send Connection: close and close once written */
 	bool have_resp;	   /* resp is ready to be written */
+	bool serving;	   /* a handler is running with resp */
+	bool deferred;	   /* the handler will answer later (api_http_defer) */
 	struct api_http_resp resp;
+	struct lws *wsi;
+	void (*gone)(void *arg); /* deferred: the client went away first */
+	void *gone_arg;
+	/* WebSocket (after an upgrade) */
+	struct ws_frame *wq_head, *wq_tail; /* send queue */
+	size_t wq_bytes;
+	size_t ws_route; /* index + 1 of its ws route; 0 = none */
+	void *ws_arg;	 /* the open handler's conn_arg */
+	bool ws_open;	 /* open accepted: closed() is owed */
+	bool ws_closing; /* close once the queue is written */
+	int ws_code;
+	char ws_reason[64];
+	struct sb_buf rx; /* a message being reassembled */
+	bool rx_binary, rx_drop;
+};
+
+struct ws_frame {
+	struct ws_frame *next;
+	size_t len;
+	bool binary;
+	unsigned char buf[]; /* LWS_PRE + len */
 };
 
 const char *api_http_reason(int status)
@@ -152,6 +184,50 @@ static void respond(struct lws *wsi, struct conn *c)
 	lws_callback_on_writable(wsi);
 }
 
+struct api_http_later *api_http_defer(struct api_http_resp *resp, void (*gone)(void *arg),
+				      void *arg)
+{
+	struct conn *c = resp->conn;
+	if (!c || !c->serving || c->deferred)
+		return NULL;
+	c->deferred = true;
+	c->gone = gone;
+	c->gone_arg = arg;
+	return (struct api_http_later *)c;
+}
+
+struct api_http_resp *api_http_later_resp(struct api_http_later *l)
+{
+	return &((struct conn *)l)->resp;
+}
+
+void api_http_later_done(struct api_http_later *l)
+{
+	struct conn *c = (struct conn *)l;
+	if (!c->deferred)
+		return;
+	c->deferred = false;
+	c->gone = NULL;
+	if (c->resp.body.err) {
+		SB_WARN("http", "%s %s: response body: %s", c->method, c->path,
+			sb_strerror(c->resp.body.err));
+		api_http_resp_set(&c->resp, 500, "text/plain", "internal error\n");
+	}
+	respond(c->wsi, c);
+}
+
+/* The connection is closing: a deferred answer's owner hears that its client is gone. */
+static void conn_gone(struct conn *c)
+{
+	if (!c->deferred)
+		return;
+	void (*gone)(void *arg) = c->gone;
+	c->deferred = false;
+	c->gone = NULL;
+	if (gone)
+		gone(c->gone_arg);
+}
+
 static void dispatch(struct api_http *h, struct lws *wsi, struct conn *c)
 {
 	c->in_request = false;
@@ -183,7 +259,13 @@ static void dispatch(struct api_http *h, struct lws *wsi, struct conn *c)
 			continue;
 		c->resp.status = 200;
 		c->resp.content_type = "text/plain";
+		c->wsi = wsi;
+		c->resp.conn = c;
+		c->serving = true;
 		r->fn(&req, &c->resp, r->arg);
+		c->serving = false;
+		if (c->deferred)
+			return;
 		if (c->resp.body.err) {
 			SB_WARN("http", "%s %s: response body: %s", c->method, c->path,
 				sb_strerror(c->resp.body.err));
@@ -299,6 +381,232 @@ static int write_response(struct lws *wsi, struct conn *c)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* ---- WebSocket ---- */
+
+int api_http_ws_route(struct api_http *h, const char *path, const struct api_ws_handlers *hd,
+		      void *arg)
+{
+	if (!path || !hd || !hd->open || !hd->text || !hd->closed ||
+	    strlen(path) >= sizeof(h->ws_routes[0].path))
+		return SB_EINVAL;
+	if (h->n_ws_routes >= API_WS_MAX_ROUTES)
+		return SB_ENORES;
+	snprintf(h->ws_routes[h->n_ws_routes].path, sizeof(h->ws_routes[0].path), "%s", path);
+	h->ws_routes[h->n_ws_routes].hd = hd;
+	h->ws_routes[h->n_ws_routes].arg = arg;
+	h->n_ws_routes++;
+	return 0;
+}
+
+static void ws_queue_free(struct conn *c)
+{
+	while (c->wq_head) {
+		struct ws_frame *f = c->wq_head;
+		c->wq_head = f->next;
+		free(f);
+	}
+	c->wq_tail = NULL;
+	c->wq_bytes = 0;
+}
+
+void api_ws_close(struct api_ws *ws, int code, const char *reason)
+{
+	struct conn *c = (struct conn *)ws;
+	if (c->ws_closing)
+		return;
+	c->ws_closing = true;
+	c->ws_code = code ? code : LWS_CLOSE_STATUS_NORMAL;
+	snprintf(c->ws_reason, sizeof(c->ws_reason), "%s", reason ? reason : "");
+	lws_callback_on_writable(c->wsi);
+}
+
+int api_ws_send(struct api_ws *ws, bool binary, const void *p, size_t len, bool droppable)
+{
+	struct conn *c = (struct conn *)ws;
+	if (c->ws_closing)
+		return SB_ESTATE;
+	if (droppable && c->wq_bytes > API_WS_SOFT_LIMIT)
+		return SB_EBUSY;
+	if (c->wq_bytes + len > API_WS_HARD_LIMIT) {
+		SB_WARN("http", "WebSocket %s: client does not read: closing", c->path);
+		api_ws_close(ws, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not reading");
+		return SB_ENORES;
+	}
+	struct ws_frame *f = malloc(sizeof(*f) + LWS_PRE + len);
+	if (!f)
+		return SB_ENOMEM;
+	f->next = NULL;
+	f->len = len;
+	f->binary = binary;
+	if (len)
+		memcpy(f->buf + LWS_PRE, p, len);
+	if (c->wq_tail)
+		c->wq_tail->next = f;
+	else
+		c->wq_head = f;
+	c->wq_tail = f;
+	c->wq_bytes += len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+size_t api_ws_queued(const struct api_ws *ws)
+{
+	return ((const struct conn *)ws)->wq_bytes;
+}
+
+/* The query's arguments as lws keeps them (one fragment each, already URL-decoded), joined
+ * with '&' again (lws_hdr_copy would join them with ','). */
+static int copy_args(struct lws *wsi, char *dst, size_t cap)
+{
+	size_t n = 0;
+	dst[0] = '\0';
+	for (int i = 0;; i++) {
+		int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (fl <= 0)
+			return 0;
+		if (n + (size_t)fl + 2 > cap)
+			return SB_ETOOBIG;
+		if (n)
+			dst[n++] = '&';
+		if (lws_hdr_copy_fragment(wsi, dst + n, (int)(cap - n), WSI_TOKEN_HTTP_URI_ARGS,
+					  i) < 0)
+			return SB_ETOOBIG;
+		n += (size_t)fl;
+		dst[n] = '\0';
+	}
+}
+
+/* The upgrade request: note path, query and Authorization; only a ws route's path may pass. */
+static int ws_filter(struct api_http *h, struct lws *wsi, struct conn *c)
+{
+	conn_reset(c);
+	c->ws_route = 0;
+	if (copy_hdr(wsi, WSI_TOKEN_GET_URI, c->path, sizeof(c->path)) ||
+	    copy_args(wsi, c->query, sizeof(c->query)) ||
+	    copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, c->auth, sizeof(c->auth)))
+		return 1;
+	for (size_t i = 0; i < h->n_ws_routes; i++) {
+		size_t n = strlen(h->ws_routes[i].path);
+		if (!strncmp(c->path, h->ws_routes[i].path, n) &&
+		    (c->path[n] == '\0' || c->path[n] == '/')) {
+			c->ws_route = i + 1;
+			return 0;
+		}
+	}
+	SB_DEBUG("http", "WebSocket upgrade to %s refused: no such endpoint", c->path);
+	return 1;
+}
+
+static int ws_established(struct api_http *h, struct lws *wsi, struct conn *c)
+{
+	c->wsi = wsi;
+	if (!c->ws_route || c->ws_route > h->n_ws_routes)
+		return -1;
+	struct api_http_req req = {
+	    .method = sb_slice_cstr("GET"),
+	    .path = sb_slice_cstr(c->path),
+	    .query = sb_slice_cstr(c->query),
+	    .content_type = sb_slice("", 0),
+	    .authorization = sb_slice_cstr(c->auth),
+	    .body = sb_slice("", 0),
+	};
+	const char *reason = NULL;
+	void *arg = NULL;
+	int code = h->ws_routes[c->ws_route - 1].hd->open(h->ws_routes[c->ws_route - 1].arg, &req,
+							  (struct api_ws *)c, &arg, &reason);
+	if (code) {
+		SB_INFO("http", "WebSocket %s refused: %d %s", c->path, code, reason ? reason : "");
+		ws_queue_free(c);
+		c->ws_closing = false;
+		api_ws_close((struct api_ws *)c, code, reason);
+		return 0;
+	}
+	c->ws_open = true;
+	c->ws_arg = arg;
+	return 0;
+}
+
+static void ws_receive(struct api_http *h, struct lws *wsi, struct conn *c, const void *in,
+		       size_t len)
+{
+	if (lws_is_first_fragment(wsi)) {
+		sb_buf_reset(&c->rx);
+		c->rx.limit = API_WS_MAX_MSG;
+		c->rx_binary = lws_frame_is_binary(wsi) != 0;
+		c->rx_drop = false;
+	}
+	if (!c->rx_drop && len) {
+		sb_buf_append(&c->rx, in, len);
+		if (c->rx.err) {
+			SB_WARN("http", "WebSocket %s: message dropped: %s", c->path,
+				sb_strerror(c->rx.err));
+			c->rx_drop = true;
+			sb_buf_free(&c->rx);
+		}
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return;
+	bool drop = c->rx_drop;
+	c->rx_drop = false;
+	if (drop || !c->ws_open || c->ws_closing)
+		return;
+	const struct api_ws_handlers *hd = h->ws_routes[c->ws_route - 1].hd;
+	struct sb_slice m = sb_buf_slice(&c->rx);
+	if (!m.p)
+		m = sb_slice("", 0);
+	if (c->rx_binary) {
+		if (hd->binary)
+			hd->binary(c->ws_arg, (const uint8_t *)m.p, m.len);
+	} else {
+		hd->text(c->ws_arg, m.p, m.len);
+	}
+	sb_buf_reset(&c->rx);
+}
+
+static int ws_writeable(struct lws *wsi, struct conn *c)
+{
+	struct ws_frame *f = c->wq_head;
+	if (f) {
+		c->wq_head = f->next;
+		if (!c->wq_head)
+			c->wq_tail = NULL;
+		c->wq_bytes -= f->len;
+		int n = lws_write(wsi, f->buf + LWS_PRE, f->len,
+				  f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+		free(f);
+		if (n < 0)
+			return -1;
+		if (c->wq_head || c->ws_closing)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (c->ws_closing) {
+		SB_DEBUG("http", "WebSocket %s: closing %d", c->path, c->ws_code);
+		/* lws 4.1 on libuv kills the socket at once after a -1 here, without the close
+		 * frame lws_close_reason prepares: write it ourselves (opcode 8, lws's internal
+		 * LWS_WRITE_CLOSE) */
+		unsigned char cf[LWS_PRE + 2 + sizeof(c->ws_reason)];
+		size_t rl = strlen(c->ws_reason);
+		cf[LWS_PRE] = (unsigned char)((c->ws_code >> 8) & 0xff);
+		cf[LWS_PRE + 1] = (unsigned char)(c->ws_code & 0xff);
+		memcpy(cf + LWS_PRE + 2, c->ws_reason, rl);
+		(void)lws_write(wsi, cf + LWS_PRE, 2 + rl, (enum lws_write_protocol)WS_WRITE_CLOSE);
+		return -1;
+	}
+	return 0;
+}
+
+static void ws_closed(struct api_http *h, struct conn *c)
+{
+	bool owed = c->ws_open;
+	c->ws_open = false;
+	ws_queue_free(c);
+	sb_buf_free(&c->rx);
+	if (owed && h && c->ws_route && c->ws_route <= h->n_ws_routes)
+		h->ws_routes[c->ws_route - 1].hd->closed(c->ws_arg);
+}
+
 static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		  size_t len)
 {
@@ -335,10 +643,30 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (!c || !c->have_resp)
 			return 0;
 		return write_response(wsi, c);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (!c || !h)
+			return 1;
+		return ws_filter(h, wsi, c);
+	case LWS_CALLBACK_ESTABLISHED:
+		if (!c || !h)
+			return -1;
+		return ws_established(h, wsi, c);
+	case LWS_CALLBACK_RECEIVE:
+		if (c && h && c->ws_route)
+			ws_receive(h, wsi, c, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return c ? ws_writeable(wsi, c) : 0;
+	case LWS_CALLBACK_CLOSED:
+		if (c)
+			ws_closed(h, c);
+		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (c)
+		if (c) {
+			conn_gone(c);
 			conn_reset(c);
+		}
 		return 0;
 	default:
 		break;

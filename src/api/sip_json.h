@@ -71,6 +71,38 @@ int sip_json_parse_trunk_id(const json_t *req, char **id, char *err, size_t err_
 /* {sip_dispatch_rule_id} of DeleteSIPDispatchRule: "dispatch rule ID is required". */
 int sip_json_parse_rule_id(const json_t *req, char **id, char *err, size_t err_len);
 
+/* CreateSIPParticipantRequest (§3.7). Either sip_trunk_id or the inline `trunk`
+ * (SIPOutboundConfig: hostname, transport, auth_username, auth_password, from_host,
+ * destination_country; kept in `inline_trunk` with hostname as its address). Errors as LK:
+ * "missing sip trunk id" (neither), "missing sip callee number" / "sip_call_to must not contain
+ * '@'", "missing room name", bad header names or values in `headers`. Strings are NULL when
+ * absent. */
+struct sip_json_participant_req {
+	char *trunk_id;
+	bool has_inline_trunk;
+	struct store_outbound_trunk inline_trunk;
+	char *call_to, *number, *room, *identity, *name, *metadata, *dtmf, *display_name;
+	struct store_map attributes, headers;
+	bool play_dialtone, hide_phone_number, wait_until_answered, has_display_name;
+	int64_t ringing_timeout_ms, max_call_duration_ms; /* 0 = unset */
+};
+int sip_json_parse_create_participant(const json_t *req, struct sip_json_participant_req *out,
+				      char *err, size_t err_len);
+void sip_json_participant_req_free(struct sip_json_participant_req *r);
+
+/* TransferSIPParticipantRequest (§3.8): participant_identity and room_name required,
+ * transfer_to a sip:, sips: or tel: URI (optionally in <>; kept without them), headers (names
+ * and values checked), play_dialtone, ringing_timeout (0 = unset). */
+struct sip_json_transfer_req {
+	char *identity, *room, *transfer_to;
+	struct store_map headers;
+	bool play_dialtone;
+	int64_t ringing_timeout_ms;
+};
+int sip_json_parse_transfer(const json_t *req, struct sip_json_transfer_req *out, char *err,
+			    size_t err_len);
+void sip_json_transfer_req_free(struct sip_json_transfer_req *r);
+
 /* ListUpdate {set, add, remove, clear}. Valid: clear alone, set alone, or add and/or remove. */
 struct sip_json_list_update {
 	bool present; /* the field was in the request */

@@ -93,6 +93,12 @@ static int check_headers(const struct store_map *headers, const struct store_map
 	return 0;
 }
 
+int sip_json__check_headers(const struct store_map *headers, char *err, size_t err_len)
+{
+	const struct store_map none = {0};
+	return check_headers(headers, &none, &none, err, err_len);
+}
+
 int sip_json_validate_inbound_trunk(const struct store_inbound_trunk *t, char *err, size_t err_len)
 {
 	bool auth = !sip_json__empty(t->auth_username) && !sip_json__empty(t->auth_password);

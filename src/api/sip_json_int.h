@@ -20,5 +20,9 @@ extern const struct sip_json__enum_def sip_json__header_option_enum;
 
 /* NULL or "". */
 bool sip_json__empty(const char *s);
+/* Extra SIP headers of a request (`headers`): names are tokens the SIP stack does not own,
+ * values have no CR or LF. 0 or SB_EINVAL with err. */
+struct store_map;
+int sip_json__check_headers(const struct store_map *headers, char *err, size_t err_len);
 
 #endif /* SB_API_SIP_JSON_INT_H */

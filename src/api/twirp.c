@@ -265,6 +265,55 @@ static void route_error(struct twirp_error *e, const struct api_http_req *req)
 	twirp_error_meta(e, "twirp_invalid_route", route);
 }
 
+/* A handler's result object as the 200 answer; 0, or non-zero with e set. */
+static int ok_json(json_t *out, struct api_http_resp *resp, struct twirp_error *e)
+{
+	if (out && !json_is_object(out)) {
+		twirp_error_set(e, TWIRP_INTERNAL, "internal error: response is not an object");
+		return -1;
+	}
+	char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+	if (out && !text) {
+		twirp_error_set(e, TWIRP_INTERNAL, "out of memory");
+		return -1;
+	}
+	resp->status = 200;
+	resp->content_type = "application/json";
+	sb_buf_reset(&resp->body);
+	sb_buf_append_cstr(&resp->body, text ? text : "{}");
+	free(text);
+	return 0;
+}
+
+struct twirp_later *twirp_defer(const struct twirp_call *call, void (*gone)(void *arg),
+				void *arg)
+{
+	if (!call->http_resp || !call->deferred || *call->deferred)
+		return NULL;
+	struct api_http_later *l = api_http_defer(call->http_resp, gone, arg);
+	if (l)
+		*call->deferred = true;
+	return (struct twirp_later *)l;
+}
+
+void twirp_later_ok(struct twirp_later *l, json_t *resp)
+{
+	struct api_http_later *hl = (struct api_http_later *)l;
+	struct twirp_error e = {.code = TWIRP_INTERNAL};
+	if (ok_json(resp, api_http_later_resp(hl), &e))
+		twirp_error_respond(&e, api_http_later_resp(hl));
+	twirp_error_clear(&e);
+	json_decref(resp);
+	api_http_later_done(hl);
+}
+
+void twirp_later_fail(struct twirp_later *l, const struct twirp_error *e)
+{
+	struct api_http_later *hl = (struct api_http_later *)l;
+	twirp_error_respond(e, api_http_later_resp(hl));
+	api_http_later_done(hl);
+}
+
 void twirp_serve(const struct api_http_req *req, struct api_http_resp *resp, void *arg)
 {
 	struct twirp_server *t = arg;
@@ -342,28 +391,26 @@ void twirp_serve(const struct api_http_req *req, struct api_http_resp *resp, voi
 				SB_SLICE_ARG(service), SB_SLICE_ARG(method));
 		goto fail;
 	}
-	struct twirp_call call = {service, method, body, &claims};
+	bool deferred = false;
+	struct twirp_call call = {service, method, body, &claims, resp, &deferred};
 	twirp_error_set(&e, TWIRP_INTERNAL, "internal error");
 	if (en->fn(&call, &out, &e, en->arg)) {
 		json_decref(out);
 		out = NULL;
+		if (deferred) {
+			/* a handler must not both defer and fail; the client gets the failure */
+			SB_WARN("twirp", SB_SLICE_FMT "/" SB_SLICE_FMT " deferred and failed",
+				SB_SLICE_ARG(service), SB_SLICE_ARG(method));
+		}
 		goto fail;
 	}
-	char *text = NULL;
-	if (out && !json_is_object(out)) {
-		twirp_error_set(&e, TWIRP_INTERNAL, "internal error: response is not an object");
-		goto fail;
+	if (deferred) {
+		SB_DEBUG("twirp", SB_SLICE_FMT "/" SB_SLICE_FMT " answers later",
+			 SB_SLICE_ARG(service), SB_SLICE_ARG(method));
+		goto out;
 	}
-	text = out ? json_dumps(out, JSON_COMPACT) : NULL;
-	if (out && !text) {
-		twirp_error_set(&e, TWIRP_INTERNAL, "out of memory");
+	if (ok_json(out, resp, &e))
 		goto fail;
-	}
-	resp->status = 200;
-	resp->content_type = "application/json";
-	sb_buf_reset(&resp->body);
-	sb_buf_append_cstr(&resp->body, text ? text : "{}");
-	free(text);
 	SB_DEBUG("twirp", SB_SLICE_FMT "/" SB_SLICE_FMT " ok (iss %s)", SB_SLICE_ARG(service),
 		 SB_SLICE_ARG(method), claims.iss);
 	goto out;

@@ -4,6 +4,7 @@
 #define SB_API_TWIRP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "api/http.h"
@@ -76,7 +77,23 @@ struct twirp_call {
 	struct sb_slice service, method;
 	json_t *req;
 	const struct api_claims *claims;
+	struct api_http_resp *http_resp; /* twirp_serve's (for twirp_defer) */
+	bool *deferred;			 /* twirp_serve's */
 };
+
+/*
+ * Answering later: a handler that waits for an outcome (a SIP answer, a NOTIFY) calls
+ * twirp_defer and returns 0 (its *resp is ignored); later exactly one of twirp_later_ok /
+ * twirp_later_fail answers the client. gone(arg) runs instead when the client goes away
+ * (or the server closes) first; l is invalid after any of the three.
+ * NULL when the call cannot be deferred (not served over HTTP, out of memory): answer now.
+ */
+struct twirp_later;
+struct twirp_later *twirp_defer(const struct twirp_call *call, void (*gone)(void *arg),
+				void *arg);
+/* resp: an object (reference stolen; NULL answers {}). */
+void twirp_later_ok(struct twirp_later *l, json_t *resp);
+void twirp_later_fail(struct twirp_later *l, const struct twirp_error *e);
 
 /*
  * A method handler: return 0 and a new reference to a JSON object in *resp (NULL answers

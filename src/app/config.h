@@ -8,11 +8,32 @@
 
 #include "base/log.h"
 #include "sip/transport.h"
+#include "store/store.h"
 
 #define SB_VERSION "0.1.0"
 
 #define SB_CONFIG_MAX_KEYS	   16 /* API key/secret pairs */
 #define SB_CONFIG_MAX_WEBHOOK_URLS 16
+
+/* Where a declared record stands in the file, for messages: "FILE:LINE: sip.inbound_trunks[0]". */
+struct sb_config_where {
+	char text[320];
+};
+
+/* Trunks and dispatch rules declared under `sip:` (docs/configuration.md): parsed and
+ * validated by the livekit.SIP API's JSON parsers, each with its id set (given, or derived
+ * from its name), ids unique, no conflicts among them. Owned by the config (sb_config_free). */
+struct sb_config_sip {
+	struct store_inbound_trunk *in;
+	struct sb_config_where *in_where;
+	size_t n_in;
+	struct store_outbound_trunk *out;
+	struct sb_config_where *out_where;
+	size_t n_out;
+	struct store_dispatch_rule *rules;
+	struct sb_config_where *rule_where;
+	size_t n_rules;
+};
 
 /* An API key (the `iss` of tokens) and the secret they are signed with. */
 struct sb_config_key {
@@ -71,13 +92,21 @@ struct sb_config {
 	uint32_t hold_after;   /* dial: put on hold this many seconds after answer (0 = never) */
 	uint32_t hold_for;     /* dial: resume after this many seconds on hold */
 	char dtmf[64];	       /* dial: digits sent by SIP INFO after answer */
+	char say[1024];	       /* dial: speak this (espeak-ng) once answered, then hang up */
+	char say_voice[64];    /* its espeak-ng voice ("" = en) */
 	char dial_room[128];   /* dial: the room the call joins ("" = a fresh echo room) */
 	/* REGISTER client: keep a registration to a provider */
 	char register_uri[256]; /* sip:user@registrar[:port] */
 	uint32_t register_expires;
+	uint32_t metrics_enabled; /* `metrics: {enabled}`: serve GET /metrics (default 1) */
+	struct sb_config_sip sip; /* `sip:` records; a later file's `sip:` replaces them */
 };
 
+/* Overwrites c (free a loaded one with sb_config_free first). */
 void sb_config_defaults(struct sb_config *c);
+/* Free what a file's `sip:` section allocated; c keeps its other settings. */
+void sb_config_free(struct sb_config *c);
+void sb_config_sip_free(struct sb_config_sip *s);
 /* Load a YAML config file (see docs/configuration.md) over c. Unknown keys are logged and
  * skipped; a syntax error or a value of the wrong type or range fails with
  * "FILE:LINE: KEY: reason" in err. 0 or a negative code. */

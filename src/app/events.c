@@ -9,6 +9,7 @@
 #include "api/webhook.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "call/call.h"
 #include "room/room.h"
 
 static void room_of(const struct room_info *ri, struct api_webhook_room *out)
@@ -147,6 +148,31 @@ static const struct room_observer observer = {
     .dtmf = on_dtmf,
     .hold = on_hold,
 };
+
+static void on_transfer(void *arg, const struct room_info *ri, const struct room_part_info *pi,
+			const struct call_transfer_result *t)
+{
+	struct api_webhook_room r;
+	struct api_webhook_participant p;
+	struct api_webhook_attr attrs[ROOM_ATTRS_MAX];
+	room_of(ri, &r);
+	part_of(pi, &p, attrs);
+	struct api_webhook_transfer wt = {
+	    .transfer_to = t->target, .sip_status = t->sip_status, .reason = t->reason};
+	post(arg, api_webhook_transfer_event(&r, &p, &wt), API_WEBHOOK_TRANSFER, ri->name);
+}
+
+static const struct call_observer call_observer = {.transfer = on_transfer};
+
+void sb_events_attach_calls(struct call_mgr *m, struct api_webhook *n)
+{
+	call_mgr_set_observer(m, &call_observer, n);
+}
+
+void sb_events_detach_calls(struct call_mgr *m)
+{
+	call_mgr_set_observer(m, NULL, NULL);
+}
 
 void sb_events_attach(struct room_service *rs, struct api_webhook *n)
 {

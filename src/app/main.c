@@ -17,13 +17,18 @@
 #include "api/api.h"
 #include "api/webhook.h"
 #include "app/config.h"
+#include "app/declared.h"
 #include "app/events.h"
 #include "app/token_cmd.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/rand.h"
 #include "call/call.h"
+#include "cli/cli.h"
 #include "media/resample.h"
+#include "media/tts.h"
 #include "media/worker.h"
+#include "room/room.h"
 #include "rtp/pool.h"
 #include "sip/reg.h"
 #include "sip/transport.h"
@@ -45,6 +50,8 @@ struct app {
 	bool stopping;
 	/* dial mode */
 	struct sip_call *out_call;
+	struct media_wav say;	      /* dial --say: the speech, synthesised before dialing */
+	char say_room[ROOM_NAME_MAX]; /* the room it is played into */
 	uv_timer_t dial_timer; /* ring timeout, then call duration */
 	uv_timer_t step_timer; /* hold/resume steps */
 	bool answered;
@@ -436,7 +443,10 @@ static int start_api(struct app *app)
 				    .port = port,
 				    .keys = &keys,
 				    .store = app->store,
-				    .calls = app->calls};
+				    .calls = app->calls,
+				    .ua = app->ua,
+				    .version = SB_VERSION,
+				    .no_metrics = !app->cfg.metrics_enabled};
 	int err = api_server_new(&app->api, &o);
 	if (err)
 		SB_ERROR("app", "cannot serve the HTTP API on %s: %s", app->cfg.http_listen,
@@ -464,6 +474,9 @@ static int start_webhooks(struct app *app)
 		return err;
 	}
 	sb_events_attach(call_mgr_rooms(app->calls), app->webhooks);
+	sb_events_attach_calls(app->calls, app->webhooks);
+	if (app->api)
+		api_server_set_webhooks(app->api, app->webhooks);
 	SB_INFO("app", "webhooks to %zu URL(s), signed with key %s", cfg->webhook.n_urls,
 		cfg->webhook.api_key);
 	return 0;
@@ -508,6 +521,11 @@ static int cmd_serve(struct app *app)
 	}
 	if (start_store(app))
 		return 2;
+	char why[768];
+	if (sb_declared_apply(app->store, &app->cfg.sip, why, sizeof(why))) {
+		fprintf(stderr, "switchboard: %s\n", why);
+		return 2;
+	}
 	if (start_media(app))
 		return 2;
 	if (start_sip(app, true))
@@ -539,6 +557,7 @@ static int cmd_serve(struct app *app)
 		     app->cfg.rtp_ports, http_v6 ? "[" : "", http_host, http_v6 ? "]" : "",
 		     api_server_port(app->api), app->cfg.data_dir);
 	uv_run(app->loop, UV_RUN_DEFAULT);
+	media_wav_free(&app->say);
 	rtp_pool_free(&app->pool);
 	uv_loop_close(app->loop);
 	media_resampler_cache_flush();
@@ -614,13 +633,37 @@ static void dial_refer_done(void *arg, int status, const char *reason)
 		sip_call_hangup(app->out_call, NULL, NULL);
 }
 
+/* dial --say: the speech joins the call's room as a player; the call ends after it. */
+static uint64_t dial_say(struct app *app)
+{
+	struct room_join j;
+	memset(&j, 0, sizeof(j));
+	j.room = app->say_room;
+	j.identity = "say";
+	j.kind = ROOM_PART_AGENT;
+	j.media = ROOM_MEDIA_PLAYER;
+	j.wav = app->say; /* taken over by the room */
+	uint64_t ms = app->say.rate ? (uint64_t)app->say.n * 1000u / app->say.rate : 0;
+	memset(&app->say, 0, sizeof(app->say));
+	struct room_part *p;
+	int err = room_join(call_mgr_rooms(app->calls), &j, &p);
+	if (err) {
+		SB_ERROR("app", "cannot play the speech: %s", sb_strerror(err));
+		return 0;
+	}
+	SB_INFO("app", "saying \"%.60s\" (%llu ms)", app->cfg.say, (unsigned long long)ms);
+	return ms + 500; /* the tail of the last frame and the far end's jitter buffer */
+}
+
 static void dial_established(struct sip_call *c, void *arg)
 {
 	struct app *app = arg;
 	app->answered = true;
-	SB_INFO("app", "call answered; hanging up in %u s", app->cfg.dial_duration);
-	uv_timer_start(&app->dial_timer, dial_hangup_timer, (uint64_t)app->cfg.dial_duration * 1000,
-		       0);
+	uint64_t hangup_ms = (uint64_t)app->cfg.dial_duration * 1000;
+	if (app->say.n)
+		hangup_ms = dial_say(app);
+	SB_INFO("app", "call answered; hanging up in %.1f s", (double)hangup_ms / 1000.0);
+	uv_timer_start(&app->dial_timer, dial_hangup_timer, hangup_ms, 0);
 	dial_dtmf_next(app);
 	if (app->cfg.hold_after)
 		uv_timer_start(&app->step_timer, dial_hold_step,
@@ -678,6 +721,23 @@ static int cmd_dial(struct app *app, const char *target)
 	uv_timer_init(app->loop, &app->step_timer);
 	app->dial_timer.data = app->step_timer.data = app;
 	app->timers_ready = true;
+	if (app->cfg.say[0]) {
+		/* before the loop runs: synthesis blocks for a moment */
+		int err = media_tts_say(app->cfg.say, app->cfg.say_voice, &app->say);
+		if (err) {
+			SB_ERROR("app", "--say: cannot synthesise speech: %s", sb_strerror(err));
+			rtp_pool_free(&app->pool);
+			return 2;
+		}
+		/* a room of its own (no echo participant), unless --room says where */
+		char tok[12];
+		sb_random_token(tok, sizeof(tok));
+		snprintf(app->say_room, sizeof(app->say_room), "%s",
+			 app->cfg.dial_room[0] ? app->cfg.dial_room : "");
+		if (!app->say_room[0])
+			snprintf(app->say_room, sizeof(app->say_room), "say-%.*s", (int)sizeof(tok),
+				 tok);
+	}
 	struct call_dial_opts o = {
 	    .sip =
 		{
@@ -688,11 +748,13 @@ static int cmd_dial(struct app *app, const char *target)
 		    .auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
 		    .auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
 		},
-	    .room = app->cfg.dial_room[0] ? app->cfg.dial_room : NULL,
+	    .room = app->say_room[0]	  ? app->say_room
+		    : app->cfg.dial_room[0] ? app->cfg.dial_room
+					    : NULL,
 	    .h = &dial_handlers,
 	    .arg = app,
 	};
-	int err = call_mgr_dial(app->calls, &o, &app->out_call);
+	int err = call_mgr_dial(app->calls, &o, &app->out_call, NULL);
 	if (err) {
 		SB_ERROR("app", "cannot dial %s: %s", target, sb_strerror(err));
 		app->exit_code = 2;
@@ -717,6 +779,11 @@ static void usage(FILE *f)
 	    "                            [--auth-user U --auth-password P] [options]\n"
 	    "       switchboard token [--api-key K --api-secret S] [--grant LIST] [--room R] "
 	    "[--identity ID] [--ttl S]\n"
+	    "       switchboard sip inbound|outbound|dispatch create|list|get|update|delete ...\n"
+	    "       switchboard sip participant create|transfer|hold|resume|dtmf ...\n"
+	    "       switchboard room list|participants|remove ...\n"
+	    "                            [--url URL] [--api-key K --api-secret S] [--json]\n"
+	    "                            (a client of a running server; `switchboard sip --help`)\n"
 	    "       switchboard version\n"
 	    "options:\n"
 	    "  --config FILE          configuration file (switchboard.yaml)\n"
@@ -742,6 +809,8 @@ static void usage(FILE *f)
 	    "dial options:\n"
 	    "  --ring-timeout S       CANCEL when not answered in S seconds (default 30)\n"
 	    "  --dtmf DIGITS          send DIGITS by SIP INFO once answered\n"
+	    "  --say TEXT             speak TEXT (espeak-ng) once answered, then hang up\n"
+	    "  --voice NAME           the espeak-ng voice for --say (default en)\n"
 	    "  --hold-after S --hold-for S  put the callee on hold S s after answer, resume later\n"
 	    "  --refer URI            transfer the callee to URI; exit 3 unless it succeeds\n"
 	    "  --room NAME            put the call in room NAME (default: a fresh room with an "
@@ -768,6 +837,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "token"))
 		return sb_cmd_token(&app.cfg, argc - 2, argv + 2);
+	if (cli_is_command(argc - 1, argv + 1)) {
+		char url[160], err[256];
+		sb_config_finish(&app.cfg, err, sizeof(err)); /* the built-in key: devkey/secret */
+		snprintf(url, sizeof(url), "http://%s", app.cfg.http_listen);
+		struct cli_defaults d = {url, app.cfg.keys[0].key, app.cfg.keys[0].secret};
+		return cli_main(&d, argc - 1, argv + 1);
+	}
 	const char *target = NULL;
 	int first = 2;
 	if (!strcmp(cmd, "dial")) {
@@ -789,5 +865,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sb_log_set_level(app.cfg.log_level);
-	return target ? cmd_dial(&app, target) : cmd_serve(&app);
+	int rc = target ? cmd_dial(&app, target) : cmd_serve(&app);
+	sb_config_free(&app.cfg);
+	return rc;
 }

@@ -24,6 +24,8 @@
 #include "sip/uri.h"
 #include "store/store.h"
 
+#define CALL_XFERS_MAX 4 /* transfer outcomes kept for the call record (the last ones) */
+
 struct call {
 	struct call_mgr *m;
 	struct call *next, *prev;
@@ -64,6 +66,25 @@ struct call {
 	const char *hold_status; /* sip.holdStatus; NULL = never held by us */
 	int hold_sip_status;
 	uint64_t created_ms, answered_ms, held_since_ms, held_total_ms; /* 0 = not (yet) */
+	/* outbound (call_mgr_dial): answer_timer runs the ringing timeout, then the wait for
+	 * the DTMF string, then max_call_duration */
+	enum { OUT_NONE, OUT_RINGING, OUT_DTMF, OUT_UP } out_phase;
+	char *dtmf;
+	uint32_t max_duration_ms;
+	bool ring_timed_out, ringing_reported;
+	void (*outcome)(void *arg, int sip_status, const char *reason, bool ring_timeout);
+	void *outcome_arg;
+	/* the call record (written to the store when the call ends) */
+	char trunk_id[STORE_ID_MAX], rule_id[STORE_ID_MAX];
+	struct store_transfer xfers[CALL_XFERS_MAX]; /* outcomes, oldest first */
+	size_t n_xfers;
+	/* transfer (call_mgr_transfer_participant) */
+	void (*xfer_done)(void *arg, int status, const char *reason);
+	void *xfer_arg;
+	char *xfer_target;
+	bool xfer_ringback, xfer_attended;
+	bool held_reported; /* the last call_hold / call_resume room event */
+	bool m_counted, m_outbound; /* /metrics: counted as started, and its direction */
 };
 
 /* One digest server per realm (nonces are bound to the realm). */
@@ -82,9 +103,20 @@ struct call_mgr {
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
 	struct call_auth *auths;
+	const struct call_observer *ob;
+	void *ob_arg;
+	/* /metrics (call_mgr_metrics): calls started and ended, starts per second in a ring of
+	 * one-second buckets, and the RTP figures of the legs that have left */
+	uint64_t m_started[2], m_ended[2][2];
+	uint64_t m_cps_sec[CALL_METRICS_CPS_WINDOW_S], m_cps_n[CALL_METRICS_CPS_WINDOW_S];
+	uint64_t m_rtp_rx, m_rtp_tx, m_rtp_lost, m_rtp_rx_bytes, m_rtp_tx_bytes;
 };
 
 static void pin_digit(struct call *c, char digit);
+static void bridge_event(struct call *c, const char *event, const char *extra);
+static void metrics_call_started(struct call *c);
+static void metrics_call_ended(struct call *c);
+static void metrics_leg_left(struct call_mgr *m, const struct media_leg_stats *st);
 
 static enum media_codec_id codec_of(enum sdp_codec c)
 {
@@ -118,8 +150,22 @@ static void port_release(struct call *c)
 	}
 }
 
+/* The outbound setup's outcome, once. */
+static void report_outcome(struct call *c, int status, const char *reason, bool ring_timeout)
+{
+	void (*fn)(void *, int, const char *, bool) = c->outcome;
+	c->outcome = NULL;
+	if (fn)
+		fn(c->outcome_arg, status, reason, ring_timeout);
+}
+
 static void call_free(struct call *c)
 {
+	report_outcome(c, 0, "shut down", false);
+	for (size_t i = 0; i < c->n_xfers; i++)
+		store_transfer_free(&c->xfers[i]);
+	free(c->dtmf);
+	free(c->xfer_target);
 	call_route_out_free(&c->route);
 	free(c->invite_copy);
 	free(c->hdrs);
@@ -144,6 +190,7 @@ static void call_maybe_free(struct call *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	m->n_calls--;
+	metrics_call_ended(c);
 	if (c->timer_used) {
 		uv_timer_stop(&c->answer_timer);
 		c->answer_timer.data = c;
@@ -214,6 +261,64 @@ static void leg_opts_from(struct call *c, const struct sip_media_state *ms,
 	o->first_rtp_timeout_ms = m->o.first_rtp_timeout_ms;
 }
 
+static void max_duration_fire(uv_timer_t *t)
+{
+	struct call *c = t->data;
+	if (c->sip_gone || !c->sip)
+		return;
+	SB_INFO("call", "%s: max call duration reached: hanging up", c->id);
+	if (c->part && !c->part_gone) {
+		const struct room_attr a = {"sip.callStatus", "hangup"};
+		(void)room_part_update_attrs(c->part, &a, 1);
+	}
+	sip_call_hangup(c->sip, NULL, NULL);
+}
+
+/* A routed call about to join its room: the rule's room_config when the call creates the
+ * room, and the trunk's max_call_duration from now on. */
+static void routed_room_setup(struct call *c)
+{
+	struct call_mgr *m = c->m;
+	const struct call_route_room_config *rc = &c->route.room_config;
+	struct room_info ri;
+	if (rc->set && room_service_get_room(m->rooms, c->room, &ri) == SB_ENOTFOUND) {
+		struct room_create_opts o = {.name = c->room,
+					     .empty_timeout_s = rc->empty_timeout_s,
+					     .departure_timeout_s = rc->departure_timeout_s,
+					     .max_participants = rc->max_participants,
+					     .metadata = rc->metadata};
+		int err = room_service_create_room(m->rooms, &o, NULL);
+		if (err)
+			SB_WARN("call", "%s: room %s: the rule's room_config not applied: %s", c->id,
+				c->room, sb_strerror(err));
+	}
+	if (c->route.max_call_duration_ms) {
+		if (!c->timer_used) {
+			uv_timer_init(m->o.loop, &c->answer_timer);
+			c->answer_timer.data = c;
+			c->timer_used = true;
+		}
+		uv_timer_start(&c->answer_timer, max_duration_fire, c->route.max_call_duration_ms,
+			       0);
+	}
+}
+
+/* A call to no room in particular gets a fresh room with the echo participant. */
+static void join_echo(struct call *c)
+{
+	if (!c->want_echo)
+		return;
+	struct room_join e;
+	memset(&e, 0, sizeof(e));
+	e.room = c->room;
+	e.identity = "echo";
+	e.kind = ROOM_PART_INTERNAL;
+	e.media = ROOM_MEDIA_ECHO;
+	e.arg = &c->echo_tag;
+	if (room_join(c->m->rooms, &e, &c->echo))
+		c->echo = NULL;
+}
+
 static void join_room(struct call *c, const struct sip_media_state *ms)
 {
 	struct call_mgr *m = c->m;
@@ -254,6 +359,7 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 			return;
 		}
 	} else if (c->routed) {
+		routed_room_setup(c);
 		j.identity = c->route.identity;
 		j.name = c->route.name;
 		j.metadata = c->route.metadata;
@@ -283,17 +389,7 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 		ms->te_pt >= 0 ? "RFC 4733 DTMF" : "in-band DTMF",
 		ms->crypto_suite != SDP_CRYPTO_NONE ? ", SRTP " : "",
 		sdp_crypto_suite_name(ms->crypto_suite));
-	if (c->want_echo) {
-		struct room_join e;
-		memset(&e, 0, sizeof(e));
-		e.room = c->room;
-		e.identity = "echo";
-		e.kind = ROOM_PART_INTERNAL;
-		e.media = ROOM_MEDIA_ECHO;
-		e.arg = &c->echo_tag;
-		if (room_join(m->rooms, &e, &c->echo))
-			c->echo = NULL;
-	}
+	join_echo(c);
 }
 
 static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void *arg)
@@ -321,7 +417,7 @@ static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void
 }
 
 /* The participant is held while either side holds: mixer, attributes and the hold clock. */
-static void hold_apply(struct call *c)
+static void hold_apply(struct call *c, bool by_remote)
 {
 	bool held = c->local_hold || c->remote_hold;
 	uint64_t now = sb_clock_ms();
@@ -335,6 +431,11 @@ static void hold_apply(struct call *c)
 		return;
 	/* who held: the far end unless only our own hold is in force */
 	room_part_set_hold_by(c->part, held, !held || c->remote_hold);
+	if (held != c->held_reported) {
+		c->held_reported = held;
+		bridge_event(c, held ? "call_hold" : "call_resume",
+			     by_remote ? "\"initiator\":\"remote\"" : "\"initiator\":\"local\"");
+	}
 	char code[12] = "";
 	if (c->hold_sip_status)
 		snprintf(code, sizeof(code), "%d", c->hold_sip_status);
@@ -355,7 +456,7 @@ static void on_hold(struct sip_call *sc, bool held, enum sdp_dir dir, void *arg)
 	struct call *c = arg;
 	SB_INFO("call", "call %s by remote (%s)", held ? "held" : "resumed", sdp_dir_name(dir));
 	c->remote_hold = held;
-	hold_apply(c);
+	hold_apply(c, true);
 	if (c->app_h && c->app_h->hold)
 		c->app_h->hold(sc, held, dir, c->app_arg);
 }
@@ -365,12 +466,49 @@ static void on_info_dtmf(struct sip_call *sc, char digit, uint32_t ms, void *arg
 	(void)sc;
 	struct call *c = arg;
 	SB_INFO("call", "%s DTMF digit %c (SIP INFO, %u ms) in room %s", c->id, digit, ms, c->room);
-	if (c->pin_wait) {
+	if (c->part && !c->part_gone && !c->moving) {
+		/* as a room event (webhook, agents); its ROOM_EV_DTMF feeds the PIN too */
+		room_part_report_dtmf(c->part, digit, ms);
+	} else if (c->pin_wait) {
 		pin_digit(c, digit);
 		return;
 	}
 	if (c->app_h && c->app_h->dtmf)
 		c->app_h->dtmf(sc, digit, ms, c->app_arg);
+}
+
+/* The call record, written once the call is over (store_call_put queues it for the store's
+ * writer thread; the loop never waits). Times are wall-clock ms. */
+static void record_call(struct call *c, int status, const char *reason)
+{
+	struct store *st = c->m->o.store;
+	if (!st)
+		return;
+	uint64_t now = sb_clock_ms(), wall = sb_clock_wall_ms();
+	bool out = c->out_phase != OUT_NONE || c->outbound;
+	struct store_call r = {
+	    .id = c->sid,
+	    .sip_call_id = c->id,
+	    .room_name = c->room,
+	    .participant_identity =
+		c->part && !c->part_gone ? (char *)room_part_identity(c->part) : (char *)"",
+	    .direction = out ? STORE_CALL_OUTBOUND : STORE_CALL_INBOUND,
+	    .from_number = out ? c->trunk_phone : c->phone,
+	    .to_number = out ? c->phone : c->trunk_phone,
+	    .trunk_id = c->trunk_id,
+	    .dispatch_rule_id = c->rule_id,
+	    .started_at_ms = (int64_t)(wall - (now - c->created_ms)),
+	    .answered_at_ms = c->answered_ms ? (int64_t)(wall - (now - c->answered_ms)) : 0,
+	    .ended_at_ms = (int64_t)wall,
+	    .sip_code = status,
+	    .reason = (char *)(c->fail_reason ? c->fail_reason : reason ? reason : ""),
+	    .status = c->answered_ms && !c->fail_reason ? STORE_CALL_DISCONNECTED : STORE_CALL_ERROR,
+	    .transfers = c->xfers,
+	    .n_transfers = c->n_xfers,
+	};
+	int err = store_call_put(st, &r, NULL, NULL);
+	if (err)
+		SB_WARN("call", "%s: call record not written: %s", c->id, sb_strerror(err));
 }
 
 static void on_ended(struct sip_call *sc, int status, const char *reason, void *arg)
@@ -383,6 +521,16 @@ static void on_ended(struct sip_call *sc, int status, const char *reason, void *
 		c->fail_reason ? ", failed: " : "", c->fail_reason ? c->fail_reason : "");
 	c->sip_gone = true;
 	c->sip = NULL;
+	if (c->out_phase == OUT_RINGING || c->out_phase == OUT_DTMF) {
+		/* not up: a failure response, CANCEL after the ringing timeout, or hung up */
+		if (c->ring_timed_out)
+			report_outcome(c, 0, "ringing timeout", true);
+		else if (status >= 300 && status != 487 && c->out_phase == OUT_RINGING)
+			report_outcome(c, status, reason, false);
+		else
+			report_outcome(c, 0, reason ? reason : "hung up", false);
+	}
+	record_call(c, status, reason);
 	if (c->app_h && c->app_h->ended)
 		c->app_h->ended(sc, status, reason, c->app_arg);
 	/* either may have left already (removed through the API) and be freed */
@@ -393,11 +541,71 @@ static void on_ended(struct sip_call *sc, int status, const char *reason, void *
 	call_maybe_free(c);
 }
 
+static void set_call_status(struct call *c, const char *status)
+{
+	if (!c->part || c->part_gone)
+		return;
+	const struct room_attr a = {"sip.callStatus", status};
+	(void)room_part_update_attrs(c->part, &a, 1);
+}
+
 static void on_progress(struct sip_call *sc, int status, void *arg)
 {
 	struct call *c = arg;
+	if (c->out_phase == OUT_RINGING && !c->ringing_reported &&
+	    (status == 180 || status == 183)) {
+		c->ringing_reported = true;
+		set_call_status(c, "ringing");
+	}
 	if (c->app_h && c->app_h->progress)
 		c->app_h->progress(sc, status, c->app_arg);
+}
+
+/* How long the leg takes to send keys: 100 ms per digit and 100 ms after it, 0.5 s per 'w'
+ * (1 s per ','), as media/dtmf.c paces them. */
+static uint64_t dtmf_ms(const char *keys)
+{
+	uint64_t ms = 0;
+	for (const char *k = keys; *k; k++)
+		ms += *k == 'w' || *k == 'W' ? 500 : *k == ',' ? 1000 : 200;
+	return ms;
+}
+
+static void outbound_timer(uv_timer_t *t);
+
+/* Outbound: answered and the DTMF string sent; from now on only max_call_duration. */
+static void outbound_up(struct call *c)
+{
+	c->out_phase = OUT_UP;
+	uv_timer_stop(&c->answer_timer);
+	if (c->max_duration_ms)
+		uv_timer_start(&c->answer_timer, outbound_timer, c->max_duration_ms, 0);
+	SB_INFO("call", "%s answered%s", c->id, c->dtmf && c->dtmf[0] ? ", DTMF sent" : "");
+	report_outcome(c, 200, "OK", false);
+}
+
+static void outbound_timer(uv_timer_t *t)
+{
+	struct call *c = t->data;
+	if (c->sip_gone || !c->sip)
+		return;
+	switch (c->out_phase) {
+	case OUT_RINGING:
+		SB_INFO("call", "%s: no answer within the ringing timeout: CANCEL", c->id);
+		c->ring_timed_out = true;
+		sip_call_hangup(c->sip, NULL, NULL);
+		break;
+	case OUT_DTMF:
+		outbound_up(c);
+		break;
+	case OUT_UP:
+		SB_INFO("call", "%s: max call duration reached: hanging up", c->id);
+		set_call_status(c, "hangup");
+		sip_call_hangup(c->sip, NULL, NULL);
+		break;
+	default:
+		break;
+	}
 }
 
 static void on_established(struct sip_call *sc, void *arg)
@@ -406,6 +614,19 @@ static void on_established(struct sip_call *sc, void *arg)
 	if (c && !c->answered_ms) {
 		c->answered_ms = sb_clock_ms();
 		c->outbound = sip_call_is_outgoing(sc);
+	}
+	if (c->out_phase == OUT_RINGING) {
+		if (c->part && !c->part_gone)
+			room_part_set_ringing(c->part, false);
+		set_call_status(c, "active");
+		uv_timer_stop(&c->answer_timer);
+		if (c->dtmf && c->dtmf[0] && c->part && !c->part_gone &&
+		    room_part_send_dtmf(c->part, c->dtmf) == 0) {
+			c->out_phase = OUT_DTMF;
+			uv_timer_start(&c->answer_timer, outbound_timer, dtmf_ms(c->dtmf) + 100, 0);
+		} else {
+			outbound_up(c);
+		}
 	}
 	if (c->app_h && c->app_h->established)
 		c->app_h->established(sc, c->app_arg);
@@ -502,6 +723,7 @@ static void call_set_sip(struct call *c, struct sip_call *sc)
 	c->sip = sc;
 	struct sb_slice cid = sip_call_id(sc);
 	snprintf(c->id, sizeof(c->id), "%.*s", (int)(cid.len < 79 ? cid.len : 79), cid.p);
+	metrics_call_started(c);
 }
 
 static void fresh_room(struct call *c)
@@ -534,7 +756,60 @@ static void target_user(const char *t, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), t);
 }
 
-int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip_call **out)
+/* An outbound call's participant joins at once: ringing (not heard, not fed, timeouts
+ * waiting), with the leg's sockets and no remote yet; the answer's media updates the leg. */
+static int join_dialing(struct call *c, const struct call_dial_opts *o)
+{
+	struct call_mgr *m = c->m;
+	struct room_join j;
+	memset(&j, 0, sizeof(j));
+	j.room = c->room;
+	j.kind = ROOM_PART_SIP;
+	j.media = ROOM_MEDIA_LEG;
+	j.arg = c;
+	j.close_when_empty = c->want_echo;
+	j.ringing = true;
+	j.ringback = o->ringback;
+	j.ring_region = o->ring_region;
+	char identity[ROOM_IDENTITY_MAX];
+	snprintf(identity, sizeof(identity), "sip_%.*s", 60, c->phone[0] ? c->phone : c->sid);
+	j.identity = o->identity && o->identity[0] ? o->identity : identity;
+	char name[80];
+	snprintf(name, sizeof(name), "Phone %.*s", 72, c->phone);
+	j.name = o->name ? o->name : c->phone[0] ? name : NULL;
+	j.metadata = o->metadata;
+	struct room_attr attrs[ROOM_ATTRS_MAX];
+	size_t n = 0;
+	attrs[n++] = (struct room_attr){"sip.callID", c->sid};
+	attrs[n++] = (struct room_attr){"sip.callStatus", "dialing"};
+	if (!o->hide_phone_number) {
+		attrs[n++] = (struct room_attr){"sip.phoneNumber", c->phone};
+		attrs[n++] = (struct room_attr){"sip.trunkPhoneNumber", c->trunk_phone};
+	}
+	for (size_t i = 0; i < o->n_attrs && n < ROOM_ATTRS_MAX; i++)
+		attrs[n++] = o->attrs[i];
+	j.attrs = attrs;
+	j.n_attrs = n;
+	j.leg.rtp_fd = c->rtp_fd;
+	j.leg.rtcp_fd = c->rtcp_fd;
+	j.leg.codec = MEDIA_CODEC_PCMU;
+	j.leg.pt = 0;
+	j.leg.te_pt = -1;
+	j.leg.codec_o = m->o.opus;
+	j.leg.rtp_timeout_ms = m->o.rtp_timeout_ms;
+	j.leg.first_rtp_timeout_ms = m->o.first_rtp_timeout_ms;
+	c->rtp_fd = c->rtcp_fd = -1; /* the room has them now (or closed them on failure) */
+	int err = room_join(m->rooms, &j, &c->part);
+	if (err) {
+		c->part = NULL;
+		return err;
+	}
+	join_echo(c);
+	return 0;
+}
+
+int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip_call **out,
+		  char *call_id)
 {
 	if (m->closing)
 		return SB_ESTATE;
@@ -552,24 +827,51 @@ int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip
 		snprintf(c->room, sizeof(c->room), "%s", o->room);
 	else
 		fresh_room(c);
+	c->out_phase = OUT_RINGING;
+	snprintf(c->trunk_id, sizeof(c->trunk_id), "%s", o->trunk_id ? o->trunk_id : "");
+	c->max_duration_ms = o->max_call_duration_ms ? o->max_call_duration_ms : 24u * 3600 * 1000;
 	int err = 0;
-	if (m->o.srtp == SDP_SRTP_REQUIRE) /* with ALLOW our offers are plain RTP */
+	if (o->dtmf && o->dtmf[0] && !(c->dtmf = strdup(o->dtmf)))
+		err = SB_ENOMEM;
+	if (!err && m->o.srtp == SDP_SRTP_REQUIRE) /* with ALLOW our offers are plain RTP */
 		err = rtp_srtp_key_new(c->srtp_key, c->srtp_text, sizeof(c->srtp_text));
 	if (!err)
 		err = bind_ports(c);
+	if (!err)
+		err = join_dialing(c, o);
 	struct sip_dial_opts d = o->sip;
 	if (!err) {
 		local_media(c, &d.media);
+		/* the leg joined with its RTCP socket: no rtcp-mux in our offer */
+		d.media.rtcp_mux = false;
 		err = sip_dial(m->o.ua, &d, &call_handlers, c, &c->sip);
 	}
 	if (err) {
+		c->out_phase = OUT_NONE;
 		c->sip_gone = true;
 		c->sip = NULL;
-		call_maybe_free(c);
+		if (c->echo)
+			room_part_leave(c->echo);
+		if (c->part)
+			room_part_leave(c->part); /* LEFT frees the call */
+		else
+			call_maybe_free(c);
 		return err;
 	}
 	call_set_sip(c, c->sip);
-	SB_INFO("call", "%s dialing %s (room %s)", c->id, o->sip.target, c->room);
+	const struct room_attr full = {"sip.callIDFull", c->id};
+	(void)room_part_update_attrs(c->part, &full, 1);
+	uv_timer_init(m->o.loop, &c->answer_timer);
+	c->answer_timer.data = c;
+	c->timer_used = true;
+	uv_timer_start(&c->answer_timer, outbound_timer,
+		       o->ringing_timeout_ms ? o->ringing_timeout_ms : 180000, 0);
+	c->outcome = o->outcome;
+	c->outcome_arg = o->outcome_arg;
+	if (call_id)
+		snprintf(call_id, CALL_ID_MAX, "%s", c->sid);
+	SB_INFO("call", "%s dialing %s (room %s as %s)", c->id, o->sip.target, c->room,
+		room_part_identity(c->part));
 	*out = c->sip;
 	return 0;
 }
@@ -755,6 +1057,10 @@ static enum call_route_status route_call(struct call *c, const char *pin)
 		c->routed = true;
 		snprintf(c->room, sizeof(c->room), "%s", c->route.room);
 	}
+	if (c->route.trunk && c->route.trunk->id)
+		snprintf(c->trunk_id, sizeof(c->trunk_id), "%s", c->route.trunk->id);
+	if (c->route.rule && c->route.rule->id)
+		snprintf(c->rule_id, sizeof(c->rule_id), "%s", c->route.rule->id);
 	return st;
 }
 
@@ -974,6 +1280,8 @@ static void on_room_event(void *arg, const struct room_event *ev)
 		break;
 	case ROOM_EV_LEFT:
 		SB_INFO("room", "%s left room %s", ev->identity, ev->room);
+		if (ev->stats && !echo)
+			metrics_leg_left(m, ev->stats);
 		if (echo) {
 			c->echo_gone = true;
 		} else if (c->moving && !c->sip_gone && c->have_ms) {
@@ -1152,7 +1460,7 @@ static void hold_done(void *arg, int status)
 	}
 	SB_INFO("call", "%s: %s re-INVITE answered %d: %s", c->id, c->hold_want ? "hold" : "resume",
 		status, c->hold_status);
-	hold_apply(c);
+	hold_apply(c, false);
 }
 
 int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold,
@@ -1184,10 +1492,163 @@ int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold
 	c->hold_status = hold ? "holding" : "resuming";
 	if (hold)
 		c->local_hold = true; /* not heard nor fed from now on */
-	hold_apply(c);
+	hold_apply(c, false);
 	if (status)
 		*status = c->hold_status;
 	return 0;
+}
+
+/* A room event on topic sip_bridge_events (as LiveKit's SIP bridge sends them): a JSON object
+ * {"event":..., "participant":..., "callID":...} plus extra members ("" = none), from the
+ * call's participant to everyone in its room. Best effort. */
+static void bridge_event(struct call *c, const char *event, const char *extra)
+{
+	if (!c->part || c->part_gone)
+		return;
+	char msg[1024];
+	int n = snprintf(msg, sizeof(msg), "{\"event\":\"%s\",\"participant\":\"%s\",\"callID\":\"%s\"%s%s}",
+			 event, room_part_identity(c->part), c->sid, extra[0] ? "," : "", extra);
+	if (n > 0 && (size_t)n < sizeof(msg))
+		(void)room_send_data(c->m->rooms, c->room, room_part_identity(c->part),
+				     "sip_bridge_events", (const uint8_t *)msg, (size_t)n, NULL, 0);
+}
+
+/* s as the inside of a JSON string: quotes, backslashes and controls dropped. */
+static void json_safe(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (; s && *s && n + 1 < cap; s++)
+		if ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\')
+			out[n++] = *s;
+	out[n] = '\0';
+}
+
+/* The REFER's outcome: the final NOTIFY, the REFER's failure, 408 or 487 (sip_call_refer). */
+static void transfer_done(void *arg, int status, const char *reason)
+{
+	struct call *c = arg;
+	void (*done)(void *, int, const char *) = c->xfer_done;
+	void *done_arg = c->xfer_arg;
+	c->xfer_done = NULL;
+	bool ok = status >= 200 && status < 300;
+	SB_INFO("call", "%s: transfer %s: %d %s", c->id, ok ? "succeeded" : "failed", status,
+		reason ? reason : "");
+	if (c->n_xfers == CALL_XFERS_MAX) {
+		store_transfer_free(&c->xfers[0]);
+		memmove(c->xfers, c->xfers + 1, sizeof(c->xfers[0]) * (CALL_XFERS_MAX - 1));
+		c->n_xfers--;
+	}
+	struct store_transfer *x = &c->xfers[c->n_xfers];
+	x->at_ms = (int64_t)sb_clock_wall_ms();
+	x->sip_code = status;
+	x->target = c->xfer_target;
+	x->reason = strdup(reason ? reason : "");
+	c->xfer_target = NULL;
+	c->n_xfers++;
+	char tgt[512], why[128], extra[800];
+	json_safe(x->target, tgt, sizeof(tgt));
+	json_safe(x->reason, why, sizeof(why));
+	snprintf(extra, sizeof(extra),
+		 "\"transferTo\":\"%s\",\"success\":%s,\"sipStatusCode\":%d,\"sipStatus\":\"%s\"", tgt,
+		 ok ? "true" : "false", status, why);
+	bridge_event(c, ok ? "transfer_success" : "transfer_failed", extra);
+	if (c->m->ob && c->m->ob->transfer && c->part && !c->part_gone) {
+		struct call_transfer_result tr = {x->target ? x->target : "", c->xfer_attended,
+						  status, x->reason ? x->reason : ""};
+		struct room_info ri;
+		struct room_part_info pi;
+		room_part_get_info(c->part, &pi);
+		if (room_service_get_room(c->m->rooms, c->room, &ri) == 0)
+			c->m->ob->transfer(c->m->ob_arg, &ri, &pi, &tr);
+	}
+	if (c->xfer_ringback && c->part && !c->part_gone)
+		(void)room_part_play_tone(c->part, MEDIA_TONE_RINGBACK, MEDIA_TONE_EU, false);
+	c->xfer_ringback = false;
+	if (done)
+		done(done_arg, status, reason);
+	/* transferred: the far end talks to the target now; our leg is done (the far end
+	 * usually hangs up itself, this covers those that do not) */
+	if (ok && c->sip && !c->sip_gone) {
+		set_call_status(c, "hangup");
+		sip_call_hangup(c->sip, NULL, NULL);
+	}
+}
+
+static bool transferable(const struct call *c)
+{
+	return c->sip && !c->sip_gone && !c->pin_wait && !c->moving && c->answered_ms;
+}
+
+static int start_transfer(struct call *c, struct room_part *p, const char *target,
+			  const char *extra_headers, uint32_t timeout_ms, bool ringback,
+			  void (*done)(void *arg, int status, const char *reason), void *arg)
+{
+	int err = sip_call_refer_with(c->sip, target, NULL, extra_headers, timeout_ms,
+				      transfer_done, c);
+	if (err) {
+		SB_WARN("call", "%s: cannot transfer to %s: %s", c->id, target, sb_strerror(err));
+		return err;
+	}
+	SB_INFO("call", "%s: transferring to %s (REFER)", c->id, target);
+	free(c->xfer_target);
+	c->xfer_target = strdup(target);
+	c->xfer_attended = false;
+	c->xfer_done = done;
+	c->xfer_arg = arg;
+	if (ringback && room_part_play_tone(p, MEDIA_TONE_RINGBACK, MEDIA_TONE_EU, true) == 0)
+		c->xfer_ringback = true;
+	return 0;
+}
+
+int call_mgr_transfer_participant(struct call_mgr *m, struct room_part *p, const char *target,
+				  const char *extra_headers, uint32_t timeout_ms, bool ringback,
+				  void (*done)(void *arg, int status, const char *reason),
+				  void *arg)
+{
+	struct call *c = call_of_part(m, p);
+	if (!c)
+		return SB_ENOTFOUND;
+	if (!transferable(c))
+		return SB_ESTATE;
+	if (c->xfer_done)
+		return SB_EBUSY;
+	return start_transfer(c, p, target, extra_headers, timeout_ms, ringback, done, arg);
+}
+
+int call_mgr_attended_transfer(struct call_mgr *m, struct room_part *p, struct room_part *to,
+			       uint32_t timeout_ms,
+			       void (*done)(void *arg, int status, const char *reason), void *arg)
+{
+	struct call *c = call_of_part(m, p), *c2 = call_of_part(m, to);
+	if (!c || !c2)
+		return SB_ENOTFOUND;
+	if (c == c2)
+		return SB_EINVAL;
+	if (!transferable(c) || !transferable(c2))
+		return SB_ESTATE;
+	if (c->xfer_done)
+		return SB_EBUSY;
+	char target[1024];
+	int err = sip_call_replaces_target(c2->sip, target, sizeof(target));
+	if (err)
+		return err;
+	SB_INFO("call", "%s: attended transfer to the far end of %s", c->id, c2->id);
+	err = start_transfer(c, p, target, NULL, timeout_ms, false, done, arg);
+	if (!err)
+		c->xfer_attended = true;
+	return err;
+}
+
+void call_mgr_set_observer(struct call_mgr *m, const struct call_observer *ob, void *arg)
+{
+	m->ob = ob;
+	m->ob_arg = ob ? arg : NULL;
+}
+
+const char *call_mgr_participant_call_id(struct call_mgr *m, const struct room_part *p)
+{
+	struct call *c = call_of_part(m, p);
+	return c ? c->sid : "";
 }
 
 int call_mgr_participant_stats(struct call_mgr *m, struct room_part *p, struct call_stats *out)
@@ -1221,4 +1682,103 @@ int call_mgr_participant_stats(struct call_mgr *m, struct room_part *p, struct c
 	}
 	out->have_media = room_part_leg_stats(p, &out->media, &out->media_age_ms) == 0;
 	return 0;
+}
+
+/* ---- metrics ---- */
+
+static void metrics_call_started(struct call *c)
+{
+	struct call_mgr *m = c->m;
+	if (c->m_counted || !c->sip)
+		return;
+	c->m_counted = true;
+	c->m_outbound = sip_call_is_outgoing(c->sip);
+	m->m_started[c->m_outbound]++;
+	uint64_t sec = sb_clock_ms() / 1000;
+	size_t i = (size_t)(sec % CALL_METRICS_CPS_WINDOW_S);
+	if (m->m_cps_sec[i] != sec) {
+		m->m_cps_sec[i] = sec;
+		m->m_cps_n[i] = 0;
+	}
+	m->m_cps_n[i]++;
+}
+
+static void metrics_call_ended(struct call *c)
+{
+	if (c->m_counted)
+		c->m->m_ended[c->m_outbound][c->answered_ms != 0]++;
+}
+
+static void metrics_leg_left(struct call_mgr *m, const struct media_leg_stats *st)
+{
+	m->m_rtp_rx += st->rx_packets;
+	m->m_rtp_tx += st->tx_packets;
+	m->m_rtp_lost += st->lost;
+	m->m_rtp_rx_bytes += st->rx_bytes;
+	m->m_rtp_tx_bytes += st->tx_bytes;
+}
+
+static enum call_metric_state metric_state(const struct call *c)
+{
+	if (c->sip_gone)
+		return CALL_METRIC_ENDING;
+	if (!c->answered_ms)
+		return CALL_METRIC_RINGING;
+	if (c->local_hold || c->remote_hold)
+		return CALL_METRIC_HELD;
+	return CALL_METRIC_ACTIVE;
+}
+
+void call_mgr_metrics(const struct call_mgr *m, struct call_metrics *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->started, m->m_started, sizeof(out->started));
+	memcpy(out->ended, m->m_ended, sizeof(out->ended));
+	/* the current second counts in part: the window is the last 9 whole seconds and it */
+	uint64_t sec = sb_clock_ms() / 1000, n = 0;
+	for (size_t i = 0; i < CALL_METRICS_CPS_WINDOW_S; i++)
+		if (m->m_cps_sec[i] + CALL_METRICS_CPS_WINDOW_S > sec && m->m_cps_sec[i] <= sec)
+			n += m->m_cps_n[i];
+	out->cps = (double)n / CALL_METRICS_CPS_WINDOW_S;
+	out->rtp_rx_packets = m->m_rtp_rx;
+	out->rtp_tx_packets = m->m_rtp_tx;
+	out->rtp_lost = m->m_rtp_lost;
+	out->rtp_rx_bytes = m->m_rtp_rx_bytes;
+	out->rtp_tx_bytes = m->m_rtp_tx_bytes;
+	uint64_t jitter_sum = 0;
+	for (const struct call *c = m->calls; c; c = c->next) {
+		bool outbound = c->m_counted ? c->m_outbound : c->outbound;
+		out->calls[outbound][metric_state(c)]++;
+		struct media_leg_stats st;
+		if (!c->part || c->part_gone || room_part_leg_stats(c->part, &st, NULL))
+			continue;
+		out->rtp_rx_packets += st.rx_packets;
+		out->rtp_tx_packets += st.tx_packets;
+		out->rtp_lost += st.lost;
+		out->rtp_rx_bytes += st.rx_bytes;
+		out->rtp_tx_bytes += st.tx_bytes;
+		out->legs++;
+		jitter_sum += st.jitter_ms;
+		if (st.jitter_ms > out->jitter_max_ms)
+			out->jitter_max_ms = st.jitter_ms;
+	}
+	if (out->legs)
+		out->jitter_mean_ms = (double)jitter_sum / out->legs;
+}
+
+const char *call_metric_state_name(enum call_metric_state s)
+{
+	switch (s) {
+	case CALL_METRIC_RINGING:
+		return "ringing";
+	case CALL_METRIC_ACTIVE:
+		return "active";
+	case CALL_METRIC_HELD:
+		return "held";
+	case CALL_METRIC_ENDING:
+		return "ending";
+	case CALL_METRIC__STATES:
+		break;
+	}
+	return "unknown";
 }

@@ -14,6 +14,7 @@
 #include "media/codec.h"
 #include "media/leg.h"
 #include "media/worker.h"
+#include "room/room.h"
 #include "rtp/pool.h"
 #include "sdp/sdp.h"
 #include "sip/ua.h"
@@ -57,10 +58,34 @@ struct call_dial_opts {
 	const char *room;	  /* NULL: a fresh room with the echo participant */
 	const struct sip_call_handlers *h;
 	void *arg;
+	/* The participant (CreateSIPParticipant): identity NULL = "sip_<callee>", name NULL =
+	 * "Phone <callee>"; attrs are added to the sip.* ones (an empty value is not stored). */
+	const char *identity, *name, *metadata;
+	const char *trunk_id; /* for the call record (may be NULL) */
+	const struct room_attr *attrs;
+	size_t n_attrs;
+	bool hide_phone_number; /* no sip.phoneNumber / sip.trunkPhoneNumber */
+	bool ringback;		/* the room hears ringback while it rings (play_dialtone) */
+	enum media_tone_region ring_region;
+	const char *dtmf;	       /* sent once answered ('w' = 0.5 s pause); NULL = none */
+	uint32_t ringing_timeout_ms;   /* no answer by then: CANCEL; 0 = 180 s */
+	uint32_t max_call_duration_ms; /* then BYE; 0 = 24 h */
+	/* How the setup ended, exactly once (may be NULL): sip_status 200 once answered and the
+	 * DTMF sent; else the final failure response (486 ...), or 0 with ring_timeout when
+	 * nobody answered in time, or 0 when the call was hung up or failed before any answer
+	 * (reason says why). */
+	void (*outcome)(void *arg, int sip_status, const char *reason, bool ring_timeout);
+	void *outcome_arg;
 };
-/* 0, SB_ENORES (no RTP port), SB_ESTATE (closing) or sip_dial's errors. *out is the SIP call
- * (valid until its ended handler returns). */
-int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip_call **out);
+/* The participant joins the room at once, with sip.callStatus "dialing" ("ringing" on a 180 or
+ * 183, "active" once answered, "hangup" at the end), neither heard nor fed until answered.
+ * 0, SB_ENORES (no RTP port), SB_ESTATE (closing), SB_EEXISTS (identity taken in the room),
+ * SB_EINVAL, or sip_dial's errors; outcome never runs after an error. *out is the SIP call
+ * (valid until its ended handler returns); call_id (may be NULL, CALL_ID_MAX bytes) gets
+ * its sip.callID. */
+#define CALL_ID_MAX 24
+int call_mgr_dial(struct call_mgr *m, const struct call_dial_opts *o, struct sip_call **out,
+		  char *call_id);
 
 /* Leave every room (the SIP side ends its calls itself, see sip_ua_shutdown), close the rooms,
  * then cb once all media is closed and every port is back in the pool. */
@@ -106,6 +131,47 @@ int call_mgr_hangup_participant(struct call_mgr *m, struct room_part *p);
 int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold,
 			      const char **status);
 
+/*
+ * Cold transfer (TransferSIPParticipant): REFER the far end of p's call to target (sip:, sips:
+ * or tel:) with extra_headers ("Name: value\r\n" lines, may be NULL), and wait up to
+ * timeout_ms (0 = 30 s) for the NOTIFY whose sipfrag is final. With ringback, p hears
+ * ringback meanwhile (its room audio is restored if the transfer fails). done runs once:
+ * status 200 on success (then the call is hung up), else the REFER's failure response, the
+ * final NOTIFY's status (486, 603 ...), 408 when no final NOTIFY came in time, or 487 when the
+ * call ended first (not a success). 0; SB_ENOTFOUND (no call's participant), SB_ESTATE (not
+ * established), SB_EBUSY (a transfer is pending), the SIP layer's errors.
+ */
+int call_mgr_transfer_participant(struct call_mgr *m, struct room_part *p, const char *target,
+				  const char *extra_headers, uint32_t timeout_ms, bool ringback,
+				  void (*done)(void *arg, int status, const char *reason),
+				  void *arg);
+/* Attended transfer (switchboard.Calls AttendedTransfer): REFER the far end of p's call to the
+ * far end of to's call with Replaces naming to's dialog (RFC 5589 §7), so the two far ends talk
+ * to each other and to's far end drops its call with us. done as above (on success p's call
+ * is hung up; to's call is ended by its far end once replaced). SB_EINVAL when p and to are
+ * the same call; otherwise the errors of call_mgr_transfer_participant, for either call. */
+int call_mgr_attended_transfer(struct call_mgr *m, struct room_part *p, struct room_part *to,
+			       uint32_t timeout_ms,
+			       void (*done)(void *arg, int status, const char *reason), void *arg);
+/* What the call manager reports beyond the room's own events (for webhooks). */
+struct call_transfer_result {
+	const char *target; /* the Refer-To URI */
+	bool attended;
+	int sip_status;	    /* 200 success; else the failure (408 no final NOTIFY, 487 call ended) */
+	const char *reason; /* its reason phrase or our explanation; never NULL */
+};
+struct call_observer {
+	/* a transfer of a call is over; snapshots of its room and participant, as a room
+	 * observer gets them (strings borrowed for the call only) */
+	void (*transfer)(void *arg, const struct room_info *room, const struct room_part_info *p,
+			 const struct call_transfer_result *r);
+};
+/* One observer at a time; ob NULL removes it. ob must outlive its registration. */
+void call_mgr_set_observer(struct call_mgr *m, const struct call_observer *ob, void *arg);
+
+/* sip.callID of p's call ("" when p is no call's participant). */
+const char *call_mgr_participant_call_id(struct call_mgr *m, const struct room_part *p);
+
 /* What switchboard.Calls GetCallStats shows of the call behind a participant. */
 struct call_stats {
 	char call_id[24];     /* sip.callID ("SCL_...") */
@@ -129,5 +195,35 @@ struct call_stats {
 };
 /* 0, or SB_ENOTFOUND when p is no call's SIP participant. */
 int call_mgr_participant_stats(struct call_mgr *m, struct room_part *p, struct call_stats *out);
+
+/*
+ * What /metrics shows of the calls: a copy, on the control loop. Index [0] is inbound, [1]
+ * outbound. A call is "ringing" until answered (the ACK of an inbound call, the 2xx of an
+ * outbound one), then "active" or "held" (either side holds), and "ending" once its SIP side
+ * is over while its media leaves the room. The RTP figures come from the per-leg reports the
+ * workers send about once a second (room_part_leg_stats): counters are the ended legs' final
+ * figures plus the live legs' latest, so they only grow; jitter is over the live legs.
+ */
+#define CALL_METRICS_CPS_WINDOW_S 10
+enum call_metric_state {
+	CALL_METRIC_RINGING,
+	CALL_METRIC_ACTIVE,
+	CALL_METRIC_HELD,
+	CALL_METRIC_ENDING,
+	CALL_METRIC__STATES
+};
+struct call_metrics {
+	uint64_t calls[2][CALL_METRIC__STATES]; /* calls now by direction and state */
+	uint64_t started[2];			/* calls started (INVITE received / sent) */
+	uint64_t ended[2][2];			/* [dir][answered]: calls over and freed */
+	double cps; /* calls started per second over the last CPS_WINDOW_S */
+	uint64_t rtp_rx_packets, rtp_tx_packets, rtp_lost, rtp_rx_bytes, rtp_tx_bytes;
+	uint32_t legs;	       /* live legs with a report (the jitter figures' population) */
+	double jitter_mean_ms; /* interarrival jitter (RFC 3550), mean over those legs */
+	uint32_t jitter_max_ms;
+};
+void call_mgr_metrics(const struct call_mgr *m, struct call_metrics *out);
+/* "ringing", "active", "held", "ending". */
+const char *call_metric_state_name(enum call_metric_state s);
 
 #endif

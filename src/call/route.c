@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <jansson.h>
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -349,6 +350,52 @@ const char *call_route_attr(const struct call_route_out *out, const char *key)
 	return NULL;
 }
 
+static uint32_t u32_of(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	json_int_t x = json_is_integer(v)			     ? json_integer_value(v)
+		       : json_is_string(v) && json_string_value(v)[0] ? atoll(json_string_value(v))
+								     : 0;
+	return x > 0 && x <= UINT32_MAX ? (uint32_t)x : 0;
+}
+
+/* RoomConfiguration as the API stored it (snake_case JSON text, "" = none): the settings a
+ * new room takes and the agents to dispatch. A malformed text is ignored (the API validated
+ * it); only out of memory is an error (-1). */
+static int room_config(const char *text, struct call_route_room_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!text || !text[0])
+		return 0;
+	json_t *o = json_loads(text, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return 0;
+	}
+	out->set = true;
+	out->empty_timeout_s = u32_of(o, "empty_timeout");
+	out->departure_timeout_s = u32_of(o, "departure_timeout");
+	out->max_participants = u32_of(o, "max_participants");
+	const json_t *md = json_object_get(o, "metadata");
+	int err = 0;
+	if (json_is_string(md) && json_string_value(md)[0] &&
+	    !(out->metadata = strdup(json_string_value(md))))
+		err = -1;
+	const json_t *agents = json_object_get(o, "agents");
+	size_t i;
+	const json_t *a;
+	json_array_foreach(agents, i, a)
+	{
+		const json_t *name = json_object_get(a, "agent_name");
+		if (out->n_agents < CALL_ROUTE_AGENTS_MAX && json_is_string(name) &&
+		    json_string_value(name)[0])
+			snprintf(out->agents[out->n_agents++], CALL_ROUTE_NAME_MAX, "%s",
+				 json_string_value(name));
+	}
+	json_decref(o);
+	return err;
+}
+
 void call_route_out_free(struct call_route_out *out)
 {
 	for (size_t i = 0; i < out->n_attrs; i++) {
@@ -357,6 +404,7 @@ void call_route_out_free(struct call_route_out *out)
 	}
 	free(out->attrs);
 	free(out->metadata);
+	free(out->room_config.metadata);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -474,8 +522,9 @@ enum call_route_status call_route(const struct call_route_in *in,
 	}
 	room_name(in, r, caller, out->room, sizeof(out->room));
 	out->metadata = strdup(nz(r->metadata));
-	if (!out->metadata)
+	if (!out->metadata || room_config(r->room_config_json, &out->room_config))
 		return CALL_ROUTE_NOMEM;
+	out->max_call_duration_ms = out->trunk ? out->trunk->max_call_duration_ms : 0;
 	for (size_t i = 0; i < r->attributes.n; i++)
 		if (attr_set(out, r->attributes.v[i].key, r->attributes.v[i].value))
 			return CALL_ROUTE_NOMEM;

@@ -56,6 +56,16 @@ struct call_route_attr {
 	char *key, *value;
 };
 
+/* The rule's room_config (RoomConfiguration), used when the call creates its room. */
+#define CALL_ROUTE_AGENTS_MAX 4
+struct call_route_room_config {
+	bool set;
+	uint32_t empty_timeout_s, departure_timeout_s, max_participants; /* 0 = default */
+	char *metadata;							 /* NULL = none */
+	char agents[CALL_ROUTE_AGENTS_MAX][CALL_ROUTE_NAME_MAX];	 /* agents[].agent_name */
+	size_t n_agents;
+};
+
 struct call_route_out {
 	const struct store_inbound_trunk *trunk; /* borrowed from the input; NULL = no trunk */
 	const struct store_dispatch_rule *rule;	 /* borrowed; set for OK and NEED_PIN */
@@ -65,6 +75,8 @@ struct call_route_out {
 	char *metadata; /* malloc'd copy of the rule's metadata ("" when none) */
 	struct call_route_attr *attrs;
 	size_t n_attrs;
+	struct call_route_room_config room_config;
+	uint32_t max_call_duration_ms; /* the trunk's; 0 = none */
 };
 
 /* LiveKit's NormalizeNumber: spaces, '-', '(' and ')' dropped, a '+' put in front when absent;

@@ -21,6 +21,9 @@
 static void observe_room(struct room *r, bool started);
 static void observe_part(struct room_part *p, const struct room_event *ev);
 static void observe_hold(struct room_part *p);
+static void stream_peers(struct room_part *p, const struct room_event *ev, bool held,
+			 bool by_remote);
+static void stream_free(struct room_stream *st);
 
 /* ---- posting ---- */
 
@@ -218,6 +221,9 @@ void room__ctl_part_event(const struct media_msg *m)
 	}
 	emit(rs, &ev);
 	observe_part(p, &ev);
+	if (p->st && p->st->h->event)
+		p->st->h->event(p->st->arg, &ev);
+	stream_peers(p, &ev, false, false);
 	if (ev.type != ROOM_EV_LEFT)
 		return;
 	/* the participant is gone on the worker: drop the handle */
@@ -229,7 +235,9 @@ void room__ctl_part_event(const struct media_msg *m)
 		p->c_next->c_prev = p->c_prev;
 	r->n_parts--;
 	rs->n_parts--;
+	rs->n_parts_kind[p->kind]--;
 	media_wav_free(&p->wav);
+	stream_free(p->st);
 	part_ctl_free(p);
 	free(p);
 	if (r->n_parts == 0 && !r->detached) {
@@ -481,6 +489,125 @@ static int part_ctl_init(struct room_part *p, const struct room_join *j)
 	return err;
 }
 
+/* ---- stream participants ---- */
+
+static void stream_free(struct room_stream *st)
+{
+	if (!st)
+		return;
+	if (st->to_stream)
+		media_resampler_free(st->to_stream);
+	if (st->from_stream)
+		media_resampler_free(st->from_stream);
+	free(st);
+}
+
+/* The rings and resamplers, allocated once here: the tick never allocates for it. */
+static int stream_prepare(struct room_service *rs, struct room_part *p, const struct room_join *j)
+{
+	uint32_t rate = j->stream_rate ? j->stream_rate : rs->rate;
+	if (!j->stream || (rate != 8000 && rate != 16000 && rate != 24000 && rate != 48000))
+		return SB_EINVAL;
+	uint32_t frame = rate / 50u;
+	size_t slots = ROOM_STREAM_UP_SLOTS + ROOM_STREAM_DOWN_SLOTS;
+	struct room_stream *st = calloc(1, sizeof(*st) + slots * frame * sizeof(int16_t));
+	if (!st)
+		return SB_ENOMEM;
+	st->h = j->stream;
+	st->arg = j->stream_arg;
+	st->rate = rate;
+	st->frame = frame;
+	st->up = (int16_t *)(void *)(st + 1);
+	st->down = st->up + (size_t)ROOM_STREAM_UP_SLOTS * frame;
+	int err = 0;
+	if (rate != rs->rate &&
+	    ((err = media_resampler_new(&st->to_stream, rs->rate, rate, 5)) ||
+	     (err = media_resampler_new(&st->from_stream, rate, rs->rate, 5)))) {
+		stream_free(st);
+		return err;
+	}
+	p->st = st;
+	return 0;
+}
+
+void room__ctl_stream_up(const struct media_msg *m)
+{
+	struct room_part *p = m->obj;
+	struct room_stream *st = p->st;
+	const int16_t *pcm = st->up + (size_t)m->u[0] * st->frame;
+	if (st->h->audio && !p->leaving)
+		st->h->audio(st->arg, m->u[2] ? pcm : NULL, st->frame, m->u[1]);
+	atomic_fetch_add_explicit(&st->up_tail, 1, memory_order_release);
+}
+
+int room_part_stream_push(struct room_part *p, const int16_t *pcm)
+{
+	struct room_stream *st = p->st;
+	if (!st || p->leaving)
+		return SB_ESTATE;
+	uint32_t head = atomic_load_explicit(&st->down_head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&st->down_tail, memory_order_acquire);
+	if (head - tail >= ROOM_STREAM_DOWN_SLOTS)
+		return SB_ENORES;
+	memcpy(st->down + (size_t)(head % ROOM_STREAM_DOWN_SLOTS) * st->frame, pcm,
+	       st->frame * sizeof(*pcm));
+	atomic_store_explicit(&st->down_head, head + 1, memory_order_release);
+	return 0;
+}
+
+size_t room_part_stream_queued(const struct room_part *p)
+{
+	struct room_stream *st = p->st;
+	if (!st)
+		return 0;
+	uint32_t head = atomic_load_explicit(&st->down_head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&st->down_tail, memory_order_acquire);
+	return head - tail;
+}
+
+void room_part_stream_stats(const struct room_part *p, struct room_stream_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct room_stream *st = p->st;
+	if (!st)
+		return;
+	out->up = atomic_load_explicit(&st->n_up, memory_order_relaxed);
+	out->up_dropped = atomic_load_explicit(&st->n_up_dropped, memory_order_relaxed);
+	out->down = atomic_load_explicit(&st->n_down, memory_order_relaxed);
+	out->down_empty = atomic_load_explicit(&st->n_down_empty, memory_order_relaxed);
+}
+
+/* Tell the room's other stream participants what happened to p (joined, left, a key, hold).
+ * The handlers may make participants leave (that only posts), not join or delete rooms. */
+static void stream_peers(struct room_part *p, const struct room_event *ev, bool held,
+			 bool by_remote)
+{
+	struct room_peer_event pe = {.part = p, .identity = p->identity, .kind = p->kind};
+	if (!ev) {
+		pe.type = ROOM_PEER_HOLD;
+		pe.held = held;
+		pe.by_remote = by_remote;
+	} else if (ev->type == ROOM_EV_JOINED) {
+		pe.type = ROOM_PEER_JOINED;
+	} else if (ev->type == ROOM_EV_LEFT) {
+		if (!p->c_joined)
+			return;
+		pe.type = ROOM_PEER_LEFT;
+	} else if (ev->type == ROOM_EV_DTMF) {
+		pe.type = ROOM_PEER_DTMF;
+		pe.digit = ev->digit;
+		pe.duration_ms = ev->duration_ms;
+	} else {
+		return;
+	}
+	struct room_part *q = p->room->parts, *next;
+	for (; q; q = next) {
+		next = q->c_next;
+		if (q != p && q->st && q->st->h->peer && !q->leaving)
+			q->st->h->peer(q->st->arg, &pe);
+	}
+}
+
 /* Until the join is posted the caller's WAV stays the caller's: drop only a resampled copy. */
 static void part_drop_wav(struct room_part *p, const struct room_join *j)
 {
@@ -492,7 +619,8 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 {
 	int err = 0;
 	if (rs->closing || !j->room || !j->room[0] || strlen(j->room) >= ROOM_NAME_MAX ||
-	    (j->identity && strlen(j->identity) >= ROOM_IDENTITY_MAX)) {
+	    (j->identity && strlen(j->identity) >= ROOM_IDENTITY_MAX) ||
+	    (unsigned)j->kind >= ROOM_PART_KINDS) {
 		err = SB_EINVAL;
 		goto fail;
 	}
@@ -533,7 +661,18 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 			 (unsigned long long)++rs->gen_id);
 	if (j->media == ROOM_MEDIA_LEG)
 		p->leg_o = j->leg;
+	if (j->ringing) {
+		/* set before the worker sees p (the join message publishes it) */
+		p->ringing = p->held = true;
+		p->ringback = j->ringback && media_tone_init(&p->ring, MEDIA_TONE_RINGBACK,
+							     j->ring_region, rs->rate, -13) == 0;
+	}
 	if (j->media == ROOM_MEDIA_PLAYER && (err = player_prepare(rs, p, &j->wav)) != 0) {
+		part_ctl_free(p);
+		free(p);
+		goto fail;
+	}
+	if (j->media == ROOM_MEDIA_STREAM && (err = stream_prepare(rs, p, j)) != 0) {
 		part_ctl_free(p);
 		free(p);
 		goto fail;
@@ -541,6 +680,7 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 	if (!r) {
 		if (!(r = room_create(rs, j->room))) {
 			part_drop_wav(p, j);
+			stream_free(p->st);
 			part_ctl_free(p);
 			free(p);
 			err = SB_EBUSY;
@@ -553,6 +693,7 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 	struct media_msg m = {.fn = room__w_part_join, .obj = p};
 	if (media_worker_post(media_engine_worker(rs->engine, r->worker), &m)) {
 		part_drop_wav(p, j);
+		stream_free(p->st);
 		part_ctl_free(p);
 		free(p);
 		err = SB_EBUSY;
@@ -571,6 +712,7 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 	r->parts = p;
 	r->n_parts++;
 	rs->n_parts++;
+	rs->n_parts_kind[p->kind]++;
 	*out = p;
 	return 0;
 fail:
@@ -602,8 +744,11 @@ void room_part_set_hold(struct room_part *p, bool held)
 		p->version++;
 	p->c_held = held;
 	post_part(p, room__w_part_set, NULL, 0, held);
-	if (was_held != held)
+	if (was_held != held) {
 		observe_hold(p);
+		if (p->c_joined)
+			stream_peers(p, NULL, held, !p->rs->hold_local);
+	}
 }
 
 void room_part_set_mute(struct room_part *p, bool muted)
@@ -614,6 +759,13 @@ void room_part_set_mute(struct room_part *p, bool muted)
 		p->version++;
 	p->c_muted = muted;
 	post_part(p, room__w_part_set, NULL, 1, muted);
+}
+
+void room_part_set_ringing(struct room_part *p, bool ringing)
+{
+	if (p->leaving)
+		return;
+	post_part(p, room__w_part_set, NULL, 2, ringing);
 }
 
 int room_part_subscribe(struct room_part *p, bool all, const char *const *identities, size_t n)
@@ -743,6 +895,28 @@ size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const st
 size_t room_service_room_count(const struct room_service *rs)
 {
 	return rs->n_rooms;
+}
+
+void room_service_counts(const struct room_service *rs, struct room_counts *out)
+{
+	out->rooms = rs->n_rooms;
+	for (size_t k = 0; k < ROOM_PART_KINDS; k++)
+		out->participants[k] = rs->n_parts_kind[k];
+}
+
+const char *room_part_kind_name(enum room_part_kind k)
+{
+	switch (k) {
+	case ROOM_PART_SIP:
+		return "sip";
+	case ROOM_PART_AGENT:
+		return "agent";
+	case ROOM_PART_WEB:
+		return "web";
+	case ROOM_PART_INTERNAL:
+		return "internal";
+	}
+	return "unknown";
 }
 
 /* ---- the API's view ---- */
@@ -1036,4 +1210,16 @@ int room_part_leg_stats(const struct room_part *p, struct media_leg_stats *out, 
 		*age_ms = now > p->c_stats_ms ? now - p->c_stats_ms : 0;
 	}
 	return 0;
+}
+
+void room_part_report_dtmf(struct room_part *p, char digit, uint32_t duration_ms)
+{
+	if (p->leaving || !p->c_joined)
+		return;
+	/* the same path as a key the worker detected on the leg (not in-band) */
+	struct media_msg m = {.obj = p};
+	m.u[0] = ROOM_EV_DTMF;
+	m.u[1] = (uint64_t)(unsigned char)digit;
+	m.u[2] = duration_ms;
+	room__ctl_part_event(&m);
 }

@@ -30,6 +30,8 @@ enum room_media {
 	ROOM_MEDIA_ECHO,   /* built-in: returns what it hears */
 	ROOM_MEDIA_PLAYER, /* built-in: plays a WAV (announcement, music on hold) */
 	ROOM_MEDIA_NONE,   /* listens to nothing and says nothing (data only) */
+	ROOM_MEDIA_STREAM, /* audio exchanged with the control loop (agents over WebSocket):
+			      room_join.stream, room_part_stream_push */
 };
 
 struct room_service;
@@ -60,6 +62,39 @@ struct room_event {
 	const uint8_t *data;
 	size_t data_len;
 	const struct media_leg_stats *stats; /* LEFT of a leg participant: its final figures */
+};
+
+/* ---- stream participants (ROOM_MEDIA_STREAM) ----
+ * Each tick the worker resamples the participant's mix-minus to its stream rate and posts it up
+ * to the control loop (ROOM_STREAM_UP_SLOTS frames preallocated at join: no allocation per
+ * tick; when the control loop has not taken them, frames are dropped and counted). Frames the
+ * control side puts into its FIFO (ROOM_STREAM_DOWN_SLOTS) are its voice, one per tick; an
+ * empty FIFO is silence. It also hears its peers' events (another participant of its room
+ * joined, left, pressed a key, was held or resumed). */
+#define ROOM_STREAM_UP_SLOTS   8
+#define ROOM_STREAM_DOWN_SLOTS 4
+
+enum room_peer_event_type { ROOM_PEER_JOINED, ROOM_PEER_LEFT, ROOM_PEER_DTMF, ROOM_PEER_HOLD };
+
+struct room_peer_event {
+	enum room_peer_event_type type;
+	struct room_part *part; /* the peer (after LEFT it is gone) */
+	const char *identity;
+	enum room_part_kind kind;
+	char digit; /* DTMF */
+	uint32_t duration_ms;
+	bool held, by_remote; /* HOLD (as the observer's hold) */
+};
+
+struct room_event;
+struct room_stream_handlers {
+	/* One 20 ms frame of what the participant hears: n samples at the stream rate, or NULL
+	 * when nothing is heard (silence). now_ms is the worker's tick time (uv_now's clock). */
+	void (*audio)(void *arg, const int16_t *pcm, size_t n, uint64_t now_ms);
+	/* Another participant of the room (may be NULL). */
+	void (*peer)(void *arg, const struct room_peer_event *ev);
+	/* Its own JOINED, JOIN_FAILED and LEFT (after LEFT the handle is gone). */
+	void (*event)(void *arg, const struct room_event *ev);
 };
 
 struct room_service_handlers {
@@ -102,6 +137,16 @@ struct room_join {
 	const char *metadata;	       /* NULL = "" */
 	const struct room_attr *attrs; /* copied; an empty value is not stored */
 	size_t n_attrs;
+	/* An outbound call not yet answered: it is in the room but neither heard nor fed and its
+	 * media timeouts wait (as on hold, without hold events); with ringback the room hears a
+	 * ringback tone (ring_region's cadence) from it instead. room_part_set_ringing ends it. */
+	bool ringing, ringback;
+	enum media_tone_region ring_region;
+	/* ROOM_MEDIA_STREAM: handlers (required) and their arg, and the rate of the frames up and
+	 * down (8000, 16000, 24000 or 48000; 0 = the room rate). */
+	const struct room_stream_handlers *stream;
+	void *stream_arg;
+	uint32_t stream_rate;
 };
 
 /* Join a room (created on first use). 0, SB_EINVAL, SB_EEXISTS (identity taken), SB_ENOMEM,
@@ -112,6 +157,11 @@ int room_join(struct room_service *rs, const struct room_join *j, struct room_pa
 void room_part_leave(struct room_part *p);
 void room_part_set_hold(struct room_part *p, bool held);
 void room_part_set_mute(struct room_part *p, bool muted);
+/* A key the participant's call sent by other means than its media (SIP INFO): reported like
+ * a key detected on its leg (ROOM_EV_DTMF, the observer, peers). */
+void room_part_report_dtmf(struct room_part *p, char digit, uint32_t duration_ms);
+/* Ringing (room_join's ringing) on or off: off when the call is answered. */
+void room_part_set_ringing(struct room_part *p, bool ringing);
 /* Hear only these identities (n 0 with all true = everyone, the default). */
 int room_part_subscribe(struct room_part *p, bool all, const char *const *identities, size_t n);
 int room_part_send_dtmf(struct room_part *p, const char *keys);
@@ -121,6 +171,18 @@ int room_part_play_tone(struct room_part *p, enum media_tone_kind kind,
 			enum media_tone_region region, bool on);
 /* New remote/codec for a leg participant (re-INVITE); fds in o are ignored. */
 int room_part_update_leg(struct room_part *p, const struct media_leg_opts *o);
+/* A stream participant's voice: one frame (stream_rate / 50 samples) into its FIFO. 0,
+ * SB_ENORES (FIFO full: not taken), SB_ESTATE (not a stream participant, or leaving). */
+int room_part_stream_push(struct room_part *p, const int16_t *pcm);
+/* Frames in its FIFO now (the tick takes one every 20 ms). */
+size_t room_part_stream_queued(const struct room_part *p);
+struct room_stream_stats {
+	uint64_t up, up_dropped;   /* frames posted up; dropped: the control side had not taken
+				      ROOM_STREAM_UP_SLOTS frames */
+	uint64_t down, down_empty; /* frames played; ticks that found the FIFO empty */
+};
+/* Read on the control loop; the worker's counters are up to a tick old. */
+void room_part_stream_stats(const struct room_part *p, struct room_stream_stats *out);
 const char *room_part_identity(const struct room_part *p);
 const char *room_part_room(const struct room_part *p);
 
@@ -146,6 +208,15 @@ struct room_info {
 size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const struct room_info *),
 			 void *arg);
 size_t room_service_room_count(const struct room_service *rs);
+/* What /metrics shows of the rooms now (control side; a copy). */
+#define ROOM_PART_KINDS (ROOM_PART_INTERNAL + 1)
+struct room_counts {
+	size_t rooms;			      /* in the directory */
+	size_t participants[ROOM_PART_KINDS]; /* by kind: joined or joining, not yet LEFT */
+};
+void room_service_counts(const struct room_service *rs, struct room_counts *out);
+/* "sip", "agent", "web", "internal". */
+const char *room_part_kind_name(enum room_part_kind k);
 
 /* ---- the API's view (livekit.RoomService): everything below runs on the control loop ---- */
 

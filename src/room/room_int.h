@@ -3,6 +3,7 @@
 #ifndef SB_ROOM_ROOM_INT_H
 #define SB_ROOM_ROOM_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,22 @@
 #define DATA_MAX     65536
 
 struct room;
+struct media_resampler;
+
+/* A stream participant's exchange with the control loop: two single-producer single-consumer
+ * rings of frames at the stream rate. up: the worker writes up_head, the control side advances
+ * up_tail once it has used the frame the message named. down: the control side writes
+ * down_head, the worker advances down_tail. Allocated with the frames after it at join, freed
+ * on the control side after LEFT. */
+struct room_stream {
+	const struct room_stream_handlers *h;
+	void *arg;
+	uint32_t rate, frame;				 /* stream rate, samples per 20 ms */
+	struct media_resampler *to_stream, *from_stream; /* NULL when rate == room rate */
+	int16_t *up, *down;				 /* SLOTS * frame each */
+	_Atomic uint32_t up_head, up_tail, down_head, down_tail;
+	_Atomic uint64_t n_up, n_up_dropped, n_down, n_down_empty; /* written by the worker */
+};
 
 struct room_worker { /* worker side, one per media worker */
 	struct room_service *rs;
@@ -82,11 +99,14 @@ struct room_part {
 	struct media_leg_stats c_stats;
 	uint64_t c_stats_ms; /* control clock when they arrived; 0 = none yet */
 	bool held, muted, subs_all, subs_except, has_audio, linked;
+	bool hold_req, ringing, ringback; /* held = hold_req || ringing */
+	struct media_tone ring;		  /* ringback into the room while ringing */
 	size_t n_subs;
 	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
 	int16_t *frame, *out, *echo; /* room frame each, in one allocation after the struct */
 	bool echo_has;
-	struct media_wav wav; /* player: at the room rate */
+	struct room_stream *st; /* ROOM_MEDIA_STREAM */
+	struct media_wav wav;	/* player: at the room rate */
 	size_t wav_pos;
 	bool loop;
 };
@@ -118,7 +138,8 @@ struct room_service {
 	uint64_t gen_id;
 	const struct room_observer *ob; /* room_service_set_observer */
 	void *ob_arg;
-	bool hold_local; /* room_part_set_hold_by(..., false) is running */
+	bool hold_local;		      /* room_part_set_hold_by(..., false) is running */
+	size_t n_parts_kind[ROOM_PART_KINDS]; /* n_parts by kind (room_service_counts) */
 };
 
 struct subs_msg {
@@ -139,6 +160,7 @@ void room__ctl_part_event(const struct media_msg *m);
 void room__ctl_room_freed(const struct media_msg *m);
 void room__ctl_data_done(const struct media_msg *m);
 void room__ctl_fini_done(const struct media_msg *m);
+void room__ctl_stream_up(const struct media_msg *m);
 
 /* Worker side, run on a media worker (room_worker.c). */
 void room__w_init(const struct media_msg *m);

@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "media/resample.h"
 #include "room/mixer.h"
 #include "room/room_int.h"
 
@@ -53,6 +54,65 @@ static const struct media_leg_handlers leg_handlers = {.dtmf = leg_dtmf, .timeou
 
 /* ---- worker side: the tick ---- */
 
+/* ---- worker side: stream participants ---- */
+
+/* Convert one frame between rates (a copy when equal). */
+static void stream_convert(struct media_resampler *rsm, const int16_t *in, uint32_t in_n,
+			   int16_t *out, uint32_t out_n)
+{
+	if (!rsm) {
+		memcpy(out, in, out_n * sizeof(*out));
+		return;
+	}
+	int n = media_resample(rsm, in, in_n, out, out_n);
+	if (n < 0)
+		n = 0;
+	if ((uint32_t)n < out_n)
+		memset(out + n, 0, (out_n - (uint32_t)n) * sizeof(*out));
+}
+
+/* Its voice: the oldest frame of the FIFO, or nothing. */
+static bool stream_pull(struct room_part *p, uint32_t frame)
+{
+	struct room_stream *st = p->st;
+	uint32_t tail = atomic_load_explicit(&st->down_tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&st->down_head, memory_order_acquire);
+	if (head == tail) {
+		atomic_fetch_add_explicit(&st->n_down_empty, 1, memory_order_relaxed);
+		return false;
+	}
+	const int16_t *in = st->down + (size_t)(tail % ROOM_STREAM_DOWN_SLOTS) * st->frame;
+	stream_convert(st->from_stream, in, st->frame, p->frame, frame);
+	atomic_store_explicit(&st->down_tail, tail + 1, memory_order_release);
+	atomic_fetch_add_explicit(&st->n_down, 1, memory_order_relaxed);
+	return true;
+}
+
+/* What it hears goes up, in a preallocated slot the control side gives back (up_tail). The
+ * message is best effort like the leg's figures: a full queue drops the frame, so frames never
+ * wait in the overflow behind (or ahead of) events. */
+static void stream_push(struct room_part *p, uint64_t now, const int16_t *pcm, bool audible,
+			uint32_t frame)
+{
+	struct room_stream *st = p->st;
+	uint32_t head = atomic_load_explicit(&st->up_head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&st->up_tail, memory_order_acquire);
+	if (head - tail >= ROOM_STREAM_UP_SLOTS || p->room->rw->n_overflow) {
+		atomic_fetch_add_explicit(&st->n_up_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	int16_t *out = st->up + (size_t)(head % ROOM_STREAM_UP_SLOTS) * st->frame;
+	stream_convert(st->to_stream, pcm, frame, out, st->frame);
+	struct media_msg m = {
+	    .fn = room__ctl_stream_up, .obj = p, .u = {head % ROOM_STREAM_UP_SLOTS, now, audible}};
+	if (media_worker_post_control(p->room->rw->w, &m)) {
+		atomic_fetch_add_explicit(&st->n_up_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_store_explicit(&st->up_head, head + 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->n_up, 1, memory_order_relaxed);
+}
+
 static bool part_pull(struct room_part *p, uint64_t now, uint32_t frame)
 {
 	switch (p->media) {
@@ -77,6 +137,8 @@ static bool part_pull(struct room_part *p, uint64_t now, uint32_t frame)
 			p->frame[i] = p->wav.pcm[p->wav_pos++];
 		}
 		return true;
+	case ROOM_MEDIA_STREAM:
+		return stream_pull(p, frame);
 	case ROOM_MEDIA_NONE:
 		break;
 	}
@@ -94,6 +156,9 @@ static void part_push(struct room_part *p, uint64_t now, const int16_t *pcm, boo
 		p->echo_has = audible;
 		if (audible)
 			memcpy(p->echo, pcm, frame * sizeof(*p->echo));
+		break;
+	case ROOM_MEDIA_STREAM:
+		stream_push(p, now, pcm, audible, frame);
 		break;
 	case ROOM_MEDIA_PLAYER:
 	case ROOM_MEDIA_NONE:
@@ -151,6 +216,10 @@ static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint
 		 * audio then) */
 		p->has_audio = (p->media == ROOM_MEDIA_LEG || !p->held) &&
 			       part_pull(p, now, frame) && !p->held;
+		if (p->ringing && p->ringback && !p->hold_req) {
+			media_tone_fill(&p->ring, p->frame, frame);
+			p->has_audio = true;
+		}
 		if (p->leg)
 			part_report_stats(r->rw, p, now);
 		if (p->has_audio && !p->muted) {
@@ -277,6 +346,8 @@ void room__w_part_join(const struct media_msg *m)
 			up_event(p, ROOM_EV_LEFT, 0, 0);
 			return;
 		}
+		if (p->held)
+			media_leg_set_hold(p->leg, true);
 	}
 	part_link(p);
 	up_event(p, ROOM_EV_JOINED, 0, 0);
@@ -307,16 +378,20 @@ void room__w_part_set(const struct media_msg *m)
 	struct room_part *p = m->obj;
 	switch (m->u[0]) {
 	case 0:
-		p->held = m->u[1] != 0;
-		if (p->leg)
-			media_leg_set_hold(p->leg, p->held);
+		p->hold_req = m->u[1] != 0;
 		break;
 	case 1:
 		p->muted = m->u[1] != 0;
+		return;
+	case 2:
+		p->ringing = m->u[1] != 0;
 		break;
 	default:
-		break;
+		return;
 	}
+	p->held = p->hold_req || p->ringing;
+	if (p->leg)
+		media_leg_set_hold(p->leg, p->held);
 }
 
 void room__w_part_subscribe(const struct media_msg *m)

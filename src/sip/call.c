@@ -474,6 +474,69 @@ struct sb_slice sip_call_id(const struct sip_call *c)
 	return c->call_id;
 }
 
+void sip_call_dialog_id(const struct sip_call *c, struct sip_dialog_id *out)
+{
+	out->call_id = c->call_id;
+	out->local_tag = c->local_tag;
+	out->remote_tag = c->remote_tag;
+	out->remote_target = c->remote_target;
+}
+
+/* RFC 3986 unreserved characters stay, everything else is %XX. */
+static size_t escape_uri_header(struct sb_slice s, char *out, size_t cap, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char ch = (unsigned char)s.p[i];
+		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+			     ch == '~';
+		if (plain) {
+			if (n + 1 < cap)
+				out[n] = (char)ch;
+			n++;
+		} else {
+			if (n + 3 < cap) {
+				out[n] = '%';
+				out[n + 1] = hex[ch >> 4];
+				out[n + 2] = hex[ch & 15];
+			}
+			n += 3;
+		}
+	}
+	return n;
+}
+
+int sip_call_replaces_target(const struct sip_call *c, char *out, size_t cap)
+{
+	if (c->state != SIP__CALL_CONFIRMED || !c->remote_target.len || !c->remote_tag.len)
+		return SB_ESTATE;
+	/* the remote target without its angle brackets or URI headers */
+	struct sb_slice t = c->remote_target;
+	if (t.len && t.p[0] == '<') {
+		t.p++;
+		t.len--;
+	}
+	size_t cut = 0;
+	while (cut < t.len && t.p[cut] != '>' && t.p[cut] != '?')
+		cut++;
+	t.len = cut;
+	int n0 = snprintf(out, cap, "%.*s?Replaces=", (int)t.len, t.p);
+	if (n0 < 0 || (size_t)n0 >= cap)
+		return SB_ETOOBIG;
+	size_t n = (size_t)n0;
+	/* the recipient matches to-tag with its own tag and from-tag with ours (RFC 3891) */
+	n = escape_uri_header(c->call_id, out, cap, n);
+	n = escape_uri_header(SB_SLICE_LIT(";to-tag="), out, cap, n);
+	n = escape_uri_header(c->remote_tag, out, cap, n);
+	n = escape_uri_header(SB_SLICE_LIT(";from-tag="), out, cap, n);
+	n = escape_uri_header(c->local_tag, out, cap, n);
+	if (n >= cap)
+		return SB_ETOOBIG;
+	out[n] = '\0';
+	return 0;
+}
+
 bool sip_call_is_outgoing(const struct sip_call *c)
 {
 	return c->outgoing;
@@ -778,7 +841,8 @@ static void initial_invite_response(struct sip_call *c, struct sip_txn *t,
 	char reason[64];
 	sb_slice_copy(rsp->reason, reason, sizeof(reason));
 	c->end_reason = NULL;
-	sip__call_end(c, st, st == 487 ? "cancelled" : "rejected");
+	/* the far end's reason phrase ("Busy Here"): the API reports it as sip_status */
+	sip__call_end(c, st, st == 487 ? "cancelled" : reason[0] ? reason : "rejected");
 }
 
 static void reinvite_response(struct sip_call *c, struct sip_txn *t, const struct sip_msg *rsp)

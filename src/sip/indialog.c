@@ -391,15 +391,24 @@ int sip_call_refer(struct sip_call *c, const char *target, const char *referred_
 		   uint32_t timeout_ms, void (*done)(void *arg, int status, const char *reason),
 		   void *arg)
 {
+	return sip_call_refer_with(c, target, referred_by, NULL, timeout_ms, done, arg);
+}
+
+int sip_call_refer_with(struct sip_call *c, const char *target, const char *referred_by,
+			const char *extra_headers, uint32_t timeout_ms,
+			void (*done)(void *arg, int status, const char *reason), void *arg)
+{
 	if (c->state != SIP__CALL_CONFIRMED)
 		return SB_ESTATE;
 	if (c->refer_active)
 		return SB_EBUSY;
-	char extra[1200];
+	char extra[4096];
 	int n = snprintf(extra, sizeof(extra), "Refer-To: <%s>\r\n", target);
 	if (referred_by && n > 0 && (size_t)n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - (size_t)n, "Referred-By: <%s>\r\n",
 			      referred_by);
+	if (extra_headers && n > 0 && (size_t)n < sizeof(extra))
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n, "%s", extra_headers);
 	if (n < 0 || (size_t)n >= sizeof(extra))
 		return SB_ETOOBIG;
 	int err = sip__call_send(c, SIP_METHOD_REFER, extra, SB_SLICE_NULL, SB_SLICE_NULL, NULL);

@@ -72,6 +72,7 @@ struct sip_transport {
 	void (*close_cb)(void *arg);
 	void *close_arg;
 	bool closing;
+	struct sip_msg_counters counters; /* by method and status (sip_transport_counters) */
 };
 
 const char *sip_tp_name(enum sip_tp_type t)
@@ -161,6 +162,52 @@ bool sip_sockaddr_is_loopback(const struct sockaddr_storage *ss)
 	return false;
 }
 
+/* ---- counters ---- */
+
+static void count_status(struct sip_msg_counters *c, enum sip_count_dir dir, int status)
+{
+	if (status >= SIP_COUNT_STATUS_MIN && status <= SIP_COUNT_STATUS_MAX)
+		c->responses[dir][status - SIP_COUNT_STATUS_MIN]++;
+}
+
+static void count_rx(struct sip_transport *tp, const struct sip_msg *m)
+{
+	if (m->is_request)
+		tp->counters.requests[SIP_COUNT_RX][m->method]++;
+	else
+		count_status(&tp->counters, SIP_COUNT_RX, m->status);
+}
+
+void sip_msg_counters_add_raw(struct sip_msg_counters *c, enum sip_count_dir dir,
+			      struct sb_slice bytes)
+{
+	const char *p = bytes.p;
+	size_t n = bytes.len;
+	if (n >= 8 && !memcmp(p, "SIP/2.0 ", 8)) {
+		if (n < 12 || p[11] != ' ')
+			return;
+		int status = 0;
+		for (size_t i = 8; i < 11; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return;
+			status = status * 10 + (p[i] - '0');
+		}
+		count_status(c, dir, status);
+		return;
+	}
+	size_t len = 0;
+	while (len < n && len < 32 && p[len] != ' ')
+		len++;
+	if (len == 0 || len == n || p[len] != ' ')
+		return;
+	c->requests[dir][sip_method_from(sb_slice(p, len))]++;
+}
+
+void sip_transport_counters(const struct sip_transport *tp, struct sip_msg_counters *out)
+{
+	*out = tp->counters;
+}
+
 /* ---- delivery ---- */
 
 static void deliver(struct sip_transport *tp, const char *p, size_t len, const struct sip_dest *src,
@@ -171,6 +218,8 @@ static void deliver(struct sip_transport *tp, const char *p, size_t len, const s
 	if (n < 0) {
 		rx.err = n;
 		tp->stats.rx_malformed++;
+	} else {
+		count_rx(tp, &tp->msg);
 	}
 	tp->stats.rx_msgs++;
 	tp->handlers.recv(tp, &rx, tp->arg);
@@ -440,6 +489,7 @@ static void conn_feed(struct sip_conn *c, const char *p, size_t len)
 			conn_close(c);
 			return;
 		}
+		count_rx(tp, &tp->msg);
 		tp->handlers.recv(tp, &rx, tp->arg);
 		off += (size_t)n;
 	}
@@ -841,9 +891,10 @@ int sip_transport_send(struct sip_transport *tp, const struct sip_dest *dst, str
 {
 	if (tp->closing)
 		return SB_ECLOSED;
-	if (dst->type == SIP_TP_UDP)
-		return send_udp(tp, dst, bytes);
-	return send_stream(tp, dst, bytes);
+	int r = dst->type == SIP_TP_UDP ? send_udp(tp, dst, bytes) : send_stream(tp, dst, bytes);
+	if (r == 0)
+		sip_msg_counters_add_raw(&tp->counters, SIP_COUNT_TX, bytes);
+	return r;
 }
 
 void sip_transport_close(struct sip_transport *tp, void (*cb)(void *arg), void *arg)

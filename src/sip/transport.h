@@ -67,6 +67,24 @@ struct sip_transport_stats {
 };
 void sip_transport_stats(const struct sip_transport *tp, struct sip_transport_stats *out);
 
+/* Messages by request method and response code, counted where every message passes: parsed on
+ * receipt, and from the start line of what is handed to a socket (retransmissions included).
+ * Fixed arrays, nothing allocated per message; on the control loop like the transport. */
+#define SIP_COUNT_STATUS_MIN 100
+#define SIP_COUNT_STATUS_MAX 699
+enum sip_count_dir { SIP_COUNT_RX, SIP_COUNT_TX, SIP_COUNT__DIRS };
+struct sip_msg_counters {
+	/* [dir][method]; SIP_METHOD_OTHER counts methods outside SIP_METHOD_MAP */
+	uint64_t requests[SIP_COUNT__DIRS][SIP_METHOD__COUNT];
+	/* [dir][status - SIP_COUNT_STATUS_MIN] */
+	uint64_t responses[SIP_COUNT__DIRS][SIP_COUNT_STATUS_MAX - SIP_COUNT_STATUS_MIN + 1];
+};
+void sip_transport_counters(const struct sip_transport *tp, struct sip_msg_counters *out);
+/* Count one message of dir from its bytes' start line ("INVITE sip:..." or "SIP/2.0 200 ...");
+ * anything else is not counted. Pure: exposed for the unit tests. */
+void sip_msg_counters_add_raw(struct sip_msg_counters *c, enum sip_count_dir dir,
+			      struct sb_slice bytes);
+
 /* "1.2.3.4" / "::1" into buf (INET6_ADDRSTRLEN); port via sip_sockaddr_port. */
 const char *sip_sockaddr_ip(const struct sockaddr_storage *ss, char *buf, size_t cap);
 uint16_t sip_sockaddr_port(const struct sockaddr_storage *ss);

@@ -677,6 +677,13 @@ size_t sip_ua_call_count(const struct sip_ua *ua)
 	return ua->ncalls;
 }
 
+void sip_ua_counters(const struct sip_ua *ua, struct sip_counters *out)
+{
+	sip_transport_counters(ua->tp, &out->msgs);
+	sip_transport_stats(ua->tp, &out->transport);
+	out->calls = ua->ncalls;
+}
+
 static void ua_free(struct sip_ua *ua)
 {
 	void (*cb)(void *) = ua->shutdown_cb;

@@ -66,7 +66,8 @@ struct sip_call_handlers {
 	/* REFER received in the dialog; answer with sip_call_refer_accept/_reject. */
 	void (*refer)(struct sip_call *c, const struct sip_refer_request *r, void *arg);
 	/* The call is over: status is the final SIP status (e.g. 200 after BYE, 487, 486, 408)
-	 * and reason a short text ("bye", "remote bye", "cancelled", "timeout", ...).
+	 * and reason a short text ("bye", "remote bye", "cancelled", "timeout", ...; for a failure
+	 * response to our INVITE its reason phrase, "Busy Here").
 	 * After this returns the call object is freed: drop every pointer to it. */
 	void (*ended)(struct sip_call *c, int status, const char *reason, void *arg);
 };
@@ -103,6 +104,14 @@ int sip_ua_new(struct sip_ua **out, const struct sip_ua_opts *o);
 int sip_ua_listen(struct sip_ua *ua, enum sip_tp_type type, const char *host, uint16_t port);
 uint16_t sip_ua_port(const struct sip_ua *ua, enum sip_tp_type type);
 size_t sip_ua_call_count(const struct sip_ua *ua);
+/* What /metrics shows of the SIP stack: messages by method and status, transport totals and
+ * the calls (INVITE dialogs) alive now. A copy; read-only. */
+struct sip_counters {
+	struct sip_msg_counters msgs;
+	struct sip_transport_stats transport;
+	size_t calls;
+};
+void sip_ua_counters(const struct sip_ua *ua, struct sip_counters *out);
 /* End every call (BYE for confirmed, CANCEL or reject for pending), then close everything;
  * cb runs when all is closed and the UA freed. */
 void sip_ua_shutdown(struct sip_ua *ua, void (*cb)(void *arg), void *arg);
@@ -111,6 +120,16 @@ void sip_call_set_handlers(struct sip_call *c, const struct sip_call_handlers *h
 void *sip_call_arg(const struct sip_call *c);
 struct sb_slice sip_call_id(const struct sip_call *c);
 bool sip_call_is_outgoing(const struct sip_call *c);
+/* The dialog's identity (slices valid while the call lives; tags empty before a dialog). */
+struct sip_dialog_id {
+	struct sb_slice call_id, local_tag, remote_tag, remote_target;
+};
+void sip_call_dialog_id(const struct sip_call *c, struct sip_dialog_id *out);
+/* For an attended transfer (REFER with Replaces, RFC 3891 / RFC 5589): this call's remote
+ * target with a Replaces header naming this dialog, as a URI for another call's REFER
+ * ("sip:carol@host?Replaces=id%3Bto-tag%3Dt1%3Bfrom-tag%3Dt2"). 0, SB_ESTATE (no confirmed
+ * dialog) or SB_ETOOBIG. */
+int sip_call_replaces_target(const struct sip_call *c, char *out, size_t cap);
 bool sip_call_on_hold(const struct sip_call *c); /* we put the remote on hold */
 bool sip_call_remote_hold(const struct sip_call *c);
 
@@ -154,6 +173,10 @@ int sip_call_resume(struct sip_call *c, void (*done)(void *arg, int status), voi
 int sip_call_refer(struct sip_call *c, const char *target, const char *referred_by,
 		   uint32_t timeout_ms, void (*done)(void *arg, int status, const char *reason),
 		   void *arg);
+/* The same with extra REFER header lines ("Name: value\r\n" each; NULL = none). */
+int sip_call_refer_with(struct sip_call *c, const char *target, const char *referred_by,
+			const char *extra_headers, uint32_t timeout_ms,
+			void (*done)(void *arg, int status, const char *reason), void *arg);
 /* Send one DTMF digit by SIP INFO (application/dtmf-relay). */
 int sip_call_send_info_dtmf(struct sip_call *c, char digit, uint32_t duration_ms,
 			    void (*done)(void *arg, int status), void *arg);

@@ -629,7 +629,27 @@ static bool id_taken(struct store *s, const struct kind *k, const char *id)
 	return found;
 }
 
-static int put_record(struct store *s, const struct kind *k, const void *rec, bool create,
+bool store_id_valid(const char *id, const char *prefix)
+{
+	size_t pl = strlen(prefix), n = id ? strlen(id) : 0;
+	if (n <= pl || n >= STORE_ID_MAX || strncmp(id, prefix, pl))
+		return false;
+	for (size_t i = pl; i < n; i++) {
+		char c = id[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+enum put_mode {
+	PUT_CREATE,  /* a fresh id */
+	PUT_REPLACE, /* the record with this id must exist */
+	PUT_UPSERT,  /* under the given id: replace it, or create it */
+};
+
+static int put_record(struct store *s, const struct kind *k, const void *rec, enum put_mode mode,
 		      void *out, store_done_cb cb, void *arg)
 {
 	int err = check_queue(s);
@@ -639,18 +659,23 @@ static int put_record(struct store *s, const struct kind *k, const void *rec, bo
 		return SB_EINVAL;
 	const char *in_id;
 	memcpy(&in_id, rec, sizeof(in_id));
-	if ((create && in_id && in_id[0]) || (!create && (!in_id || !in_id[0])))
+	bool has_id = in_id && in_id[0];
+	if ((mode == PUT_CREATE && has_id) || (mode != PUT_CREATE && !has_id) ||
+	    (mode == PUT_UPSERT && !store_id_valid(in_id, k->prefix)))
 		return SB_EINVAL;
 	if ((err = k->validate(rec)))
 		return err;
 	struct vec *a = kind_vec(s, k);
 	bool found = false;
 	size_t at = 0;
-	if (!create) {
+	if (mode != PUT_CREATE) {
 		at = vec_find(a, k, in_id, &found);
-		if (!found)
+		if (!found && mode == PUT_REPLACE)
 			return SB_ENOTFOUND;
+		if (!found && id_taken(s, k, in_id))
+			return SB_EEXISTS; /* a trunk of the other direction */
 	}
+	bool create = mode == PUT_CREATE || !found;
 	if ((err = vec_reserve(a, k)))
 		return err;
 	struct store__op *op = op_new(k->put_op);
@@ -665,7 +690,7 @@ static int put_record(struct store *s, const struct kind *k, const void *rec, bo
 	if ((err = k->copy(&op->rec, rec)))
 		goto out_mem;
 	int64_t now = now_ms();
-	if (create) {
+	if (mode == PUT_CREATE) {
 		char id[STORE_ID_MAX];
 		do {
 			if ((err = store_new_id(id, k->prefix)))
@@ -682,6 +707,8 @@ static int put_record(struct store *s, const struct kind *k, const void *rec, bo
 		memcpy(&op->rec, &dup, sizeof(dup));
 		set_i64(&op->rec, k->created_off, now);
 		at = vec_find(a, k, id, &found);
+	} else if (create) { /* upsert of a new id: at is where it goes */
+		set_i64(&op->rec, k->created_off, now);
 	} else {
 		set_i64(&op->rec, k->created_off, get_i64(elem(a, k, at), k->created_off));
 	}
@@ -740,37 +767,55 @@ static int delete_record(struct store *s, const struct kind *k, const char *id, 
 int store_inbound_trunk_create(struct store *s, const struct store_inbound_trunk *t,
 			       struct store_inbound_trunk *out, store_done_cb cb, void *arg)
 {
-	return put_record(s, &kind_in, t, true, out, cb, arg);
+	return put_record(s, &kind_in, t, PUT_CREATE, out, cb, arg);
 }
 
 int store_inbound_trunk_replace(struct store *s, const struct store_inbound_trunk *t,
 				struct store_inbound_trunk *out, store_done_cb cb, void *arg)
 {
-	return put_record(s, &kind_in, t, false, out, cb, arg);
+	return put_record(s, &kind_in, t, PUT_REPLACE, out, cb, arg);
 }
 
 int store_outbound_trunk_create(struct store *s, const struct store_outbound_trunk *t,
 				struct store_outbound_trunk *out, store_done_cb cb, void *arg)
 {
-	return put_record(s, &kind_out, t, true, out, cb, arg);
+	return put_record(s, &kind_out, t, PUT_CREATE, out, cb, arg);
 }
 
 int store_outbound_trunk_replace(struct store *s, const struct store_outbound_trunk *t,
 				 struct store_outbound_trunk *out, store_done_cb cb, void *arg)
 {
-	return put_record(s, &kind_out, t, false, out, cb, arg);
+	return put_record(s, &kind_out, t, PUT_REPLACE, out, cb, arg);
 }
 
 int store_dispatch_rule_create(struct store *s, const struct store_dispatch_rule *r,
 			       struct store_dispatch_rule *out, store_done_cb cb, void *arg)
 {
-	return put_record(s, &kind_rule, r, true, out, cb, arg);
+	return put_record(s, &kind_rule, r, PUT_CREATE, out, cb, arg);
 }
 
 int store_dispatch_rule_replace(struct store *s, const struct store_dispatch_rule *r,
 				struct store_dispatch_rule *out, store_done_cb cb, void *arg)
 {
-	return put_record(s, &kind_rule, r, false, out, cb, arg);
+	return put_record(s, &kind_rule, r, PUT_REPLACE, out, cb, arg);
+}
+
+int store_inbound_trunk_put(struct store *s, const struct store_inbound_trunk *t,
+			    struct store_inbound_trunk *out, store_done_cb cb, void *arg)
+{
+	return put_record(s, &kind_in, t, PUT_UPSERT, out, cb, arg);
+}
+
+int store_outbound_trunk_put(struct store *s, const struct store_outbound_trunk *t,
+			     struct store_outbound_trunk *out, store_done_cb cb, void *arg)
+{
+	return put_record(s, &kind_out, t, PUT_UPSERT, out, cb, arg);
+}
+
+int store_dispatch_rule_put(struct store *s, const struct store_dispatch_rule *r,
+			    struct store_dispatch_rule *out, store_done_cb cb, void *arg)
+{
+	return put_record(s, &kind_rule, r, PUT_UPSERT, out, cb, arg);
 }
 
 int store_trunk_delete(struct store *s, const char *id, store_done_cb cb, void *arg)

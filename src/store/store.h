@@ -229,6 +229,9 @@ int store_call_push_transfer(struct store_call *c, const struct store_transfer *
  * out holds STORE_ID_MAX bytes; 0, SB_EINVAL (prefix too long) or SB_EIO. */
 int store_new_id(char *out, const char *prefix);
 
+/* A chosen id: prefix, then 1 or more of A-Z a-z 0-9 '_' '-', shorter than STORE_ID_MAX. */
+bool store_id_valid(const char *id, const char *prefix);
+
 /* Lifecycle. */
 struct store_opts {
 	uv_loop_t *loop;     /* the control loop: completion callbacks run there */
@@ -276,6 +279,16 @@ int store_outbound_trunk_create(struct store *s, const struct store_outbound_tru
 				struct store_outbound_trunk *out, store_done_cb cb, void *arg);
 int store_outbound_trunk_replace(struct store *s, const struct store_outbound_trunk *t,
 				 struct store_outbound_trunk *out, store_done_cb cb, void *arg);
+/* put: create the record under the id it carries, or replace the record with that id
+ * (created_at_ms kept), for records whose ids are chosen outside the API (switchboard.yaml).
+ * The id must pass store_id_valid with the record's prefix (SB_EINVAL otherwise); SB_EEXISTS
+ * when a trunk of the other direction has that id (trunks share the ST_ namespace). */
+int store_inbound_trunk_put(struct store *s, const struct store_inbound_trunk *t,
+			    struct store_inbound_trunk *out, store_done_cb cb, void *arg);
+int store_outbound_trunk_put(struct store *s, const struct store_outbound_trunk *t,
+			     struct store_outbound_trunk *out, store_done_cb cb, void *arg);
+int store_dispatch_rule_put(struct store *s, const struct store_dispatch_rule *r,
+			    struct store_dispatch_rule *out, store_done_cb cb, void *arg);
 /* Deletes the inbound or outbound trunk with this id (they share the ST_ namespace). */
 int store_trunk_delete(struct store *s, const char *id, store_done_cb cb, void *arg);
 /* create and replace need rule.kind set. */

@@ -200,6 +200,14 @@ bool stream_playout_reached(struct stream_playout *p, struct sb_slice *name)
 	return true;
 }
 
+size_t stream_playout_reached_count(const struct stream_playout *p)
+{
+	size_t n = 0;
+	while (n < p->mlen && p->marks[(p->mhead + n) % p->mcap].pos <= p->pos_out)
+		n++;
+	return n;
+}
+
 size_t stream_playout_clear(struct stream_playout *p)
 {
 	size_t dropped = p->len;

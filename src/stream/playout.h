@@ -54,6 +54,9 @@ size_t stream_playout_pull(struct stream_playout *p, int16_t *pcm, size_t n);
 /* Pop the oldest reached mark: true and *name (valid until the next call on p), or false. */
 bool stream_playout_reached(struct stream_playout *p, struct sb_slice *name);
 
+/* Marks the playout has passed and reached() has not popped yet. */
+size_t stream_playout_reached_count(const struct stream_playout *p);
+
 /* Flush all queued audio; every pending mark becomes reached, in order. Returns bytes dropped. */
 size_t stream_playout_clear(struct stream_playout *p);
 

@@ -633,6 +633,17 @@ size_t stream_twilio_pull(struct stream_twilio *t, int16_t *pcm, size_t n)
 	return got;
 }
 
+size_t stream_twilio_echo_marks(struct stream_twilio *t, size_t max)
+{
+	size_t n = 0;
+	struct sb_slice name;
+	while (n < max && t->state == ST_STARTED && stream_playout_reached(t->po, &name)) {
+		(void)send_mark(t, name); /* a lost echo is counted in out_errors */
+		n++;
+	}
+	return n;
+}
+
 /* ---- Accessors ---- */
 
 const char *stream_twilio_stream_sid(const struct stream_twilio *t)

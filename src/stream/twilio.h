@@ -142,6 +142,11 @@ int stream_twilio_input(struct stream_twilio *t, const char *text, size_t len);
  * came from the queue. Marks passed are echoed from here. Never allocates (but for the echo). */
 size_t stream_twilio_pull(struct stream_twilio *t, int16_t *pcm, size_t n);
 
+/* For a caller that pulls from stream_twilio_playout() itself (no echo there) and echoes once
+ * the audio has really been played: echo up to max of the marks the playout has passed, oldest
+ * first. Returns how many were popped (a failed send is counted in out_errors). */
+size_t stream_twilio_echo_marks(struct stream_twilio *t, size_t max);
+
 const char *stream_twilio_stream_sid(const struct stream_twilio *t);
 const char *stream_twilio_call_sid(const struct stream_twilio *t);
 const char *stream_twilio_account_sid(const struct stream_twilio *t);

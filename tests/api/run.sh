@@ -6,8 +6,11 @@
 # healthz: GET /healthz is 200 "ok". twirp-errors: Twirp error JSON (code, msg, status,
 # Content-Type exactly application/json) for an unknown method (bad_route), a GET, no token
 # and a wrong one (unauthenticated), a missing grant, a body that is not JSON (malformed),
-# and an RPC that passes every check but has no handler yet (unimplemented); a body over
-# 1 MiB gets 413. sip-trunks, sip-rules: the livekit.SIP trunk and dispatch-rule RPCs
+# CreateSIPParticipant without arguments (invalid_argument) and an RPC that passes every
+# check but has no handler yet (unimplemented: RoomService/PerformRpc); a body over
+# 1 MiB gets 413. bad-input-state: malformed JSON, wrong types, conflicts, unknown ids, no /
+# expired token, a missing grant, a huge body, each with its Twirp error, and the trunk and
+# rule lists byte for byte as before. sip-trunks, sip-rules: the livekit.SIP trunk and dispatch-rule RPCs
 # (create, get, list with filters, update, delete; not_found, invalid_argument, conflicts).
 # sip-persist: what the API wrote is there again after a restart on the same --data-dir.
 # store-fail: a database that cannot be opened ends serve at start-up with exit 2.
@@ -17,7 +20,7 @@ set -u
 # shellcheck source=../lib/proc.sh
 . "$(dirname "$0")/../lib/proc.sh"
 
-TESTS=(healthz twirp-errors body-limit sip-trunks sip-rules sip-persist store-fail)
+TESTS=(healthz twirp-errors body-limit bad-input-state sip-trunks sip-rules sip-persist store-fail)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -208,8 +211,13 @@ twirp-errors)
 		-H "Authorization: Bearer $admin" -d '{}'
 	expect_twirp ctype 404 bad_route 'unexpected Content-Type'
 	caller=$("$SB" token --api-key APItest --api-secret 's3cr3t-for-tests' --grant sip.call)
-	post unimpl $SIP/CreateSIPParticipant -H 'Content-Type: application/json;charset=UTF-8' \
+	post noargs $SIP/CreateSIPParticipant -H 'Content-Type: application/json;charset=UTF-8' \
 		-H "Authorization: Bearer $caller" -d '{}'
+	expect_twirp noargs 400 invalid_argument 'missing sip trunk id'
+	roomadmin=$("$SB" token --api-key APItest --api-secret 's3cr3t-for-tests' \
+		--grant video.roomAdmin --room r1)
+	post unimpl /twirp/livekit.RoomService/PerformRpc -H 'Content-Type: application/json' \
+		-H "Authorization: Bearer $roomadmin" -d '{"room":"r1"}'
 	expect_twirp unimpl 501 unimplemented 'not implemented yet'
 	stop_switchboard
 	;;
@@ -229,6 +237,73 @@ body-limit)
 	# the server still answers afterwards
 	post healthz /healthz
 	[ "$STATUS" = 200 ] || fail "healthz after 413: HTTP $STATUS"
+	stop_switchboard
+	;;
+bad-input-state)
+	# a battery of bad requests, each with its Twirp error; then the state is what it was
+	start_switchboard
+	ADMIN=$(token sip.admin)
+	rpc in CreateSIPInboundTrunk '{"trunk":{"name":"keep","numbers":["+15550001"]}}'
+	expect_ok in
+	rpc out CreateSIPOutboundTrunk '{"trunk":{"name":"keep-out","address":"sip.example.com","numbers":["+15550002"]}}'
+	expect_ok out
+	rpc rule CreateSIPDispatchRule '{"rule":{"dispatchRuleDirect":{"roomName":"keep"}}}'
+	expect_ok rule
+	snapshot() { # NAME: the three lists, as the API shows them
+		rpc "$1-in" ListSIPInboundTrunk '{}'
+		rpc "$1-out" ListSIPOutboundTrunk '{}'
+		rpc "$1-rules" ListSIPDispatchRule '{}'
+		cat "$WORK/$1-in.body" "$WORK/$1-out.body" "$WORK/$1-rules.body" >"$WORK/$1.state"
+	}
+	snapshot before
+	rpc b1 CreateSIPInboundTrunk '{"trunk":{"name":"x","numbers":["+1555'
+	expect_twirp b1 400 malformed
+	rpc b2 CreateSIPInboundTrunk '{"trunk":{"name":"x","numbers":"+15550003"}}'
+	expect_twirp b2 400 invalid_argument 'must be an array'
+	rpc b3 CreateSIPInboundTrunk '{"trunk":{"name":7,"numbers":["+15550003"]}}'
+	expect_twirp b3 400 invalid_argument 'must be a string'
+	rpc b4 CreateSIPInboundTrunk '{"trunk":{"name":"dup","numbers":["+15550001"]}}'
+	expect_twirp b4 400 invalid_argument 'Conflicting inbound SIP Trunks'
+	rpc b5 CreateSIPOutboundTrunk '{"trunk":{"name":"x","address":"sip:a@b","numbers":["1"]}}'
+	expect_twirp b5 400 invalid_argument
+	rpc b6 CreateSIPDispatchRule '{"rule":{}}'
+	expect_twirp b6 400 invalid_argument
+	rpc b7 DeleteSIPTrunk '{"sipTrunkId":"ST_doesnotexist"}'
+	expect_twirp b7 404 not_found
+	rpc b8 UpdateSIPInboundTrunk '{"sipTrunkId":"ST_doesnotexist","update":{"name":"n"}}'
+	expect_twirp b8 404 not_found
+	rpc b9 DeleteSIPDispatchRule '{"sipDispatchRuleId":"SDR_doesnotexist"}'
+	expect_twirp b9 404 not_found
+	rpc b10 CreateSIPParticipant '{"sipTrunkId":"ST_doesnotexist","sipCallTo":"+1555","roomName":"r"}'
+	expect_twirp b10 401 unauthenticated # sip.admin lacks sip.call
+	post b11 /twirp/livekit.SIP/CreateSIPInboundTrunk "${JSON[@]}" \
+		-d '{"trunk":{"name":"x","numbers":["+15550004"]}}'
+	expect_twirp b11 401 unauthenticated
+	# expired two minutes ago (past the 60 s leeway), signed with the dev secret by openssl
+	b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+	hdr=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+	exp=$(($(date +%s) - 120))
+	pl=$(printf '{"iss":"devkey","sub":"t","nbf":%d,"exp":%d,"sip":{"admin":true}}' \
+		$((exp - 600)) "$exp" | b64url)
+	sig=$(printf '%s.%s' "$hdr" "$pl" | openssl dgst -sha256 -hmac secret -binary | b64url)
+	short="$hdr.$pl.$sig"
+	post b12 /twirp/livekit.SIP/CreateSIPInboundTrunk "${JSON[@]}" -H "Authorization: Bearer $short" \
+		-d '{"trunk":{"name":"x","numbers":["+15550004"]}}'
+	expect_twirp b12 401 unauthenticated expired
+	caller=$(token sip.call)
+	post b13 /twirp/livekit.SIP/CreateSIPInboundTrunk "${JSON[@]}" -H "Authorization: Bearer $caller" \
+		-d '{"trunk":{"name":"x","numbers":["+15550004"]}}'
+	expect_twirp b13 401 unauthenticated 'permissions denied'
+	head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$WORK/huge.json"
+	post b14 /twirp/livekit.SIP/CreateSIPInboundTrunk "${JSON[@]}" -H "Authorization: Bearer $ADMIN" \
+		-H 'Expect:' --data-binary @"$WORK/huge.json"
+	[ "$STATUS" = 413 ] || fail "b14: huge body: HTTP $STATUS, want 413"
+	post b15 /twirp/livekit.SIP/CreateSIPParticipant "${JSON[@]}" -H "Authorization: Bearer $caller" \
+		-d '{"sipTrunkId":"ST_doesnotexist","sipCallTo":"+1555","roomName":"r"}'
+	expect_twirp b15 404 not_found
+	snapshot after
+	cmp -s "$WORK/before.state" "$WORK/after.state" ||
+		fail "the bad requests changed the state: $(diff "$WORK/before.state" "$WORK/after.state")"
 	stop_switchboard
 	;;
 sip-trunks)

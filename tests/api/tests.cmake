@@ -53,3 +53,15 @@ if(SB_SIPP)
     set_tests_properties(api/${t} PROPERTIES LABELS api TIMEOUT 90)
   endforeach()
 endif()
+
+# GET /metrics (Prometheus) against a real SIP call (SIPp) and a dead webhook URL: one ctest
+# test per case of metrics_e2e.sh.
+if(SB_SIPP)
+  execute_process(COMMAND ${CMAKE_CURRENT_LIST_DIR}/metrics_e2e.sh --list
+                  OUTPUT_VARIABLE sb_metrics_tests OUTPUT_STRIP_TRAILING_WHITESPACE)
+  string(REPLACE "\n" ";" sb_metrics_tests "${sb_metrics_tests}")
+  foreach(t ${sb_metrics_tests})
+    add_test(NAME api/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/metrics_e2e.sh $<TARGET_FILE:switchboard> ${t})
+    set_tests_properties(api/${t} PROPERTIES LABELS api TIMEOUT 90)
+  endforeach()
+endif()

@@ -7,7 +7,9 @@
 # The SDK comes from package-lock.json through `npm ci`, run only when node_modules is missing
 # or older than the lock file (one install at a time: flock). Without node or npm the test
 # fails (CI installs them: Debian packages nodejs npm). The script gets LIVEKIT_URL,
-# LIVEKIT_API_KEY and LIVEKIT_API_SECRET; switchboard must then exit 0 on SIGTERM. Every
+# LIVEKIT_API_KEY, LIVEKIT_API_SECRET, SB_SIP_PORT (switchboard's SIP UDP port on 127.0.0.1)
+# and WEBHOOK_PORT (switchboard's webhooks go to http://127.0.0.1:WEBHOOK_PORT/hooks);
+# switchboard must then exit 0 on SIGTERM. Every
 # process started here is ended by its PID. SB_NODE names another node binary to run.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -83,14 +85,27 @@ install_sdk() {
 start_switchboard() {
 	local rtp http
 	rtp=$(pick_ports 20) || { fail "no free RTP port range"; finish; }
+	WEBHOOK_PORT=$(pick_ports 1) || { fail "no free port for the webhook receiver"; finish; }
 	mkdir -p "$WORK/data"
-	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 19))" \
+	# webhooks go to WEBHOOK_PORT, where a script that checks them listens (for the others
+	# the deliveries fail and are retried in the background, harmlessly)
+	cat >"$WORK/switchboard.yaml" <<YAML
+keys:
+  devkey: secret
+webhook:
+  api_key: devkey
+  urls:
+    - http://127.0.0.1:$WEBHOOK_PORT/hooks
+YAML
+	"$SB" serve --config "$WORK/switchboard.yaml" --sip-listen 127.0.0.1:0 \
+		--http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 19))" \
 		--data-dir "$WORK/data" --log-level debug >"$WORK/sb.out" 2>"$WORK/sb.log" &
 	SB_PID=$!
 	PIDS+=("$SB_PID")
 	for _ in $(seq 1 100); do
 		http=$(sed -n 's/.*switchboard ready: .* http \([0-9.]*:[0-9][0-9]*\) .*/\1/p' "$WORK/sb.log" | head -n 1)
-		if [ -n "$http" ]; then
+		SB_SIP_PORT=$(sed -n 's/.*switchboard ready: sip udp+tcp [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$WORK/sb.log" | head -n 1)
+		if [ -n "$http" ] && [ -n "$SB_SIP_PORT" ]; then
 			LIVEKIT_URL="http://$http"
 			return 0
 		fi
@@ -117,7 +132,7 @@ stop_switchboard() {
 
 install_sdk
 start_switchboard
-LIVEKIT_URL=$LIVEKIT_URL LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret \
+LIVEKIT_URL=$LIVEKIT_URL LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret WEBHOOK_PORT=$WEBHOOK_PORT SB_SIP_PORT=$SB_SIP_PORT \
 	timeout 120 "$NODE" "$HERE/$SCRIPT" 2>&1 | tee "$WORK/node.log"
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || fail "node $SCRIPT exited $rc"

@@ -172,6 +172,22 @@ sipp-cancel-ringing)
     -timeout_error -nostdin "127.0.0.1:$PORT" >"$WORK/dial.log" 2>&1 || fail "sipp CANCEL scenario failed"
   expect_log serve.log "ended: 487 cancelled"
   stop_serve ;;
+dial-say)
+  # dial --say: espeak-ng speaks into the call (a player in the call's own room), then BYE
+  # once the speech is over; the callee (SIPp) receives about that many RTP packets.
+  start_sipp_uas ../sip/scenarios/uas-answer.xml
+  dial "sip:callee@127.0.0.1:$SIPP_PORT" --say "Hello, this is switchboard calling." --duration 20
+  [ $DIAL_RC -eq 0 ] || fail "dial exited $DIAL_RC"
+  expect_log dial.log 'saying "Hello, this is switchboard calling." \([0-9]+ ms\)'
+  expect_log dial.log "ended: 200 bye"
+  ms=$(sed -nE 's/.*saying .* \(([0-9]+) ms\).*/\1/p' "$WORK/dial.log")
+  sent=$(sed -nE 's/.*media: received [0-9]+ RTP packets, sent ([0-9]+),.*/\1/p' "$WORK/dial.log")
+  [ -n "$ms" ] && [ "$ms" -gt 1000 ] || fail "speech of $ms ms"
+  [ -n "$sent" ] && [ "$sent" -ge $((ms / 20 * 9 / 10)) ] ||
+    fail "sent $sent RTP packets for $ms ms of speech"
+  # hung up after the speech, not after --duration
+  grep -q "hanging up in [0-9.]* s" "$WORK/dial.log" || fail "no hang-up time"
+  wait_sipp ;;
 refer-notify-200|refer-notify-486)
   # SIPp is the callee; it accepts our REFER and reports the outcome by NOTIFY sipfrag.
   if [ "$CASE" = refer-notify-200 ]; then final="200 OK"; want=0; else final="486 Busy Here"; want=3; fi

@@ -13,6 +13,12 @@
 #   pin:        direct rule "secret" with PIN 1234: answered, RFC 4733 1 2 3 4 # -> joins
 #               secret (sip.callStatus active).
 #   pin-wrong:  the same rule, SIP INFO 9 # -> switchboard hangs up (BYE), nobody in secret.
+#   config:     trunk ST_yaml for +15550400 and direct rule SDR_yaml -> yaml-room declared in
+#               switchboard.yaml (sip:): a call joins yaml-room, ListSIPInboundTrunk shows
+#               ST_yaml; a restart with the file changed replaces the records and keeps one made
+#               through the API; a file that conflicts with that one: exit 2, nothing started.
+#   config-broken: a bad field, a bad enum, a duplicate id, a rule without rule in sip: ->
+#               serve exits 2 naming the file, line, entry and field.
 #
 #   run.sh SWITCHBOARD TEST | run.sh --list
 #
@@ -22,7 +28,7 @@ set -u
 # shellcheck source=../lib/proc.sh
 . "$(dirname "$0")/../lib/proc.sh"
 
-TESTS=(direct individual no-trunk address auth pin pin-wrong)
+TESTS=(direct individual no-trunk address auth pin pin-wrong config config-broken)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -76,12 +82,12 @@ finish() {
 	exit 1
 }
 
-start_switchboard() {
+start_switchboard() { # [extra serve flags]
 	local rtp
 	rtp=$(pick_ports 20) || { fail "no free RTP port range"; finish; }
 	mkdir -p "$WORK/data"
 	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 19))" \
-		--data-dir "$WORK/data" --log-level debug >"$WORK/sb.out" 2>"$WORK/sb.log" &
+		--data-dir "$WORK/data" --log-level debug "$@" >"$WORK/sb.out" 2>"$WORK/sb.log" &
 	SB_PID=$!
 	PIDS+=("$SB_PID")
 	for _ in $(seq 1 100); do
@@ -202,7 +208,29 @@ wait_joined() {
 	wait_log "joined room $1\$" 10 || { fail "nobody joined room $1 within 10 s"; finish; }
 }
 
-start_switchboard
+# serve_fails NAME YAML MESSAGE: serve with that file exits 2 at once and says MESSAGE.
+serve_fails() {
+	local name=$1 pid
+	printf '%s' "$2" >"$WORK/$name.yaml"
+	mkdir -p "$WORK/data"
+	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$WORK/data" \
+		--config "$WORK/$name.yaml" >"$WORK/$name.out" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	if ! wait_exit "$pid" 10; then
+		fail "$name: serve still running 10 s after start (want exit 2)"
+		kill -KILL "$pid" 2>/dev/null
+		return
+	fi
+	[ "$RC" = 2 ] || fail "$name: serve exited $RC, want 2"
+	grep -qF -- "$3" "$WORK/$name.out" || fail "$name: no '$3' in: $(cat "$WORK/$name.out")"
+	! grep -q 'switchboard ready' "$WORK/$name.out" || fail "$name: serve got ready"
+}
+
+case $TEST in
+config*) ;; # these start switchboard with their own files
+*) start_switchboard ;;
+esac
 ADMIN=$("$SB" token --grant sip.admin) || { fail "token"; finish; }
 
 case $TEST in
@@ -286,6 +314,81 @@ pin-wrong)
 	grep -q 'PIN wrong' "$WORK/sb.log" || fail "no 'PIN wrong' in the log"
 	! grep -q 'joined room secret$' "$WORK/sb.log" || fail "the caller joined secret with a wrong PIN"
 	stop_switchboard
+	;;
+config)
+	cat >"$WORK/sb.yaml" <<'EOF'
+sip:
+  inbound_trunks:
+    - id: ST_yaml
+      name: yaml trunk
+      numbers: ["+15550400"]
+  dispatch_rules:
+    - id: SDR_yaml
+      rule: {dispatch_rule_direct: {room_name: yaml-room}}
+      trunk_ids: [ST_yaml]
+EOF
+	start_switchboard --config "$WORK/sb.yaml"
+	grep -q 'sip.inbound_trunks\[0\]: inbound trunk ST_yaml created' "$WORK/sb.log" ||
+		fail "no 'inbound trunk ST_yaml created' in the log"
+	sipp_bg uac uac-call-wait-bye.xml +15550400
+	wait_joined yaml-room
+	room_rpc parts ListParticipants yaml-room '{"room":"yaml-room"}'
+	has parts '"identity":"sip_+15550100"' '"sip.trunkID":"ST_yaml"' '"sip.ruleID":"SDR_yaml"' \
+		'"sip.trunkPhoneNumber":"+15550400"'
+	sip_rpc list ListSIPInboundTrunk '{}'
+	has list '"sip_trunk_id":"ST_yaml"' '"name":"yaml trunk"' '"+15550400"'
+	sip_rpc rules ListSIPDispatchRule '{}'
+	has rules '"sip_dispatch_rule_id":"SDR_yaml"' '"room_name":"yaml-room"'
+	# one made through the API, left alone by the file
+	sip_rpc api CreateSIPInboundTrunk '{"trunk":{"name":"api","numbers":["+15550500"]}}'
+	API_TRUNK=$(id_of api ST_)
+	stop_switchboard
+	sipp_wait uac 10
+	[ "$FAILED" = 0 ] || finish
+
+	# the file changed: the declared records are replaced, the API's trunk stays
+	sed -i -e 's/name: yaml trunk/name: yaml trunk v2/' -e 's/+15550400/+15550401/' \
+		-e 's/room_name: yaml-room/room_name: yaml-room2/' "$WORK/sb.yaml"
+	start_switchboard --config "$WORK/sb.yaml"
+	grep -q 'inbound trunk ST_yaml replaced' "$WORK/sb.log" || fail "no 'ST_yaml replaced' in the log"
+	sip_rpc list2 ListSIPInboundTrunk '{}'
+	has list2 '"sip_trunk_id":"ST_yaml"' '"name":"yaml trunk v2"' '"+15550401"' \
+		"\"sip_trunk_id\":\"$API_TRUNK\""
+	lacks list2 '"+15550400"'
+	[ "$(grep -o '"sip_trunk_id":"ST_yaml"' "$WORK/list2.body" | wc -l)" = 1 ] ||
+		fail "ST_yaml listed more than once"
+	sip_rpc rules2 ListSIPDispatchRule '{}'
+	has rules2 '"sip_dispatch_rule_id":"SDR_yaml"' '"room_name":"yaml-room2"'
+	lacks rules2 '"room_name":"yaml-room"'
+	stop_switchboard
+
+	# a declared trunk that conflicts with the API's: exit 2, the entry and the API's message
+	serve_fails conflict 'sip:
+  inbound_trunks:
+    - {id: ST_yaml, numbers: ["+15550500"]}
+' "sip.inbound_trunks[0]: Conflicting inbound SIP Trunks: \"$API_TRUNK\" and \"ST_yaml\""
+	;;
+config-broken)
+	serve_fails field 'sip:
+  inbound_trunks:
+    - {id: ST_a, numbers: ["+15550400"]}
+    - name: b
+      numbers:
+        - {x: 1}
+' 'field.yaml:6: sip.inbound_trunks[1].numbers[0]: must be a string'
+	serve_fails enum 'sip:
+  outbound_trunks:
+    - {name: o, address: sip.example.com, numbers: ["+1"], transport: carrier-pigeon}
+' 'enum.yaml:3: sip.outbound_trunks[0].transport: unknown SIPTransport value'
+	serve_fails dup 'sip:
+  dispatch_rules:
+    - {id: SDR_a, rule: {dispatch_rule_direct: {room_name: a}}, trunk_ids: [ST_1]}
+    - {id: SDR_a, rule: {dispatch_rule_direct: {room_name: b}}, trunk_ids: [ST_2]}
+' 'dup.yaml:4: sip.dispatch_rules[1]: id SDR_a is already declared at'
+	serve_fails rule 'sip:
+  dispatch_rules:
+    - {id: SDR_a}
+' 'rule.yaml:3: sip.dispatch_rules[0]: rule is required'
 	;;
 *)
 	fail "unknown test $TEST"

@@ -45,6 +45,7 @@ struct client {
 	uv_buf_t out;
 	struct sb_buf in;
 	bool done;
+	bool hang_up; /* close once the request is written, without reading the answer */
 };
 
 static void on_closed(uv_handle_t *h)
@@ -76,6 +77,10 @@ static void on_written(uv_write_t *w, int status)
 {
 	struct client *c = w->data;
 	assert_int_equal(status, 0);
+	if (c->hang_up) {
+		uv_close((uv_handle_t *)&c->tcp, on_closed);
+		return;
+	}
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -87,11 +92,13 @@ static void on_connect(uv_connect_t *req, int status)
 	uv_write(&c->wr, (uv_stream_t *)&c->tcp, &c->out, 1, on_written);
 }
 
-/* Send raw (which asks for Connection: close) and return the whole answer (free it). */
-static char *roundtrip(uv_loop_t *loop, uint16_t port, const char *raw, size_t len)
+/* Send raw (which asks for Connection: close) and return the whole answer (free it); with
+ * hang_up, close as soon as it is written. */
+static char *exchange(uv_loop_t *loop, uint16_t port, const char *raw, size_t len, bool hang_up)
 {
 	struct client c;
 	memset(&c, 0, sizeof(c));
+	c.hang_up = hang_up;
 	sb_buf_init(&c.in, NULL, 0);
 	c.out = uv_buf_init((char *)raw, (unsigned)len);
 	uv_tcp_init(loop, &c.tcp);
@@ -105,6 +112,11 @@ static char *roundtrip(uv_loop_t *loop, uint16_t port, const char *raw, size_t l
 		uv_run(loop, UV_RUN_ONCE);
 	sb_buf_append(&c.in, "", 0);
 	return c.in.p; /* malloc'd by the buffer (no fixed storage) */
+}
+
+static char *roundtrip(uv_loop_t *loop, uint16_t port, const char *raw, size_t len)
+{
+	return exchange(loop, port, raw, len, false);
 }
 
 static char *get(uv_loop_t *loop, uint16_t port, const char *request)
@@ -184,6 +196,103 @@ static void test_server(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- answers given later (api_http_defer) ---- */
+
+static struct api_http_later *pending;
+static uv_timer_t later_timer;
+static int gone_calls;
+
+static void later_gone(void *arg)
+{
+	assert_ptr_equal(arg, &gone_calls);
+	gone_calls++;
+	pending = NULL;
+}
+
+static void answer_now(uv_timer_t *t)
+{
+	(void)t;
+	if (!pending)
+		return;
+	api_http_resp_set(api_http_later_resp(pending), 202, "text/plain", "later");
+	api_http_later_done(pending);
+	pending = NULL;
+}
+
+static void later(const struct api_http_req *req, struct api_http_resp *resp, void *arg)
+{
+	(void)req;
+	(void)arg;
+	pending = api_http_defer(resp, later_gone, &gone_calls);
+	assert_non_null(pending);
+	/* a second defer of the same request is refused */
+	assert_null(api_http_defer(resp, later_gone, &gone_calls));
+	uv_timer_start(&later_timer, answer_now, 50, 0);
+}
+
+static void test_deferred(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	uv_timer_init(&loop, &later_timer);
+	struct api_http *h = NULL;
+	struct api_http_opts o = {.loop = &loop, .host = "127.0.0.1", .port = 0};
+	assert_int_equal(api_http_new(&h, &o), 0);
+	uint16_t port = api_http_port(h);
+	struct api_http_route r = {.method = "GET", .path = "/later", .fn = later};
+	assert_int_equal(api_http_route(h, &r), 0);
+	/* outside a server a response cannot be deferred */
+	struct api_http_resp loose;
+	memset(&loose, 0, sizeof(loose));
+	assert_null(api_http_defer(&loose, later_gone, &gone_calls));
+
+	/* answered 50 ms later */
+	gone_calls = 0;
+	char *a = get(&loop, port, "GET /later HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(a, "HTTP/1.1 202"));
+	assert_non_null(strstr(a, "\r\n\r\nlater"));
+	free(a);
+	assert_int_equal(gone_calls, 0);
+
+	/* the client goes away first: lws may notice only when the answer is written (it does
+	 * not read a connection whose request is being served); either way nothing breaks and
+	 * gone runs at most once */
+	const char *rq = "GET /later HTTP/1.1\r\nHost: x\r\n\r\n";
+	free(exchange(&loop, port, rq, strlen(rq), true));
+	for (int i = 0; i < 200 && pending; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_null(pending);
+	assert_true(gone_calls <= 1);
+
+	/* a request still waiting when the server closes hears gone too */
+	gone_calls = 0;
+	struct client c;
+	memset(&c, 0, sizeof(c));
+	sb_buf_init(&c.in, NULL, 0);
+	c.out = uv_buf_init((char *)rq, (unsigned)strlen(rq));
+	uv_tcp_init(&loop, &c.tcp);
+	c.tcp.data = &c;
+	c.conn.data = &c;
+	struct sockaddr_in sa;
+	uv_ip4_addr("127.0.0.1", port, &sa);
+	assert_int_equal(uv_tcp_connect(&c.conn, &c.tcp, (const struct sockaddr *)&sa, on_connect),
+			 0);
+	for (int i = 0; i < 200 && !pending; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_non_null(pending);
+	uv_timer_stop(&later_timer);
+	closed_flag = false;
+	api_http_close(h, http_closed, &closed_flag);
+	while (!closed_flag || !c.done)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(gone_calls, 1);
+	sb_buf_free(&c.in);
+	uv_close((uv_handle_t *)&later_timer, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_bad_listen(void **state)
 {
 	(void)state;
@@ -200,6 +309,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_server),
+	    cmocka_unit_test(test_deferred),
 	    cmocka_unit_test(test_bad_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
-/* Unit tests for src/app/config.c: switchboard.yaml (flat and LiveKit-style nested keys),
- * durations, errors with file and line, unknown keys, flags over the file, key resolution. */
+/* Unit tests for src/app/config.c and declared.c: switchboard.yaml (flat and LiveKit-style
+ * nested keys), durations, errors with file and line, unknown keys, flags over the file, key
+ * resolution, the `sip:` trunks and dispatch rules and their application to a store. */
 /* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,14 +9,19 @@
 
 #include <cmocka.h>
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "app/config.h"
+#include "app/declared.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "store/store.h"
 
 static char path[64];
 
@@ -33,6 +39,7 @@ static void write_file(const char *text)
 /* Load text as a config file over the defaults; err holds the message. */
 static int load(struct sb_config *c, const char *text, char *err, size_t cap)
 {
+	sb_config_free(c);
 	sb_config_defaults(c);
 	write_file(text);
 	err[0] = '\0';
@@ -59,6 +66,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.store_type, "sqlite");
 	assert_int_equal(cfg.rtp_timeout, 15);
 	assert_int_equal(cfg.webhook.n_urls, 0);
+	assert_int_equal(cfg.metrics_enabled, 1);
 	/* an empty file, or only comments, changes nothing */
 	assert_int_equal(load(&cfg, "", err, sizeof(err)), 0);
 	assert_int_equal(load(&cfg, "# nothing\n---\n", err, sizeof(err)), 0);
@@ -94,6 +102,8 @@ static void test_nested(void **state)
 			   "store:\n"
 			   "  type: sqlite\n"
 			   "  dir: /var/lib/switchboard\n"
+			   "metrics:\n"
+			   "  enabled: false\n"
 			   "agents:\n"
 			   "  - name: x\n";
 	assert_int_equal(load(&cfg, text, err, sizeof(err)), 0);
@@ -118,6 +128,7 @@ static void test_nested(void **state)
 	assert_string_equal(cfg.tls_cert, "/etc/sb/cert.pem");
 	assert_string_equal(cfg.tls_key, "/etc/sb/key.pem");
 	assert_string_equal(cfg.store_dir, "/var/lib/switchboard");
+	assert_int_equal(cfg.metrics_enabled, 0);
 }
 
 static void test_flat_keys(void **state)
@@ -269,6 +280,20 @@ static void test_unknown_keys_warn(void **state)
 	assert_non_null(strstr(buf, ":1: future_key: unknown key, ignored"));
 	assert_non_null(strstr(buf, ":3: webhook.url_hash: unknown key, ignored"));
 	assert_non_null(strstr(buf, ":4: trunks: not read from the file yet"));
+	/* records outside sip: are not read */
+	log = tmpfile();
+	assert_non_null(log);
+	sb_log_set_file(log);
+	r = load(&cfg, "inbound_trunks:\n  - name: t\nsip:\n  trunks: []\n", err, sizeof(err));
+	sb_log_set_file(stderr);
+	assert_int_equal(r, 0);
+	rewind(log);
+	n = fread(buf, 1, sizeof(buf) - 1, log);
+	buf[n] = '\0';
+	fclose(log);
+	assert_non_null(strstr(buf, ":1: inbound_trunks: belongs under sip:, ignored"));
+	assert_non_null(strstr(buf, ":4: sip.trunks: unknown key, ignored"));
+	assert_int_equal(cfg.sip.n_in, 0);
 }
 
 static void test_flags_override(void **state)
@@ -352,13 +377,306 @@ static void test_anchors_and_nulls(void **state)
 	assert_string_equal(cfg.sip_listen, "[::1]:0");
 }
 
+/* ---- sip: trunks and dispatch rules ---- */
+
+static const char *const sip_good =
+    "sip:\n"
+    "  inbound_trunks:\n"
+    "    - id: ST_office        # a stable id\n"
+    "      name: office\n"
+    "      numbers: [\"+15550100\", 5550101]\n"
+    "      allowed_addresses: [\"10.0.0.0/8\"]\n"
+    "      auth_username: pbx\n"
+    "      auth_password: secret\n"
+    "      ringing_timeout: 1m\n"
+    "      max_call_duration: \"3600s\"\n"
+    "      include_headers: x_headers\n"
+    "      media_encryption: require\n"
+    "      krisp_enabled: true\n"
+    "      headers: {X-Site: \"true\"}\n"
+    "    - name: front desk     # no id: ST_front_desk\n"
+    "      allowedNumbers: [\"+1999\"]\n"
+    "      numbers: [\"+15550100\"]\n"
+    "  outbound_trunks:\n"
+    "    - id: ST_twilio\n"
+    "      name: twilio\n"
+    "      address: example.pstn.twilio.com\n"
+    "      numbers: [\"+15550199\"]\n"
+    "      transport: tcp\n"
+    "      auth_username: u\n"
+    "      auth_password: p\n"
+    "  dispatchRules:\n"
+    "    - id: SDR_support\n"
+    "      rule: {dispatch_rule_individual: {room_prefix: \"call-\"}}\n"
+    "      trunk_ids: [ST_office]\n"
+    "      attributes: {transport: tcp}\n"
+    "    - sip_dispatch_rule_id: SDR_direct\n"
+    "      rule: {dispatchRuleDirect: {roomName: yaml-room, pin: \"1234\"}}\n"
+    "      trunkIds: [ST_office]\n"
+    "      room_config: {maxParticipants: 3}\n";
+
+static void test_sip_records(void **state)
+{
+	(void)state;
+	assert_int_equal(load(&cfg, sip_good, err, sizeof(err)), 0);
+	const struct sb_config_sip *d = &cfg.sip;
+	assert_int_equal(d->n_in, 2);
+	assert_int_equal(d->n_out, 1);
+	assert_int_equal(d->n_rules, 2);
+	const struct store_inbound_trunk *t = &d->in[0];
+	assert_string_equal(t->id, "ST_office");
+	assert_string_equal(t->name, "office");
+	assert_int_equal(t->numbers.n, 2);
+	assert_string_equal(t->numbers.v[1], "5550101");
+	assert_string_equal(t->allowed_addresses.v[0], "10.0.0.0/8");
+	assert_string_equal(t->auth_password, "secret");
+	assert_int_equal(t->ringing_timeout_ms, 60000);
+	assert_int_equal(t->max_call_duration_ms, 3600000);
+	assert_int_equal(t->include_headers, STORE_X_HEADERS);
+	assert_int_equal(t->media_encryption, STORE_ENCRYPT_REQUIRE);
+	assert_true(t->krisp_enabled);
+	assert_string_equal(store_map_get(&t->headers, "X-Site"), "true");
+	assert_non_null(strstr(d->in_where[0].text, ":3: sip.inbound_trunks[0]"));
+	assert_string_equal(d->in[1].id, "ST_front_desk");
+	assert_string_equal(d->in[1].allowed_numbers.v[0], "+1999");
+	const struct store_outbound_trunk *o = &d->out[0];
+	assert_string_equal(o->id, "ST_twilio");
+	assert_string_equal(o->address, "example.pstn.twilio.com");
+	assert_int_equal(o->transport, STORE_TRANSPORT_TCP);
+	assert_string_equal(o->auth_username, "u");
+	const struct store_dispatch_rule *r = &d->rules[0];
+	assert_string_equal(r->id, "SDR_support");
+	assert_int_equal(r->rule.kind, STORE_RULE_INDIVIDUAL);
+	assert_string_equal(r->rule.room_prefix, "call-");
+	assert_string_equal(r->trunk_ids.v[0], "ST_office");
+	/* values under attributes are the user's own: no enum spelling */
+	assert_string_equal(store_map_get(&r->attributes, "transport"), "tcp");
+	assert_string_equal(d->rules[1].id, "SDR_direct");
+	assert_int_equal(d->rules[1].rule.kind, STORE_RULE_DIRECT);
+	assert_string_equal(d->rules[1].rule.room_name, "yaml-room");
+	assert_string_equal(d->rules[1].rule.pin, "1234");
+	assert_string_equal(d->rules[1].room_config_json, "{\"max_participants\":3}");
+	assert_non_null(strstr(d->rule_where[1].text, "sip.dispatchRules[1]"));
+	/* a later file without sip: keeps them, one with sip: replaces them */
+	write_file("log_level: debug\n");
+	assert_int_equal(sb_config_file(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(cfg.sip.n_in, 2);
+	write_file("sip:\n  inbound_trunks:\n    - {name: x, numbers: [\"1\"]}\n");
+	assert_int_equal(sb_config_file(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(cfg.sip.n_in, 1);
+	assert_int_equal(cfg.sip.n_rules, 0);
+	/* and a bad one leaves the earlier records alone */
+	write_file("sip:\n  inbound_trunks:\n    - {name: x}\n");
+	assert_int_not_equal(sb_config_file(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(cfg.sip.n_in, 1);
+	sb_config_free(&cfg);
+	assert_int_equal(cfg.sip.n_in, 0);
+}
+
+/* Each kind of mistake in sip: stops the load with the entry, its field and the line. */
+static void test_sip_errors(void **state)
+{
+	(void)state;
+	/* a field of the wrong type, with the line of the field itself */
+	expect_error("sip:\n"
+		     "  inbound_trunks:\n"
+		     "    - {id: ST_a, numbers: [\"1\"]}\n"
+		     "    - name: b\n"
+		     "      numbers:\n"
+		     "        - {x: 1}\n",
+		     6, "sip.inbound_trunks[1].numbers[0]: must be a string");
+	expect_error("sip:\n  inbound_trunks:\n    - name: b\n      allowedAddresses: x\n", 4,
+		     "sip.inbound_trunks[0].allowed_addresses: must be an array of strings");
+	expect_error("sip:\n  outbound_trunks:\n    - name: o\n      address: h\n"
+		     "      numbers: [\"1\"]\n      transport: sctp\n",
+		     6,
+		     "sip.outbound_trunks[0].transport: unknown SIPTransport value "
+		     "\"SIP_TRANSPORT_SCTP\"");
+	expect_error("sip:\n  inbound_trunks:\n    - name: b\n      numbers: [\"1\"]\n"
+		     "      krisp_enabled: maybe\n",
+		     5, "sip.inbound_trunks[0].krisp_enabled: must be true or false");
+	expect_error("sip:\n  inbound_trunks:\n    - name: b\n      numbers: [\"1\"]\n"
+		     "      ringing_timeout: soon\n",
+		     5, "sip.inbound_trunks[0].ringing_timeout: invalid duration");
+	expect_error("sip:\n  dispatch_rules:\n    - id: SDR_r\n"
+		     "      rule: {dispatch_rule_direct: {room_name: r, pin: 12}}\n"
+		     "      attributes: {a: [1]}\n",
+		     5, "sip.dispatch_rules[0].attributes[\"a\"]: must be a string");
+	/* the API's validation */
+	expect_error("sip:\n  inbound_trunks:\n    - name: open\n", 3,
+		     "sip.inbound_trunks[0]: for security, one of the fields must be set");
+	expect_error("sip:\n  outbound_trunks:\n    - {name: o, numbers: [\"1\"]}\n", 3,
+		     "sip.outbound_trunks[0]: address is required");
+	expect_error("sip:\n  dispatch_rules:\n    - {id: SDR_r, trunk_ids: [ST_a]}\n", 3,
+		     "sip.dispatch_rules[0]: rule is required");
+	expect_error("sip:\n  dispatch_rules:\n    - id: SDR_r\n      rule:\n"
+		     "        dispatch_rule_direct: {pin: \"1\"}\n",
+		     3, "sip.dispatch_rules[0]: rule.dispatchRuleDirect.roomName is required");
+	/* ids */
+	expect_error("sip:\n  inbound_trunks:\n    - {id: SDR_a, numbers: [\"1\"]}\n", 3,
+		     "sip.inbound_trunks[0].id: 'SDR_a' is not an id: ST_ followed by");
+	expect_error("sip:\n  dispatch_rules:\n    - id: ST_a\n      rule: {dispatch_rule_"
+		     "individual: {room_prefix: c}}\n",
+		     3, "sip.dispatch_rules[0].id: 'ST_a' is not an id: SDR_");
+	expect_error("sip:\n  inbound_trunks:\n    - {numbers: [\"1\"]}\n", 3,
+		     "sip.inbound_trunks[0]: needs an id (ST_...) or a name");
+	expect_error("sip:\n  inbound_trunks:\n    - {id: ST_a, sip_trunk_id: ST_b, numbers: "
+		     "[\"1\"]}\n",
+		     3, "the id is given twice");
+	expect_error("sip:\n"
+		     "  inbound_trunks:\n"
+		     "    - {id: ST_a, numbers: [\"1\"]}\n"
+		     "  outbound_trunks:\n"
+		     "    - {id: ST_a, address: h, numbers: [\"1\"]}\n",
+		     5, "sip.outbound_trunks[0]: id ST_a is already declared at ");
+	assert_non_null(strstr(err, ":3: sip.inbound_trunks[0]"));
+	expect_error("sip:\n  inbound_trunks:\n    - {name: a b, numbers: [\"1\"]}\n"
+		     "    - {name: a_b, numbers: [\"2\"]}\n",
+		     4, "id ST_a_b is already declared");
+	/* conflicts among the declared records, with the API's messages */
+	expect_error(
+	    "sip:\n  inbound_trunks:\n    - {id: ST_a, numbers: [\"+1 555\"]}\n"
+	    "    - {id: ST_b, numbers: [\"1555\"]}\n",
+	    4, "sip.inbound_trunks[1]: Conflicting inbound SIP Trunks: \"ST_a\" and \"ST_b\"");
+	expect_error("sip:\n  dispatch_rules:\n"
+		     "    - {id: SDR_a, rule: {dispatch_rule_direct: {room_name: a}}}\n"
+		     "    - {id: SDR_b, rule: {dispatch_rule_direct: {room_name: b}}}\n",
+		     4, "sip.dispatch_rules[1]: Dispatch rule for the same trunk");
+	/* structure */
+	expect_error("sip:\n  inbound_trunks: {name: a}\n", 2,
+		     "sip.inbound_trunks: wants a list of trunks");
+	expect_error("sip:\n  inbound_trunks:\n    - ST_a\n", 3,
+		     "sip.inbound_trunks[0]: wants a mapping");
+	expect_error("sip:\n  inbound_trunks:\n    - name: a\n      numbers: [\"1\"]\n"
+		     "      name: b\n",
+		     5, "sip.inbound_trunks[0].name: given twice");
+	expect_error("sip: [a]\n", 1, "sip: wants a mapping");
+	assert_int_equal(cfg.sip.n_in, 0);
+}
+
+/* ---- applying the records to a store ---- */
+
+static uv_loop_t loop;
+static char dir[64];
+
+static int rm_entry(const char *p, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(p);
+}
+
+static void closed(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+static struct store *open_store(void)
+{
+	struct store *s = NULL;
+	struct store_opts o = {.loop = &loop, .dir = dir};
+	assert_int_equal(store_open(&s, &o), 0);
+	return s;
+}
+
+static void close_store(struct store *s)
+{
+	bool done = false;
+	store_close(s, closed, &done);
+	while (!done)
+		uv_run(&loop, UV_RUN_ONCE);
+}
+
+static void test_declared_apply(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/sb-declared-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	struct store *s = open_store();
+	/* records made through the API: one in the way of the file, one declared in the file as
+	 * the other direction, one left alone */
+	struct store_inbound_trunk api = {0}, made;
+	assert_int_equal(store_strv_push(&api.numbers, "+15550100"), 0);
+	assert_int_equal(store_inbound_trunk_create(s, &api, &made, NULL, NULL), 0);
+	struct store_inbound_trunk flip = {.id = "ST_twilio"};
+	assert_int_equal(store_strv_push(&flip.numbers, "+15550777"), 0);
+	assert_int_equal(store_inbound_trunk_put(s, &flip, NULL, NULL, NULL), 0);
+	store_strv_free(&flip.numbers);
+
+	assert_int_equal(load(&cfg, sip_good, err, sizeof(err)), 0);
+	/* ST_office and the API trunk share +15550100: refused, nothing written */
+	assert_int_equal(sb_declared_apply(s, &cfg.sip, err, sizeof(err)), SB_EINVAL);
+	assert_non_null(strstr(err, ":3: sip.inbound_trunks[0]: Conflicting inbound SIP Trunks"));
+	assert_non_null(strstr(err, made.id));
+	size_t n;
+	store_dispatch_rules(s, &n);
+	assert_int_equal(n, 0);
+	/* the API trunk serves another number now: applied */
+	free(api.numbers.v[0]);
+	api.numbers.v[0] = strdup("+15550300");
+	free(made.numbers.v[0]);
+	made.numbers.v[0] = strdup("+15550300");
+	assert_int_equal(store_inbound_trunk_replace(s, &made, NULL, NULL, NULL), 0);
+	assert_int_equal(sb_declared_apply(s, &cfg.sip, err, sizeof(err)), 0);
+	store_inbound_trunks(s, &n);
+	assert_int_equal(n, 3);
+	struct store_outbound_trunk o;
+	assert_int_equal(store_outbound_trunk_get(s, "ST_twilio", &o), 0);
+	assert_int_equal(o.transport, STORE_TRANSPORT_TCP);
+	store_outbound_trunk_free(&o);
+	close_store(s);
+
+	/* a restart with the file changed replaces the records; the API's trunk stays */
+	s = open_store();
+	const char *changed = "sip:\n"
+			      "  inbound_trunks:\n"
+			      "    - {id: ST_office, name: office2, numbers: [\"+15550111\"]}\n"
+			      "  dispatch_rules:\n"
+			      "    - id: SDR_support\n"
+			      "      rule: {dispatch_rule_direct: {room_name: elsewhere}}\n";
+	assert_int_equal(load(&cfg, changed, err, sizeof(err)), 0);
+	struct store_inbound_trunk before;
+	assert_int_equal(store_inbound_trunk_get(s, "ST_office", &before), 0);
+	assert_int_equal(sb_declared_apply(s, &cfg.sip, err, sizeof(err)), 0);
+	struct store_inbound_trunk after;
+	assert_int_equal(store_inbound_trunk_get(s, "ST_office", &after), 0);
+	assert_string_equal(after.name, "office2");
+	assert_string_equal(after.numbers.v[0], "+15550111");
+	assert_int_equal(after.created_at_ms, before.created_at_ms);
+	store_inbound_trunk_free(&after);
+	assert_int_equal(store_inbound_trunk_get(s, made.id, &after), 0);
+	store_inbound_trunk_free(&after);
+	struct store_dispatch_rule r;
+	assert_int_equal(store_dispatch_rule_get(s, "SDR_support", &r), 0);
+	assert_int_equal(r.rule.kind, STORE_RULE_DIRECT);
+	assert_string_equal(r.rule.room_name, "elsewhere");
+	store_dispatch_rule_free(&r);
+	/* records no longer declared stay (the file owns only what it declares) */
+	assert_int_equal(store_dispatch_rule_get(s, "SDR_direct", &r), 0);
+	store_dispatch_rule_free(&r);
+	close_store(s);
+
+	store_inbound_trunk_free(&before);
+	store_inbound_trunk_free(&api);
+	store_inbound_trunk_free(&made);
+	sb_config_free(&cfg);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),	      cmocka_unit_test(test_nested),
 	    cmocka_unit_test(test_flat_keys),	      cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_unknown_keys_warn), cmocka_unit_test(test_flags_override),
-	    cmocka_unit_test(test_anchors_and_nulls),
+	    cmocka_unit_test(test_anchors_and_nulls), cmocka_unit_test(test_sip_records),
+	    cmocka_unit_test(test_sip_errors),	      cmocka_unit_test(test_declared_apply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

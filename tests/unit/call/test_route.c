@@ -358,12 +358,46 @@ static void test_hide_phone_number(void **state)
 	assert_memory_equal(o.identity, "sip_", 4);
 	assert_string_equal(o.name, "Phone 0100");
 	char want[300];
-	snprintf(want, sizeof(want), "c_%s", o.identity + 4);
+	snprintf(want, sizeof(want), "c_%.*s", 16, o.identity + 4);
 	assert_string_equal(o.room, want);
 	assert_null(call_route_attr(&o, "sip.phoneNumber"));
 	assert_null(call_route_attr(&o, "sip.hostname"));
 	assert_null(call_route_attr(&o, "sip.trunkPhoneNumber"));
 	assert_non_null(call_route_attr(&o, "sip.callID"));
+	call_route_out_free(&o);
+}
+
+/* The rule's room_config comes out parsed; a malformed one is ignored. */
+static void test_room_config(void **state)
+{
+	(void)state;
+	struct call_route_in in = call_in();
+	struct store_dispatch_rule r = {
+	    .id = "SDR_rc",
+	    .rule = {.kind = STORE_RULE_DIRECT, .room_name = "conf"},
+	    .room_config_json =
+		"{\"empty_timeout\":60,\"departure_timeout\":\"5\",\"max_participants\":3,"
+		"\"metadata\":\"m1\",\"agents\":[{\"agent_name\":\"bot\"},{\"metadata\":\"x\"},"
+		"{\"agent_name\":\"helper\"}]}"};
+	struct call_route_out o;
+	assert_int_equal(call_route(&in, NULL, 0, &r, 1, &o), CALL_ROUTE_OK);
+	assert_true(o.room_config.set);
+	assert_int_equal(o.room_config.empty_timeout_s, 60);
+	assert_int_equal(o.room_config.departure_timeout_s, 5);
+	assert_int_equal(o.room_config.max_participants, 3);
+	assert_string_equal(o.room_config.metadata, "m1");
+	assert_int_equal(o.room_config.n_agents, 2);
+	assert_string_equal(o.room_config.agents[0], "bot");
+	assert_string_equal(o.room_config.agents[1], "helper");
+	call_route_out_free(&o);
+
+	r.room_config_json = "{not json";
+	assert_int_equal(call_route(&in, NULL, 0, &r, 1, &o), CALL_ROUTE_OK);
+	assert_false(o.room_config.set);
+	call_route_out_free(&o);
+	r.room_config_json = "";
+	assert_int_equal(call_route(&in, NULL, 0, &r, 1, &o), CALL_ROUTE_OK);
+	assert_false(o.room_config.set);
 	call_route_out_free(&o);
 }
 
@@ -404,7 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_priorities), cmocka_unit_test(test_rule_trunks),
 	    cmocka_unit_test(test_rule_pin),	    cmocka_unit_test(test_room_names),
 	    cmocka_unit_test(test_attributes),	    cmocka_unit_test(test_hide_phone_number),
-	    cmocka_unit_test(test_full_route),
+	    cmocka_unit_test(test_full_route),	    cmocka_unit_test(test_room_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,6 +234,71 @@ static void test_tcp_abrupt_close(void **state)
 	assert_int_equal(st.conns_open, 0);
 }
 
+/* Requests by method and responses by code, both ways: parsed on receipt, from the start line
+ * of what goes out; malformed input and odd start lines are not counted. */
+static void test_counters(void **state)
+{
+	(void)state;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in me = {.sin_family = AF_INET};
+	inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	socklen_t mlen = sizeof(me);
+	getsockname(fd, (struct sockaddr *)&me, &mlen);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(sip_transport_local_port(tp, SIP_TP_UDP))};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	sendto(fd, OPTIONS_MSG, sizeof(OPTIONS_MSG) - 1, 0, (struct sockaddr *)&a, sizeof(a));
+	sendto(fd, "garbage", 7, 0, (struct sockaddr *)&a, sizeof(a));
+	for (int i = 0; i < 200 && rx.msgs + rx.malformed < 2; i++)
+		spin(1);
+	assert_int_equal(rx.msgs, 1);
+
+	struct sip_dest d = {.type = SIP_TP_UDP};
+	memcpy(&d.addr, &me, sizeof(me));
+	static const char ok[] = "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static const char bye[] = "BYE sip:a@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+	assert_int_equal(sip_transport_send(tp, &d, sb_slice(ok, sizeof(ok) - 1)), 0);
+	assert_int_equal(sip_transport_send(tp, &d, sb_slice(ok, sizeof(ok) - 1)), 0);
+	assert_int_equal(sip_transport_send(tp, &d, sb_slice(bye, sizeof(bye) - 1)), 0);
+	close(fd);
+
+	struct sip_msg_counters c;
+	sip_transport_counters(tp, &c);
+	assert_int_equal(c.requests[SIP_COUNT_RX][SIP_METHOD_OPTIONS], 1);
+	assert_int_equal(c.requests[SIP_COUNT_TX][SIP_METHOD_BYE], 1);
+	assert_int_equal(c.responses[SIP_COUNT_TX][200 - SIP_COUNT_STATUS_MIN], 2);
+	uint64_t total = 0;
+	for (int m = 0; m < SIP_METHOD__COUNT; m++)
+		total += c.requests[SIP_COUNT_RX][m] + c.requests[SIP_COUNT_TX][m];
+	assert_int_equal(total, 2); /* the garbage is not a request */
+
+	/* the start-line reader alone */
+	struct sip_msg_counters raw;
+	memset(&raw, 0, sizeof(raw));
+	static const char *const in[] = {
+	    "SIP/2.0 486 Busy Here\r\n",
+	    "SIP/2.0 999 Odd\r\n",
+	    "SIP/2.0 2x0 Bad\r\n",
+	    "SIP/2.0 100",
+	    "FOO sip:x SIP/2.0\r\n",
+	    "INVITE sip:x SIP/2.0\r\n",
+	    "INVITE",
+	    "",
+	    " INVITE sip:x SIP/2.0\r\n",
+	};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		sip_msg_counters_add_raw(&raw, SIP_COUNT_RX, sb_slice(in[i], strlen(in[i])));
+	assert_int_equal(raw.responses[SIP_COUNT_RX][486 - SIP_COUNT_STATUS_MIN], 1);
+	assert_int_equal(raw.responses[SIP_COUNT_RX][100 - SIP_COUNT_STATUS_MIN], 0);
+	assert_int_equal(raw.requests[SIP_COUNT_RX][SIP_METHOD_OTHER], 1);
+	assert_int_equal(raw.requests[SIP_COUNT_RX][SIP_METHOD_INVITE], 1);
+	total = 0;
+	for (int i = 0; i <= SIP_COUNT_STATUS_MAX - SIP_COUNT_STATUS_MIN; i++)
+		total += raw.responses[SIP_COUNT_RX][i];
+	assert_int_equal(total, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +308,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tcp_oversized_closes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_malformed_closes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_abrupt_close, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

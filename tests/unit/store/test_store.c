@@ -635,6 +635,98 @@ static void test_replace_delete(void **state)
 	store_dispatch_rule_free(&r_made);
 }
 
+/* put: records under ids chosen outside the API, created then replaced, kept over a re-open */
+static void test_put_with_id(void **state)
+{
+	(void)state;
+	assert_true(store_id_valid("ST_office", STORE_TRUNK_PFX));
+	assert_true(store_id_valid("SDR_a-b_9", STORE_RULE_PFX));
+	assert_false(store_id_valid("ST_", STORE_TRUNK_PFX));
+	assert_false(store_id_valid("SDR_x", STORE_TRUNK_PFX));
+	assert_false(store_id_valid("ST_a b", STORE_TRUNK_PFX));
+	assert_false(store_id_valid(NULL, STORE_TRUNK_PFX));
+	char longid[STORE_ID_MAX + 1];
+	memset(longid, 'a', sizeof(longid) - 1);
+	memcpy(longid, "ST_", 3);
+	longid[STORE_ID_MAX] = 0;
+	assert_false(store_id_valid(longid, STORE_TRUNK_PFX));
+	longid[STORE_ID_MAX - 1] = 0;
+	assert_true(store_id_valid(longid, STORE_TRUNK_PFX));
+
+	struct store *s = open_store();
+	struct done d = {0};
+	struct store_inbound_trunk in, made;
+	fill_inbound(&in);
+	/* no id, a bad id, another prefix: refused at once */
+	assert_int_equal(store_inbound_trunk_put(s, &in, NULL, on_done, &d), SB_EINVAL);
+	in.id = xs("SDR_office");
+	assert_int_equal(store_inbound_trunk_put(s, &in, NULL, on_done, &d), SB_EINVAL);
+	free(in.id);
+	in.id = xs("ST_office");
+	assert_int_equal(store_inbound_trunk_put(s, &in, &made, on_done, &d), 0);
+	assert_string_equal(made.id, "ST_office");
+	assert_true(made.created_at_ms > 0);
+	assert_int_equal(made.updated_at_ms, made.created_at_ms);
+	/* an API-made trunk beside it is left alone */
+	struct store_inbound_trunk other = {0}, other_made;
+	push(&other.numbers, "+15550999");
+	assert_int_equal(store_inbound_trunk_create(s, &other, &other_made, on_done, &d), 0);
+	/* the same id again replaces, keeping created_at */
+	free(in.name);
+	in.name = xs("office v2");
+	in.created_at_ms = 1;
+	struct store_inbound_trunk made2;
+	assert_int_equal(store_inbound_trunk_put(s, &in, &made2, on_done, &d), 0);
+	assert_int_equal(made2.created_at_ms, made.created_at_ms);
+	assert_string_equal(made2.name, "office v2");
+	size_t n;
+	store_inbound_trunks(s, &n);
+	assert_int_equal(n, 2);
+	/* the ST_ namespace is shared: an outbound trunk cannot take it */
+	struct store_outbound_trunk out;
+	fill_outbound(&out);
+	out.id = xs("ST_office");
+	assert_int_equal(store_outbound_trunk_put(s, &out, NULL, on_done, &d), SB_EEXISTS);
+	free(out.id);
+	out.id = xs("ST_twilio");
+	assert_int_equal(store_outbound_trunk_put(s, &out, NULL, on_done, &d), 0);
+	struct store_dispatch_rule r;
+	fill_rule(&r);
+	r.id = xs("SDR_support");
+	assert_int_equal(store_dispatch_rule_put(s, &r, NULL, on_done, &d), 0);
+	assert_int_equal(store_dispatch_rule_put(s, &r, NULL, on_done, &d), 0);
+	wait_done(&d, 6);
+	assert_int_equal(d.errors, 0);
+	close_store(s);
+
+	s = open_store();
+	struct store_inbound_trunk got;
+	assert_int_equal(store_inbound_trunk_get(s, "ST_office", &got), 0);
+	assert_inbound_eq(&got, &made2);
+	store_inbound_trunk_free(&got);
+	assert_int_equal(store_inbound_trunk_get(s, other_made.id, &got), 0);
+	store_inbound_trunk_free(&got);
+	struct store_outbound_trunk og;
+	assert_int_equal(store_outbound_trunk_get(s, "ST_twilio", &og), 0);
+	assert_string_equal(og.address, out.address);
+	store_outbound_trunk_free(&og);
+	struct store_dispatch_rule rg;
+	assert_int_equal(store_dispatch_rule_get(s, "SDR_support", &rg), 0);
+	assert_string_equal(rg.rule.room_prefix, "call-");
+	store_dispatch_rule_free(&rg);
+	store_dispatch_rules(s, &n);
+	assert_int_equal(n, 1);
+	close_store(s);
+
+	store_inbound_trunk_free(&in);
+	store_inbound_trunk_free(&made);
+	store_inbound_trunk_free(&made2);
+	store_inbound_trunk_free(&other);
+	store_inbound_trunk_free(&other_made);
+	store_outbound_trunk_free(&out);
+	store_dispatch_rule_free(&r);
+}
+
 static char *make_inbound(struct store *s, const char *num1, const char *num2)
 {
 	struct store_inbound_trunk t = {0}, made;
@@ -1149,6 +1241,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_outbound_roundtrip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule_roundtrip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replace_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_put_with_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),

@@ -121,9 +121,12 @@ static void test_marks(void **state)
 	assert_int_equal(stream_playout_marks(p), 3);
 	int16_t pcm[160];
 	stream_playout_pull(p, pcm, 160);
+	assert_int_equal(stream_playout_reached_count(p), 0);
 	assert_false(stream_playout_reached(p, &name));
 	assert_int_equal(stream_playout_pull(p, pcm, 160), 40);
+	assert_int_equal(stream_playout_reached_count(p), 3);
 	assert_true(stream_playout_reached(p, &name));
+	assert_int_equal(stream_playout_reached_count(p), 2);
 	assert_true(sb_slice_eq_cstr(name, "a"));
 	assert_true(stream_playout_reached(p, &name));
 	assert_true(sb_slice_eq_cstr(name, "b"));

@@ -680,6 +680,40 @@ static void test_mark_timing(void **state)
 	assert_int_equal(stream_twilio_stats(f->t)->in_marks, 4);
 }
 
+/* Pulling from the playout itself and echoing later (the bridge: once the audio has played). */
+static void test_echo_marks_later(void **state)
+{
+	struct fx *f = *state;
+	struct sink *s = &f->sink;
+	uint8_t u[320];
+	memset(u, 0x80, sizeof(u));
+	int16_t pcm[STREAM_TWILIO_FRAME];
+	struct stream_playout *po = stream_twilio_playout(f->t);
+	assert_int_equal(send_media(f->t, u, 160), 0);
+	assert_int_equal(send_mark(f->t, "a"), 0);
+	assert_int_equal(send_media(f->t, u, 160), 0);
+	assert_int_equal(send_mark(f->t, "b"), 0);
+	assert_int_equal(stream_playout_pull(po, pcm, STREAM_TWILIO_FRAME), 160);
+	assert_int_equal(stream_playout_pull(po, pcm, STREAM_TWILIO_FRAME), 160);
+	assert_int_equal(s->n, 0); /* passed, not echoed */
+	assert_int_equal(stream_playout_reached_count(po), 2);
+	assert_int_equal(stream_twilio_echo_marks(f->t, 1), 1);
+	assert_int_equal(s->n, 1);
+	assert_echo(s, 0, "a");
+	assert_int_equal(stream_twilio_echo_marks(f->t, 5), 1);
+	assert_echo(s, 1, "b");
+	assert_int_equal(stream_twilio_echo_marks(f->t, 5), 0);
+	assert_int_equal(stream_twilio_stats(f->t)->out_marks, 2);
+	/* after stop: nothing */
+	assert_int_equal(send_media(f->t, u, 10), 0);
+	assert_int_equal(send_mark(f->t, "c"), 0);
+	stream_playout_pull(po, pcm, STREAM_TWILIO_FRAME);
+	assert_int_equal(stream_twilio_stop(f->t), 0);
+	size_t n = s->n;
+	assert_int_equal(stream_twilio_echo_marks(f->t, 5), 0);
+	assert_int_equal(s->n, n);
+}
+
 static void test_clear(void **state)
 {
 	struct fx *f = *state;
@@ -864,6 +898,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_big_media, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_tiny_media, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_mark_timing, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_echo_marks_later, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_clear, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_ignored, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_sid_mismatch_accepted, fx_setup, fx_teardown),

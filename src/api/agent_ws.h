@@ -1,0 +1,32 @@
+/* The agents' WebSocket endpoints: GET /twilio (Twilio Media Streams) bridged to the SIP call of
+ * a room (stream/bridge.h). Owns the endpoint's key copy and each connection's small record.
+ *
+ *   ws://HOST:7880/twilio?room=ROOM&access_token=JWT   (or /twilio/ROOM; or the token as
+ *                                                       Authorization: Bearer JWT)
+ * The token is always required (also in dev mode): an HS256 token of a configured key with a
+ * `video` grant `roomJoin` for that room (`room` equal to ROOM). Refusals close the socket
+ * right after the handshake: 1008 with "unauthorized: ..." (no, bad or insufficient token),
+ * 4400 "room required", 4404 "no call in room" (the room has no SIP participant). */
+#ifndef SB_API_AGENT_WS_H
+#define SB_API_AGENT_WS_H
+
+#include "api/http.h"
+#include "api/token.h"
+#include "call/call.h"
+
+#define API_AGENT_WS_TWILIO "/twilio"
+
+struct api_agent_ws_opts {
+	const struct api_keyring *keys; /* copied */
+	struct call_mgr *calls;		/* borrowed: the HTTP server closes first */
+};
+
+struct api_agent_ws;
+
+/* Add the routes to h. 0, SB_ENOMEM, api_http_ws_route's errors. */
+int api_agent_ws_register(struct api_http *h, const struct api_agent_ws_opts *o,
+			  struct api_agent_ws **out);
+/* After the HTTP server has closed (every connection is gone then). NULL is fine. */
+void api_agent_ws_free(struct api_agent_ws *a);
+
+#endif

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Agent protocol tests: `switchboard serve` on free ports, a SIPp caller (tone_peer for its
+# media, or SIPp's RFC 4733 pcaps) in room NAME through dev routing (sip:room-NAME@), and
+# twilio.mjs as the agent on GET /twilio with a token from `switchboard token`.
+#
+#   run.sh SWITCHBOARD TEST TONE_PEER | run.sh --list
+#
+# twilio-call: start/media/marks/clear against a live call; the caller hears the agent's 440 Hz
+# and not its own 1 kHz (tone_peer), and gets a BYE when the agent closes its socket.
+# twilio-dtmf: the caller's keys reach the agent as dtmf; its BYE ends the stream (stop, close).
+# twilio-refuse: sockets refused for a missing or wrong token, no room, no call, unknown path.
+# npm `ws` comes from package-lock.json through `npm ci` (only when node_modules is missing or
+# older than the lock file; one install at a time: flock). Every process is ended by its PID.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/proc.sh
+. "$HERE/../lib/proc.sh"
+TESTS=(twilio-call twilio-dtmf twilio-refuse)
+
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${TESTS[@]}"
+	exit 0
+fi
+[ $# -ge 3 ] || { echo "usage: $0 SWITCHBOARD TEST TONE_PEER | --list" >&2; exit 2; }
+SB=$1
+TEST=$2
+PEER=$3
+NODE=${SB_NODE:-node}
+for tool in "$NODE" npm sipp; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		{ echo "FAIL [$TEST]: $tool not found (Debian packages nodejs npm sip-tester)"; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-agents-$TEST.XXXXXX")
+cd "$WORK" || exit 1
+PIDS=()
+FAILED=0
+SB_PID=
+
+cleanup() {
+	stop_pids 3 "${PIDS[@]}"
+	cd /
+	if [ "$FAILED" = 0 ] && [ -z "${SB_AGENTS_KEEP:-}" ]; then
+		rm -rf "$WORK"
+	else
+		echo "work directory kept: $WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	FAILED=1
+	echo "FAIL [$TEST]: $*"
+}
+
+show() {
+	[ -s "$1" ] || return 0
+	echo "---- $(basename "$1") (last ${2:-60} lines) ----"
+	tail -n "${2:-60}" "$1" | sed -e 's/\r$//' -e 's/^/  | /'
+}
+
+finish() {
+	local f
+	if [ "$FAILED" = 0 ]; then
+		echo "PASS [$TEST]"
+		exit 0
+	fi
+	show "$WORK/sb.log" 80
+	for f in "$WORK"/*.err "$WORK"/*.out; do
+		[ -e "$f" ] && show "$f" 40
+	done
+	exit 1
+}
+
+install_ws() {
+	exec 9<"$HERE/package-lock.json"
+	flock 9
+	local stamp="$HERE/node_modules/.package-lock.json"
+	if [ ! -f "$stamp" ] || [ "$HERE/package-lock.json" -nt "$stamp" ] ||
+		[ "$HERE/package.json" -nt "$stamp" ]; then
+		echo "npm ci in $HERE"
+		if ! (cd "$HERE" && npm ci --no-audit --no-fund) >"$WORK/npm.log" 2>&1; then
+			fail "npm ci failed:"
+			sed -e 's/^/  | /' "$WORK/npm.log" | tail -n 30
+			finish
+		fi
+	fi
+	exec 9<&-
+}
+
+start_switchboard() {
+	local rtp n
+	rtp=$(pick_ports 40) || { fail "no free RTP port range"; finish; }
+	mkdir -p "$WORK/data"
+	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 39))" \
+		--data-dir "$WORK/data" --log-level debug >"$WORK/sb.out" 2>"$WORK/sb.log" &
+	SB_PID=$!
+	PIDS+=("$SB_PID")
+	for n in $(seq 1 100); do
+		SB_PORT=$(sed -n 's/.*switchboard ready: sip udp+tcp [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$WORK/sb.log" | head -n 1)
+		HTTP_PORT=$(sed -n 's/.*switchboard ready: .* http [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$WORK/sb.log" | head -n 1)
+		[ -n "$SB_PORT" ] && [ -n "$HTTP_PORT" ] && return 0
+		is_running "$SB_PID" || { fail "switchboard exited before it was ready"; finish; }
+		sleep 0.1
+	done
+	fail "switchboard not ready within 10 s"
+	finish
+}
+
+stop_switchboard() {
+	[ -n "$SB_PID" ] || return 0
+	if ! is_running "$SB_PID"; then
+		fail "switchboard died during the test"
+		return
+	fi
+	kill -TERM "$SB_PID"
+	if ! wait_exit "$SB_PID" 5; then
+		fail "switchboard still running 5 s after SIGTERM"
+		kill -KILL "$SB_PID" 2>/dev/null
+	elif [ "$RC" != 0 ]; then
+		fail "switchboard exited $RC after SIGTERM (want 0)"
+	fi
+	SB_PID=
+}
+
+# sipp_bg NAME SCENARIO [sipp args...]: SIPp in the background, PID in SIPP_PID.
+sipp_bg() {
+	local name=$1 scen=$2 lp mp
+	shift 2
+	lp=$(pick_ports 2) || { fail "no free SIP port"; finish; }
+	mp=$(pick_ports 4) || { fail "no free media port"; finish; }
+	SB_TONE_PEER=$PEER SB_WORK=$WORK sipp -sf "$scen" -i 127.0.0.1 -p "$lp" -mp "$mp" -nostdin \
+		-timeout 40 -timeout_error -trace_err -error_file "$WORK/$name.err" -m 1 \
+		"$@" "127.0.0.1:$SB_PORT" >"$WORK/$name.out" 2>&1 &
+	SIPP_PID=$!
+	PIDS+=("$SIPP_PID")
+}
+
+sipp_wait() { # NAME PID SECONDS
+	if ! wait_exit "$2" "$3"; then
+		fail "SIPp ($1) still running after $3 s"
+		kill -KILL "$2" 2>/dev/null
+	elif [ "$RC" != 0 ]; then
+		fail "SIPp ($1) exited $RC (0 = the call went as scripted)"
+	fi
+}
+
+agent() { # MODE: twilio.mjs, output in agent.out
+	SB_WS="ws://127.0.0.1:$HTTP_PORT" SB_ROOM=$ROOM SB_TOKEN=$TOKEN SB_TOKEN_OTHER=$TOKEN_OTHER \
+		SB_FROM=$FROM SB_TO="room-$ROOM" timeout 60 "$NODE" "$HERE/twilio.mjs" "$1" \
+		>"$WORK/agent.out" 2>&1 &
+	AGENT_PID=$!
+	PIDS+=("$AGENT_PID")
+}
+
+agent_wait() {
+	if ! wait_exit "$AGENT_PID" 60; then
+		fail "the agent still running after 60 s"
+	elif [ "$RC" != 0 ]; then
+		fail "the agent failed (exit $RC)"
+	fi
+	sed -e 's/^/  /' "$WORK/agent.out"
+}
+
+install_ws
+start_switchboard
+ROOM=agent$RANDOM
+FROM=caller
+TOKEN=$("$SB" token --grant roomJoin --room "$ROOM") || { fail "switchboard token failed"; finish; }
+TOKEN_OTHER=$("$SB" token --grant roomJoin --room "other$ROOM") || { fail "switchboard token failed"; finish; }
+
+case $TEST in
+twilio-call)
+	tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+	sipp_bg caller "$HERE/uac-agent-tone.xml" -key codec pcmu -key pt 0 -key rtpmap PCMU/8000 \
+		-key name "$FROM" -key room "$ROOM" -key tone_port "$tp" -key send_hz 1000 \
+		-key expect_hz 440 -key absent_hz 1000 -key secs 4
+	sip=$SIPP_PID
+	agent call
+	agent_wait
+	sipp_wait caller "$sip" 30
+	for _ in $(seq 1 50); do # tone_peer ends SECONDS + 1.5 s after the answer at the latest
+		[ -s "$WORK/$FROM.txt" ] && break
+		sleep 0.1
+	done
+	if [ -s "$WORK/$FROM.txt" ]; then
+		echo "  caller (sends 1 kHz, hears the agent): $(cat "$WORK/$FROM.txt")"
+		read -r _ got _ sent _ expect _ absent <"$WORK/$FROM.txt"
+		[ "${got:-0}" -ge $((sent * 8 / 10)) ] || fail "the caller received only $got of $sent packets"
+		[ "${expect:-0}" -ge 40 ] || fail "the caller hears the agent's 440 Hz at only $expect % of its audio"
+		[ "${absent:-100}" -le 5 ] || fail "the caller hears its own 1 kHz ($absent %)"
+	else
+		fail "tone_peer wrote no result"
+	fi
+	grep -q "closed by the agent: hanging up" "$WORK/sb.log" || fail "no hang-up after the agent closed"
+	stop_switchboard
+	;;
+twilio-dtmf)
+	FROM=sipp # the scenario's From user
+	sipp_bg caller "$HERE/uac-agent-dtmf.xml" -key room "$ROOM"
+	sip=$SIPP_PID
+	agent dtmf
+	agent_wait
+	sipp_wait caller "$sip" 30
+	stop_switchboard
+	;;
+twilio-refuse)
+	agent refuse
+	agent_wait
+	stop_switchboard
+	;;
+*)
+	echo "unknown test $TEST" >&2
+	exit 2
+	;;
+esac
+finish
