@@ -4,10 +4,10 @@
 --   API_TOKEN  the Bearer token (not for healthz)
 --   API_ROOM   list, get: the room; API_IDS (get): identities, comma-separated, taken in turn
 --   API_TRUNK  create: the outbound trunk id; every request dials into a room of its own
---              (bench-<thread>-<n>), so no two calls share a room or an identity
+--              (bench-<thread>-<n>, identity "callee"), so no two calls share a room
 --   API_PERIOD_MS  > 0: pacing; each thread sends its requests on a fixed schedule, one every
 --              API_PERIOD_MS (threads * 1000 / rate), whichever of its connections is free
---              (delay() returns the time to the next slot; a thread more than 100 ms behind
+--              (delay() returns the time to the next slot; a thread more than 250 ms behind
 --              skips ahead rather than bursting). Wants LuaJIT's ffi for a wall clock.
 -- done() prints: WRK requests=N duration_us=N p50_us=N p99_us=N non2xx=N connect=N read=N
 --   write=N timeout=N, and for create a line WRK first_error=STATUS BODY when a request was refused
@@ -84,7 +84,7 @@ if period > 0 then
 	local slot = nil
 	function delay()
 		local now = now_ms()
-		if not slot or now - slot > 100 then
+		if not slot or now - slot > 250 then
 			slot = now
 		end
 		local wait = slot - now

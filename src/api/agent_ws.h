@@ -1,8 +1,15 @@
-/* The agents' WebSocket endpoints: GET /twilio (Twilio Media Streams) bridged to the SIP call of
- * a room (stream/bridge.h). Owns the endpoint's key copy and each connection's small record.
+/* The agents' WebSocket endpoints: GET /twilio (Twilio Media Streams) and GET /agent (the native
+ * protocol, docs/agent-protocol.md) bridged to the SIP call of a room (stream/bridge.h); and the
+ * Twilio-shaped REST resource of the /twilio streams' calls. Owns the endpoint's key copy, each
+ * connection's small record and the last ended calls.
  *
  *   ws://HOST:7880/twilio?room=ROOM&access_token=JWT   (or /twilio/ROOM; or the token as
  *                                                       Authorization: Bearer JWT)
+ *   ws://HOST:7880/agent?room=ROOM&rate=16000&access_token=JWT   (same rules; rate 8000, 16000,
+ *                                                       24000 or 48000, default 16000; 4400 else)
+ *   GET/POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json   HTTP Basic key:secret;
+ *       POST Status=completed hangs up the call of the /twilio stream whose callSid it is.
+ *       AccountSid is the stream's accountSid or the key. Errors are Twilio's JSON (404 20404).
  * The token is always required (also in dev mode): an HS256 token of a configured key with a
  * `video` grant `roomJoin` for that room (`room` equal to ROOM). Refusals close the socket
  * right after the handshake: 1008 with "unauthorized: ..." (no, bad or insufficient token),
@@ -14,7 +21,9 @@
 #include "api/token.h"
 #include "call/call.h"
 
-#define API_AGENT_WS_TWILIO "/twilio"
+#define API_AGENT_WS_TWILIO    "/twilio"
+#define API_AGENT_WS_NATIVE    "/agent"
+#define API_TWILIO_REST_PREFIX "/2010-04-01/Accounts/"
 
 struct api_agent_ws_opts {
 	const struct api_keyring *keys; /* copied */

@@ -6,10 +6,11 @@
 
 #include "api/agent_ws.h"
 #include "api/calls_service.h"
-#include "api/sip_call_service.h"
+#include "api/console.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/room_service.h"
+#include "api/sip_call_service.h"
 #include "api/sip_service.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -22,6 +23,7 @@ struct api_server {
 	struct api_calls_service *calls;
 	struct sip_call_service *sip_calls; /* CreateSIPParticipant, TransferSIPParticipant */
 	struct api_agent_ws *agents;	    /* GET /twilio (WebSocket) */
+	struct api_console *console;	    /* GET /, /api/token, /console/ws (console.h) */
 	/* /metrics sources, borrowed */
 	struct call_mgr *call_mgr;
 	struct sip_ua *ua;
@@ -73,6 +75,7 @@ static void parts_free(struct api_server *s)
 	api_calls_service_free(s->calls);
 	sip_call_service_free(s->sip_calls);
 	api_agent_ws_free(s->agents);
+	api_console_free(s->console);
 	free(s);
 }
 
@@ -115,7 +118,8 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 			return err;
 		}
 		/* livekit.SIP's calls: outbound calls and transfers (sip_call_service.h) */
-		if ((err = sip_call_service_register(s->twirp, o->store, o->calls, &s->sip_calls))) {
+		if ((err =
+			 sip_call_service_register(s->twirp, o->store, o->calls, &s->sip_calls))) {
 			SB_ERROR("api", "cannot register the livekit.SIP call methods: %s",
 				 sb_strerror(err));
 			parts_free(s);
@@ -148,6 +152,15 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 		if ((err = api_agent_ws_register(s->http, &ao, &s->agents)))
 			SB_ERROR("api", "no /twilio endpoint: %s", sb_strerror(err));
 	}
+	/* the web console: the page, the dev token endpoint, the event push (console.h) */
+	struct api_console_opts cso = {.keys = o->keys,
+				       .rooms = o->calls ? call_mgr_rooms(o->calls) : NULL,
+				       .calls = o->calls,
+				       .dev = o->dev,
+				       .host = o->host,
+				       .port = api_http_port(s->http)};
+	if ((err = api_console_register(s->http, &cso, &s->console)))
+		SB_ERROR("api", "web console incomplete: %s", sb_strerror(err));
 	SB_INFO("api", "HTTP API on %s:%u", o->host, api_http_port(s->http));
 	*out = s;
 	return 0;

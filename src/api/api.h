@@ -30,6 +30,7 @@ struct api_server_opts {
 	struct sip_ua *ua;
 	const char *version; /* switchboard_build_info{version}; static */
 	bool no_metrics;     /* do not serve GET /metrics (404) */
+	bool dev; /* the web console's dev token endpoint whatever the keys (console.h) */
 };
 
 struct api_server;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/lws_uv.h"
 #include "base/err.h"
 #include "base/log.h"
 
@@ -43,8 +44,7 @@ struct api_http {
 	struct lws_protocols protocols[2];
 	/* The uv handles lws embeds in its context (idle, timer): once the loop has closed them,
 	 * lws has finished the first half of its destruction. */
-	uv_handle_t *lws_handles[8];
-	size_t n_lws_handles;
+	struct api_lws_handles lws_handles;
 	/* closing */
 	uv_timer_t close_timer;
 	unsigned close_waited_ms;
@@ -281,6 +281,28 @@ static void dispatch(struct api_http *h, struct lws *wsi, struct conn *c)
 	respond(wsi, c);
 }
 
+/* The query's arguments as lws keeps them (one fragment each, already URL-decoded), joined
+ * with '&' again (lws_hdr_copy would join them with ','). */
+static int copy_args(struct lws *wsi, char *dst, size_t cap)
+{
+	size_t n = 0;
+	dst[0] = '\0';
+	for (int i = 0;; i++) {
+		int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (fl <= 0)
+			return 0;
+		if (n + (size_t)fl + 2 > cap)
+			return SB_ETOOBIG;
+		if (n)
+			dst[n++] = '&';
+		if (lws_hdr_copy_fragment(wsi, dst + n, (int)(cap - n), WSI_TOKEN_HTTP_URI_ARGS,
+					  i) < 0)
+			return SB_ETOOBIG;
+		n += (size_t)fl;
+		dst[n] = '\0';
+	}
+}
+
 /* Headers are complete: note the request, then wait for its body or answer at once. */
 static int on_request(struct api_http *h, struct lws *wsi, struct conn *c, const char *uri,
 		      size_t uri_len)
@@ -291,8 +313,7 @@ static int on_request(struct api_http *h, struct lws *wsi, struct conn *c, const
 			snprintf(c->method, sizeof(c->method), "%s", methods[i].name);
 			break;
 		}
-	if (uri_len >= sizeof(c->path) ||
-	    copy_hdr(wsi, WSI_TOKEN_HTTP_URI_ARGS, c->query, sizeof(c->query))) {
+	if (uri_len >= sizeof(c->path) || copy_args(wsi, c->query, sizeof(c->query))) {
 		api_http_resp_set(&c->resp, 414, "text/plain", "URI too long\n");
 		c->close_after = true;
 		respond(wsi, c);
@@ -453,28 +474,6 @@ int api_ws_send(struct api_ws *ws, bool binary, const void *p, size_t len, bool 
 size_t api_ws_queued(const struct api_ws *ws)
 {
 	return ((const struct conn *)ws)->wq_bytes;
-}
-
-/* The query's arguments as lws keeps them (one fragment each, already URL-decoded), joined
- * with '&' again (lws_hdr_copy would join them with ','). */
-static int copy_args(struct lws *wsi, char *dst, size_t cap)
-{
-	size_t n = 0;
-	dst[0] = '\0';
-	for (int i = 0;; i++) {
-		int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-		if (fl <= 0)
-			return 0;
-		if (n + (size_t)fl + 2 > cap)
-			return SB_ETOOBIG;
-		if (n)
-			dst[n++] = '&';
-		if (lws_hdr_copy_fragment(wsi, dst + n, (int)(cap - n), WSI_TOKEN_HTTP_URI_ARGS,
-					  i) < 0)
-			return SB_ETOOBIG;
-		n += (size_t)fl;
-		dst[n] = '\0';
-	}
 }
 
 /* The upgrade request: note path, query and Authorization; only a ws route's path may pass. */
@@ -674,67 +673,6 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-struct handle_list {
-	uv_handle_t **v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void collect_handle(uv_handle_t *hd, void *arg)
-{
-	struct handle_list *l = arg;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		uv_handle_t **nv = realloc(l->v, ncap * sizeof(*nv));
-		if (!nv) {
-			l->oom = true;
-			return;
-		}
-		l->v = nv;
-		l->cap = ncap;
-	}
-	l->v[l->n++] = hd;
-}
-
-/* Remember the idle and timer handles lws_create_context added to the loop. */
-static void note_lws_handles(struct api_http *h, const struct handle_list *before)
-{
-	struct handle_list after = {0};
-	uv_walk(h->loop, collect_handle, &after);
-	for (size_t i = 0; i < after.n; i++) {
-		uv_handle_t *hd = after.v[i];
-		if (hd->type != UV_IDLE && hd->type != UV_TIMER)
-			continue; /* polls are per socket and freed on close; their memory is reused
-				   */
-		bool old = false;
-		for (size_t j = 0; j < before->n && !old; j++)
-			old = before->v[j] == hd;
-		if (!old && h->n_lws_handles < SB_ARRAY_LEN(h->lws_handles))
-			h->lws_handles[h->n_lws_handles++] = hd;
-	}
-	free(after.v);
-}
-
-struct find_handles {
-	const struct api_http *h;
-	bool found;
-};
-
-static void find_lws_handle(uv_handle_t *hd, void *arg)
-{
-	struct find_handles *f = arg;
-	for (size_t i = 0; i < f->h->n_lws_handles; i++)
-		if (f->h->lws_handles[i] == hd)
-			f->found = true;
-}
-
-static bool lws_handles_open(const struct api_http *h)
-{
-	struct find_handles f = {h, false};
-	uv_walk(h->loop, find_lws_handle, &f);
-	return f.found;
-}
-
 static void lws_log(int level, const char *line)
 {
 	size_t n = strlen(line);
@@ -777,12 +715,7 @@ int api_http_new(struct api_http **out, const struct api_http_opts *o)
 	info.max_http_header_data = HEADER_SPACE;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
-	struct handle_list before = {0};
-	uv_walk(h->loop, collect_handle, &before);
-	h->ctx = lws_create_context(&info);
-	if (h->ctx && !before.oom)
-		note_lws_handles(h, &before);
-	free(before.v);
+	h->ctx = api_lws_create(h->loop, &info, &h->lws_handles);
 	if (!h->ctx) {
 		SB_ERROR("http", "cannot listen on %s:%u", o->host, o->port);
 		free(h);
@@ -832,7 +765,7 @@ static void close_poll(uv_timer_t *t)
 {
 	struct api_http *h = t->data;
 	h->close_waited_ms += CLOSE_POLL_MS;
-	if (h->ctx && !lws_handles_open(h))
+	if (h->ctx && !api_lws_handles_open(h->loop, &h->lws_handles))
 		lws_context_destroy(h->ctx); /* the second call: frees the context, h->ctx = NULL */
 	if (h->ctx && h->close_waited_ms < CLOSE_GIVE_UP_MS)
 		return;

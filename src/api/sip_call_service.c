@@ -95,7 +95,9 @@ static const char *sip_phrase(int st)
 	case 603:
 		return "Decline";
 	default:
-		return st >= 600 ? "Global Failure" : st >= 500 ? "Server Error" : "Request Failure";
+		return st >= 600   ? "Global Failure"
+		       : st >= 500 ? "Server Error"
+				   : "Request Failure";
 	}
 }
 
@@ -152,8 +154,9 @@ static void dial_outcome(void *arg, int st, const char *reason, bool ring_timeou
 
 static enum sip_tp_type tp_of(enum store_transport t)
 {
-	return t == STORE_TRANSPORT_TCP ? SIP_TP_TCP : t == STORE_TRANSPORT_TLS ? SIP_TP_TLS
-										: SIP_TP_UDP;
+	return t == STORE_TRANSPORT_TCP	  ? SIP_TP_TCP
+	       : t == STORE_TRANSPORT_TLS ? SIP_TP_TLS
+					  : SIP_TP_UDP;
 }
 
 /* "Name: value\r\n" lines: the trunk's headers, then the request's (which win). */
@@ -211,8 +214,8 @@ static int dial(struct sip_call_service *s, const struct twirp_call *call,
 		json_t **resp, struct twirp_error *e)
 {
 	const char *number = r->number && r->number[0] ? r->number
-			     : t->numbers.n		   ? t->numbers.v[0]
-							   : NULL;
+			     : t->numbers.n	       ? t->numbers.v[0]
+						       : NULL;
 	if (!number)
 		return twirp_error_set(e, TWIRP_INVALID_ARGUMENT,
 				       "no sip_number given and the trunk has no numbers"),
@@ -363,7 +366,8 @@ static void xfer_done(void *arg, int st, const char *reason)
 }
 
 int sip_call_transfer_wait(const struct twirp_call *call, struct twirp_error *e,
-			   int (*start)(void *ctx, void (*done)(void *, int, const char *), void *w),
+			   int (*start)(void *ctx, void (*done)(void *, int, const char *),
+					void *w),
 			   void *ctx)
 {
 	struct xfer_wait *w = calloc(1, sizeof(*w));
@@ -403,13 +407,13 @@ struct cold_transfer {
 static int start_cold(void *ctx, void (*done)(void *, int, const char *), void *w)
 {
 	struct cold_transfer *t = ctx;
-	uint32_t timeout = t->r->ringing_timeout_ms > 0 ? (uint32_t)t->r->ringing_timeout_ms : 30000;
+	uint32_t timeout =
+	    t->r->ringing_timeout_ms > 0 ? (uint32_t)t->r->ringing_timeout_ms : 30000;
 	return call_mgr_transfer_participant(t->calls, t->p, t->r->transfer_to, t->headers, timeout,
 					     t->r->play_dialtone, done, w);
 }
 
-static int transfer(const struct twirp_call *call, json_t **resp, struct twirp_error *e,
-		    void *arg)
+static int transfer(const struct twirp_call *call, json_t **resp, struct twirp_error *e, void *arg)
 {
 	(void)resp;
 	struct sip_call_service *s = arg;
@@ -441,8 +445,8 @@ static int transfer(const struct twirp_call *call, json_t **resp, struct twirp_e
 	return err;
 }
 
-int sip_call_service_register(struct twirp_server *t, struct store *store,
-			      struct call_mgr *calls, struct sip_call_service **out)
+int sip_call_service_register(struct twirp_server *t, struct store *store, struct call_mgr *calls,
+			      struct sip_call_service **out)
 {
 	struct sip_call_service *s = calloc(1, sizeof(*s));
 	if (!s)

@@ -29,8 +29,8 @@
  */
 struct sip_call_service;
 /* Register both methods on t (store and calls borrowed; free s after t's last request). */
-int sip_call_service_register(struct twirp_server *t, struct store *store,
-			      struct call_mgr *calls, struct sip_call_service **out);
+int sip_call_service_register(struct twirp_server *t, struct store *store, struct call_mgr *calls,
+			      struct sip_call_service **out);
 void sip_call_service_free(struct sip_call_service *s);
 
 /* Run a transfer and answer call once it is over (twirp_defer): start(ctx, done, w) starts it
@@ -38,7 +38,8 @@ void sip_call_service_free(struct sip_call_service *s);
  * 2xx answers {}; a failure the SIP status mapped with meta; 408 "no final NOTIFY" canceled.
  * 0 (answered or deferred), or an error with e set. */
 int sip_call_transfer_wait(const struct twirp_call *call, struct twirp_error *e,
-			   int (*start)(void *ctx, void (*done)(void *, int, const char *), void *w),
+			   int (*start)(void *ctx, void (*done)(void *, int, const char *),
+					void *w),
 			   void *ctx);
 
 /* LK's SIP status -> Twirp code table (§6.3). */

@@ -285,8 +285,7 @@ static int ok_json(json_t *out, struct api_http_resp *resp, struct twirp_error *
 	return 0;
 }
 
-struct twirp_later *twirp_defer(const struct twirp_call *call, void (*gone)(void *arg),
-				void *arg)
+struct twirp_later *twirp_defer(const struct twirp_call *call, void (*gone)(void *arg), void *arg)
 {
 	if (!call->http_resp || !call->deferred || *call->deferred)
 		return NULL;

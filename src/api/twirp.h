@@ -89,8 +89,7 @@ struct twirp_call {
  * NULL when the call cannot be deferred (not served over HTTP, out of memory): answer now.
  */
 struct twirp_later;
-struct twirp_later *twirp_defer(const struct twirp_call *call, void (*gone)(void *arg),
-				void *arg);
+struct twirp_later *twirp_defer(const struct twirp_call *call, void (*gone)(void *arg), void *arg);
 /* resp: an object (reference stolen; NULL answers {}). */
 void twirp_later_ok(struct twirp_later *l, json_t *resp);
 void twirp_later_fail(struct twirp_later *l, const struct twirp_error *e);

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api/lws_uv.h"
 #include "api/token.h"
 #include "base/clock.h"
 #include "base/compat.h"
@@ -286,8 +287,7 @@ struct api_webhook {
 	size_t n_targets;
 	struct resolve *resolving;
 	/* The uv handles lws embeds in its context (see http.c). */
-	uv_handle_t *lws_handles[8];
-	size_t n_lws_handles;
+	struct api_lws_handles lws_handles;
 	/* closing */
 	bool closing;
 	size_t timers_open;
@@ -685,66 +685,6 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 /* ---- lws context on a foreign loop (as http.c) ---- */
 
-struct handle_list {
-	uv_handle_t **v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void collect_handle(uv_handle_t *hd, void *arg)
-{
-	struct handle_list *l = arg;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		uv_handle_t **nv = realloc(l->v, ncap * sizeof(*nv));
-		if (!nv) {
-			l->oom = true;
-			return;
-		}
-		l->v = nv;
-		l->cap = ncap;
-	}
-	l->v[l->n++] = hd;
-}
-
-/* Remember the idle and timer handles lws_create_context added to the loop. */
-static void note_lws_handles(struct api_webhook *n, const struct handle_list *before)
-{
-	struct handle_list after = {0};
-	uv_walk(n->loop, collect_handle, &after);
-	for (size_t i = 0; i < after.n; i++) {
-		uv_handle_t *hd = after.v[i];
-		if (hd->type != UV_IDLE && hd->type != UV_TIMER)
-			continue;
-		bool old = false;
-		for (size_t j = 0; j < before->n && !old; j++)
-			old = before->v[j] == hd;
-		if (!old && n->n_lws_handles < SB_ARRAY_LEN(n->lws_handles))
-			n->lws_handles[n->n_lws_handles++] = hd;
-	}
-	free(after.v);
-}
-
-struct find_handles {
-	const struct api_webhook *n;
-	bool found;
-};
-
-static void find_lws_handle(uv_handle_t *hd, void *arg)
-{
-	struct find_handles *f = arg;
-	for (size_t i = 0; i < f->n->n_lws_handles; i++)
-		if (f->n->lws_handles[i] == hd)
-			f->found = true;
-}
-
-static bool lws_handles_open(const struct api_webhook *n)
-{
-	struct find_handles f = {n, false};
-	uv_walk(n->loop, find_lws_handle, &f);
-	return f.found;
-}
-
 static void lws_log(int level, const char *line)
 {
 	size_t len = strlen(line);
@@ -782,12 +722,7 @@ static int start_lws(struct api_webhook *n, const char *ca_file)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
-	struct handle_list before = {0};
-	uv_walk(n->loop, collect_handle, &before);
-	n->ctx = lws_create_context(&info);
-	if (n->ctx && !before.oom)
-		note_lws_handles(n, &before);
-	free(before.v);
+	n->ctx = api_lws_create(n->loop, &info, &n->lws_handles);
 	if (!n->ctx) {
 		SB_ERROR("webhook", "cannot start the libwebsockets client");
 		return SB_EIO;
@@ -1020,7 +955,7 @@ static void close_poll(uv_timer_t *timer)
 {
 	struct api_webhook *n = timer->data;
 	n->close_waited_ms += CLOSE_POLL_MS;
-	if (n->ctx && !lws_handles_open(n))
+	if (n->ctx && !api_lws_handles_open(n->loop, &n->lws_handles))
 		lws_context_destroy(n->ctx); /* the second call: frees the context, n->ctx = NULL */
 	if (n->ctx && n->close_waited_ms >= CLOSE_GIVE_UP_MS && !n->gave_up_lws) {
 		/* lws may still call on_lws with n's targets: leave n allocated */

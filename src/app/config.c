@@ -101,6 +101,7 @@ static const struct opt opts[] = {
     OPT("answer-delay", OPT_MS, answer_delay_ms, 3600000),
     OPT("auth-md5-first", OPT_BOOL, auth_md5_first, 1),
     OPT("metrics-enabled", OPT_BOOL, metrics_enabled, 1),
+    OPT("dev", OPT_BOOL, dev, 1),
     OPT("media-encryption", OPT_ENCRYPTION, media_encryption, 0),
     OPT("media-workers", OPT_U32, media_workers, 256),
     OPT("codecs", OPT_STR, codecs, 0),
@@ -124,6 +125,8 @@ static const struct opt opts[] = {
     OPT("hold-for", OPT_SECS, hold_for, 86400),
     OPT("dtmf", OPT_STR, dtmf, 0),
     OPT("say", OPT_STR, say, 0),
+    OPT("hold-local", OPT_BOOL, hold_local, 1),
+    OPT("music-on-hold", OPT_STR, music_on_hold, 0),
     OPT("voice", OPT_STR, say_voice, 0),
     OPT("room", OPT_STR, dial_room, 0),
     OPT("register", OPT_STR, register_uri, 0),
@@ -372,7 +375,8 @@ struct yctx {
 	const char *path;
 	char *err;
 	size_t cap;
-	struct sb_config_sip *sip; /* the `sip:` section being read */
+	struct sb_config_sip *sip;   /* the `sip:` section being read */
+	struct api_agent_def *agent; /* the `agents:` entry being read */
 };
 
 static size_t line_of(const yaml_node_t *n)
@@ -633,6 +637,95 @@ static int tls_item(struct yctx *y, const char *name, const char *key, yaml_node
 			return r;
 		if (!y->c->tls_cert[0] || !y->c->tls_key[0])
 			return fail(y, e, ekey, "wants both cert_file and key_file");
+	}
+	return 0;
+}
+
+static int hold_item(struct yctx *y, const char *name, const char *key, yaml_node_t *k,
+		     yaml_node_t *v)
+{
+	struct sb_config *c = y->c;
+	if (!strcmp(name, "local"))
+		return set_scalar(y, "hold-local", key, v);
+	if (!strcmp(name, "music-on-hold"))
+		return set_scalar(y, "music-on-hold", key, v);
+	if (!strcmp(name, "local-trunks")) {
+		if (is_null(v))
+			return 0;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(y, v, key, "wants a list of trunk ids, not %s", type_name(v));
+		c->n_hold_local_trunks = 0;
+		size_t i = 0;
+		FOR_ITEMS(v, it)
+		{
+			yaml_node_t *t = node(y, *it);
+			char tkey[200];
+			snprintf(tkey, sizeof(tkey), "%s[%zu]", key, i++);
+			if (t->type != YAML_SCALAR_NODE || strncmp(scalar(t), "ST_", 3))
+				return fail(y, t, tkey, "wants a trunk id (ST_...)");
+			if (c->n_hold_local_trunks == SB_CONFIG_MAX_HOLD_TRUNKS)
+				return fail(y, t, tkey, "too many trunks (at most %d)",
+					    SB_CONFIG_MAX_HOLD_TRUNKS);
+			if (set_str(c->hold_local_trunks[c->n_hold_local_trunks],
+				    sizeof(c->hold_local_trunks[0]), scalar(t)))
+				return fail(y, t, tkey, "trunk id too long");
+			c->n_hold_local_trunks++;
+		}
+		return 0;
+	}
+	warn_ignored(y, k, key, "unknown key, ignored");
+	return 0;
+}
+
+/* registrations: a list of {trunk: ST_..., expires: S}. */
+static int section_registrations(struct yctx *y, const char *key, yaml_node_t *v)
+{
+	struct sb_config *c = y->c;
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(y, v, key, "wants a list of {trunk: ST_..., expires: S}, not %s",
+			    type_name(v));
+	c->n_registrations = 0;
+	size_t i = 0;
+	FOR_ITEMS(v, it)
+	{
+		yaml_node_t *e = node(y, *it);
+		char ekey[200];
+		snprintf(ekey, sizeof(ekey), "%s[%zu]", key, i++);
+		if (e->type != YAML_MAPPING_NODE)
+			return fail(y, e, ekey, "wants {trunk: ST_..., expires: S}");
+		if (c->n_registrations == SB_CONFIG_MAX_HOLD_TRUNKS)
+			return fail(y, e, ekey, "too many registrations (at most %d)",
+				    SB_CONFIG_MAX_HOLD_TRUNKS);
+		char *trunk = c->registrations[c->n_registrations].trunk;
+		uint32_t *expires = &c->registrations[c->n_registrations].expires;
+		trunk[0] = 0;
+		*expires = 0;
+		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
+		     pr < e->data.mapping.pairs.top; pr++) {
+			yaml_node_t *pk = node(y, pr->key), *pv = node(y, pr->value);
+			char fkey[240];
+			snprintf(fkey, sizeof(fkey), "%s.%s", ekey,
+				 pk->type == YAML_SCALAR_NODE ? scalar(pk) : "?");
+			if (pk->type == YAML_SCALAR_NODE && !strcmp(scalar(pk), "trunk")) {
+				if (pv->type != YAML_SCALAR_NODE || strncmp(scalar(pv), "ST_", 3) ||
+				    set_str(trunk, sizeof(c->registrations[0].trunk), scalar(pv)))
+					return fail(y, pv, fkey,
+						    "wants an outbound trunk id (ST_...)");
+			} else if (pk->type == YAML_SCALAR_NODE && !strcmp(scalar(pk), "expires")) {
+				uint64_t x;
+				if (pv->type != YAML_SCALAR_NODE ||
+				    parse_u64(scalar(pv), 86400, &x))
+					return fail(y, pv, fkey, "wants seconds (at most 86400)");
+				*expires = (uint32_t)x;
+			} else {
+				warn_ignored(y, pk, fkey, "unknown key, ignored");
+			}
+		}
+		if (!trunk[0])
+			return fail(y, e, ekey, "trunk is required");
+		c->n_registrations++;
 	}
 	return 0;
 }
@@ -996,6 +1089,9 @@ void sb_config_sip_free(struct sb_config_sip *s)
 void sb_config_free(struct sb_config *c)
 {
 	sb_config_sip_free(&c->sip);
+	sb_config_agents_free(c->agents, c->n_agents);
+	c->agents = NULL;
+	c->n_agents = 0;
 }
 
 /* The id of the record in rec (the first member of every record type). */
@@ -1246,6 +1342,287 @@ static int section_sip(struct yctx *y, const char *key, yaml_node_t *v)
 	return 0;
 }
 
+/* ---- agents: {NAME: {url, protocol, headers, custom_parameters, ...}} ---- */
+
+static void kv_free(struct api_agent_kv *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+void sb_config_agents_free(struct api_agent_def *agents, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct api_agent_def *a = &agents[i];
+		free(a->name);
+		free(a->url);
+		free(a->play_file);
+		kv_free(a->headers, a->n_headers);
+		kv_free(a->params, a->n_params);
+	}
+	free(agents);
+}
+
+const struct api_agent_def *sb_config_agent(const struct sb_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_agents; i++)
+		if (!strcmp(c->agents[i].name, name))
+			return &c->agents[i];
+	return NULL;
+}
+
+static bool plain_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	return true;
+}
+
+/* A string value (a number or a boolean as written) into *dst (malloc'd). */
+static int agent_str(struct yctx *y, const char *key, yaml_node_t *v, char **dst)
+{
+	if (v->type != YAML_SCALAR_NODE || is_null(v))
+		return fail(y, v, key, "wants a string, not %s",
+			    is_null(v) ? "nothing" : type_name(v));
+	char *d = strdup(scalar(v));
+	if (!d)
+		return fail(y, v, key, "out of memory");
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* headers / custom_parameters: a mapping of names to string values. Header names are HTTP
+ * tokens and no value may hold CR or LF (they go into the handshake as they are). */
+static int agent_map(struct yctx *y, const char *key, yaml_node_t *v, bool header,
+		     struct api_agent_kv **out, size_t *n_out)
+{
+	if (is_null(v))
+		return 0;
+	int r = want_mapping(y, v, key);
+	if (r)
+		return r;
+	size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	struct api_agent_kv *kv = n ? calloc(n, sizeof(*kv)) : NULL;
+	if (n && !kv)
+		return fail(y, v, key, "out of memory");
+	size_t i = 0;
+	FOR_PAIRS(v, p)
+	{
+		yaml_node_t *k = node(y, p->key), *val = node(y, p->value);
+		char ekey[300];
+		snprintf(ekey, sizeof(ekey), "%s.%s", key,
+			 k->type == YAML_SCALAR_NODE ? scalar(k) : "?");
+		if (k->type != YAML_SCALAR_NODE || !*scalar(k)) {
+			r = fail(y, k, key, "names must be non-empty plain strings");
+			goto out;
+		}
+		if (header &&
+		    strcspn(scalar(k), "()<>@,;:\\\"/[]?={} \t\r\n") != strlen(scalar(k))) {
+			r = fail(y, k, ekey, "not a valid header name");
+			goto out;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (header ? !strcasecmp(kv[j].key, scalar(k))
+				   : !strcmp(kv[j].key, scalar(k))) {
+				r = fail(y, k, ekey, "listed twice");
+				goto out;
+			}
+		if ((r = agent_str(y, ekey, val, &kv[i].value)) != 0)
+			goto out;
+		if (strpbrk(kv[i].value, "\r\n")) {
+			free(kv[i].value);
+			kv[i].value = NULL;
+			r = fail(y, val, ekey, "a value cannot hold line breaks");
+			goto out;
+		}
+		if (!(kv[i].key = strdup(scalar(k)))) {
+			r = fail(y, k, ekey, "out of memory");
+			goto out;
+		}
+		i++;
+	}
+	kv_free(*out, *n_out);
+	*out = kv;
+	*n_out = i;
+	return 0;
+out:
+	kv_free(kv, i + 1 <= n ? i + 1 : n);
+	return r;
+}
+
+/* on_failure: hangup | echo | {play: FILE} (or "play: FILE" as one string). */
+static int agent_failure(struct yctx *y, const char *key, yaml_node_t *v)
+{
+	struct api_agent_def *a = y->agent;
+	const char *file = NULL;
+	yaml_node_t *at = v;
+	if (v->type == YAML_MAPPING_NODE) {
+		size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+		yaml_node_t *k = n == 1 ? node(y, v->data.mapping.pairs.start->key) : NULL;
+		at = n == 1 ? node(y, v->data.mapping.pairs.start->value) : v;
+		if (!k || k->type != YAML_SCALAR_NODE || strcmp(scalar(k), "play") ||
+		    at->type != YAML_SCALAR_NODE || is_null(at))
+			return fail(y, v, key, "wants hangup, echo or {play: FILE.wav}");
+		file = scalar(at);
+	} else if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+		const char *t = scalar(v);
+		if (!strcmp(t, "hangup")) {
+			a->on_failure = API_AGENT_FAIL_HANGUP;
+			return 0;
+		}
+		if (!strcmp(t, "echo")) {
+			a->on_failure = API_AGENT_FAIL_ECHO;
+			return 0;
+		}
+		if (strncmp(t, "play:", 5))
+			return fail(y, v, key,
+				    "unknown fallback '%s' (want hangup, echo or play: FILE.wav)",
+				    t);
+		file = t + 5 + strspn(t + 5, " \t");
+	} else {
+		return fail(y, v, key, "wants hangup, echo or {play: FILE.wav}, not %s",
+			    is_null(v) ? "nothing" : type_name(v));
+	}
+	if (!*file)
+		return fail(y, at, key, "play wants a WAV file");
+	char *d = strdup(file);
+	if (!d)
+		return fail(y, at, key, "out of memory");
+	free(a->play_file);
+	a->play_file = d;
+	a->on_failure = API_AGENT_FAIL_PLAY;
+	return 0;
+}
+
+static int agent_item(struct yctx *y, const char *name, const char *key, yaml_node_t *k,
+		      yaml_node_t *v)
+{
+	struct api_agent_def *a = y->agent;
+	const char *raw = scalar(k);
+	if (!strcmp(name, "url")) {
+		int r = agent_str(y, key, v, &a->url);
+		struct api_agent_url u;
+		if (!r && api_agent_url_parse(a->url, &u))
+			r = fail(y, v, key, "'%s' is not a ws:// or wss:// URL", a->url);
+		return r;
+	}
+	if (!strcmp(name, "protocol")) {
+		if (v->type != YAML_SCALAR_NODE || is_null(v))
+			return fail(y, v, key, "wants twilio or native");
+		if (!strcmp(scalar(v), "twilio")) {
+			a->protocol = API_AGENT_TWILIO;
+			return 0;
+		}
+		if (!strcmp(scalar(v), "native")) {
+			a->protocol = API_AGENT_NATIVE;
+			return 0;
+		}
+		return fail(y, v, key, "unknown protocol '%s' (want twilio or native)", scalar(v));
+	}
+	if (!strcmp(name, "rate")) {
+		uint64_t r;
+		if (v->type != YAML_SCALAR_NODE || is_null(v) || parse_u64(scalar(v), 48000, &r) ||
+		    (r != 8000 && r != 16000 && r != 24000 && r != 48000))
+			return fail(y, v, key, "wants 8000, 16000, 24000 or 48000 (Hz)");
+		a->rate = (uint32_t)r;
+		return 0;
+	}
+	if (!strcmp(name, "headers"))
+		return agent_map(y, key, v, true, &a->headers, &a->n_headers);
+	if (key_is(raw, "custom_parameters", "customParameters"))
+		return agent_map(y, key, v, false, &a->params, &a->n_params);
+	if (key_is(raw, "connect_timeout", "connectTimeout")) {
+		uint64_t ms;
+		if (v->type != YAML_SCALAR_NODE || is_null(v) ||
+		    parse_duration_ms(scalar(v), 1000, &ms) || ms == 0 || ms > 600000)
+			return fail(y, v, key, "wants a duration from 1ms to 10m (5s, 500ms, 2)");
+		a->connect_timeout_ms = (uint32_t)ms;
+		return 0;
+	}
+	if (key_is(raw, "on_failure", "onFailure"))
+		return agent_failure(y, key, v);
+	if (!strcmp(name, "ringback")) {
+		uint32_t b;
+		if (v->type != YAML_SCALAR_NODE || is_null(v) || parse_bool(scalar(v), &b))
+			return fail(y, v, key, "wants true or false");
+		a->ringback = b != 0;
+		return 0;
+	}
+	warn_ignored(y, k, key, "unknown key, ignored");
+	return 0;
+}
+
+/* agents: replaces what an earlier file declared, once the whole section is good. */
+static int section_agents(struct yctx *y, const char *key, yaml_node_t *v)
+{
+	if (is_null(v))
+		return 0;
+	int r = want_mapping(y, v, key);
+	if (r)
+		return r;
+	size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start), got = 0;
+	struct api_agent_def *list = n ? calloc(n, sizeof(*list)) : NULL;
+	if (n && !list)
+		return fail(y, v, key, "out of memory");
+	FOR_PAIRS(v, p)
+	{
+		yaml_node_t *k = node(y, p->key), *e = node(y, p->value);
+		char ekey[200];
+		snprintf(ekey, sizeof(ekey), "%s.%s", key,
+			 k->type == YAML_SCALAR_NODE ? scalar(k) : "?");
+		if (k->type != YAML_SCALAR_NODE || !plain_name(scalar(k)) ||
+		    strlen(scalar(k)) >= API_AGENT_NAME_MAX) {
+			r = fail(y, k, ekey,
+				 "an agent's name is letters, digits, - _ . (at most %d)",
+				 API_AGENT_NAME_MAX - 1);
+			goto out;
+		}
+		for (size_t i = 0; i < got; i++)
+			if (!strcmp(list[i].name, scalar(k))) {
+				r = fail(y, k, ekey, "listed twice");
+				goto out;
+			}
+		struct api_agent_def *a = &list[got++];
+		if (!(a->name = strdup(scalar(k)))) {
+			r = fail(y, k, ekey, "out of memory");
+			goto out;
+		}
+		if (e->type != YAML_MAPPING_NODE) {
+			r = fail(y, e, ekey, "wants {url: ws://..., protocol: twilio, ...}, not %s",
+				 is_null(e) ? "nothing" : type_name(e));
+			goto out;
+		}
+		y->agent = a;
+		r = walk_section(y, e, ekey, agent_item);
+		y->agent = NULL;
+		if (r)
+			goto out;
+		if (!a->url) {
+			r = fail(y, e, ekey, "wants a url (ws://HOST:PORT/PATH or wss://...)");
+			goto out;
+		}
+		if (a->rate && a->protocol != API_AGENT_NATIVE) {
+			r = fail(y, e, ekey,
+				 "rate is for protocol: native (Twilio streams are 8 kHz)");
+			goto out;
+		}
+	}
+	sb_config_agents_free(y->c->agents, y->c->n_agents);
+	y->c->agents = list;
+	y->c->n_agents = got;
+	return 0;
+out:
+	sb_config_agents_free(list, got);
+	return r;
+}
+
 /* One top-level pair. Ports applied to HOST:PORT strings wait for the second pass, so
  * `sip_port` works wherever it stands relative to `sip_listen`. */
 static int top_item(struct yctx *y, yaml_node_t *k, yaml_node_t *v, bool ports_pass)
@@ -1274,6 +1651,10 @@ static int top_item(struct yctx *y, yaml_node_t *k, yaml_node_t *v, bool ports_p
 		return want_section(y, v, key, tls_item);
 	if (!strcmp(name, "metrics"))
 		return want_section(y, v, key, metrics_item);
+	if (!strcmp(name, "hold"))
+		return want_section(y, v, key, hold_item);
+	if (!strcmp(name, "registrations"))
+		return section_registrations(y, key, v);
 	if (!strcmp(name, "sip"))
 		return section_sip(y, key, v);
 	if (!strcmp(name, "inbound-trunks") || !strcmp(name, "outbound-trunks") ||
@@ -1281,7 +1662,9 @@ static int top_item(struct yctx *y, yaml_node_t *k, yaml_node_t *v, bool ports_p
 		warn_ignored(y, k, key, "belongs under sip:, ignored");
 		return 0;
 	}
-	if (!strcmp(name, "agents") || !strcmp(name, "trunks")) {
+	if (!strcmp(name, "agents"))
+		return section_agents(y, key, v);
+	if (!strcmp(name, "trunks")) {
 		warn_ignored(y, k, key, "not read from the file yet, ignored (use the API)");
 		return 0;
 	}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/agent_dial.h"
 #include "base/log.h"
 #include "sip/transport.h"
 #include "store/store.h"
@@ -40,6 +41,8 @@ struct sb_config_key {
 	char key[128];
 	char secret[256];
 };
+
+#define SB_CONFIG_MAX_HOLD_TRUNKS 16
 
 struct sb_config {
 	char sip_listen[128];
@@ -99,14 +102,35 @@ struct sb_config {
 	char register_uri[256]; /* sip:user@registrar[:port] */
 	uint32_t register_expires;
 	uint32_t metrics_enabled; /* `metrics: {enabled}`: serve GET /metrics (default 1) */
+	uint32_t dev; /* `dev: true` (--dev): the web console's /api/token whatever the keys */
+	/* `hold: {local, local_trunks, music_on_hold}`: hold without re-INVITE (every call, or
+	 * the calls of these trunks), the held hearing music_on_hold (a WAV) */
+	uint32_t hold_local;
+	char hold_local_trunks[SB_CONFIG_MAX_HOLD_TRUNKS][64];
+	size_t n_hold_local_trunks;
+	char music_on_hold[256];
+	/* `registrations: [{trunk: ST_..., expires: S}]`: outbound trunks that keep a
+	 * registration at their provider (sip:<auth user or first number>@<address>) */
+	struct {
+		char trunk[64];
+		uint32_t expires; /* 0 = 3600 */
+	} registrations[SB_CONFIG_MAX_HOLD_TRUNKS];
+	size_t n_registrations;
 	struct sb_config_sip sip; /* `sip:` records; a later file's `sip:` replaces them */
+	/* `agents:` (api/agent_dial.h), each validated; owned (sb_config_free); a later file's
+	 * `agents:` replaces them */
+	struct api_agent_def *agents;
+	size_t n_agents;
 };
 
 /* Overwrites c (free a loaded one with sb_config_free first). */
 void sb_config_defaults(struct sb_config *c);
-/* Free what a file's `sip:` section allocated; c keeps its other settings. */
+/* Free what a file's `sip:` and `agents:` sections allocated; c keeps its other settings. */
 void sb_config_free(struct sb_config *c);
 void sb_config_sip_free(struct sb_config_sip *s);
+void sb_config_agents_free(struct api_agent_def *agents, size_t n);
+/* The declared agent called name, or NULL. */
+const struct api_agent_def *sb_config_agent(const struct sb_config *c, const char *name);
 /* Load a YAML config file (see docs/configuration.md) over c. Unknown keys are logged and
  * skipped; a syntax error or a value of the wrong type or range fails with
  * "FILE:LINE: KEY: reason" in err. 0 or a negative code. */

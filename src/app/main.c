@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "api/agent_dial.h"
 #include "api/api.h"
 #include "api/webhook.h"
 #include "app/config.h"
@@ -43,7 +44,8 @@ struct app {
 	struct media_engine *media;
 	struct call_mgr *calls;
 	struct api_server *api;
-	struct api_webhook *webhooks; /* NULL without webhook URLs */
+	struct api_webhook *webhooks;  /* NULL without webhook URLs */
+	struct api_agent_dial *agents; /* serve: agents dialled out (agents:) */
 	struct store *store;
 	uv_signal_t sigterm, sigint;
 	int exit_code;
@@ -52,14 +54,15 @@ struct app {
 	struct sip_call *out_call;
 	struct media_wav say;	      /* dial --say: the speech, synthesised before dialing */
 	char say_room[ROOM_NAME_MAX]; /* the room it is played into */
-	uv_timer_t dial_timer; /* ring timeout, then call duration */
-	uv_timer_t step_timer; /* hold/resume steps */
+	uv_timer_t dial_timer;	      /* ring timeout, then call duration */
+	uv_timer_t step_timer;	      /* hold/resume steps */
 	bool answered;
 	int final_status;
 	int refer_status;
 	size_t dtmf_next;
 	bool timers_ready;
 	struct sip_reg *registration;
+	struct sip_reg *trunk_regs[SB_CONFIG_MAX_HOLD_TRUNKS]; /* `registrations:` */
 };
 
 static void on_call_media(struct sip_call *c, const struct sip_media_state *m, void *arg)
@@ -117,10 +120,24 @@ static void close_webhooks(struct app *app)
 		api_webhook_close(app->webhooks, webhooks_closed, app);
 }
 
+static void agents_closed(void *arg)
+{
+	struct app *app = arg;
+	app->agents = NULL;
+}
+
+/* The agents' connections go once the rooms (the bridges' participants) are gone. */
+static void close_agents(struct app *app)
+{
+	if (app->agents)
+		api_agent_dial_close(app->agents, agents_closed, app);
+}
+
 static void calls_closed(void *arg)
 {
 	struct app *app = arg;
 	app->calls = NULL;
+	close_agents(app);
 	close_webhooks(app);
 	if (app->media)
 		media_engine_close(app->media, media_closed, app);
@@ -133,6 +150,7 @@ static void ua_closed(void *arg)
 	if (app->calls) {
 		call_mgr_close(app->calls, calls_closed, app);
 	} else {
+		close_agents(app);
 		close_webhooks(app);
 		if (app->media)
 			media_engine_close(app->media, media_closed, app);
@@ -172,6 +190,10 @@ static void app_stop(struct app *app)
 	if (app->registration) {
 		sip_reg_free(app->registration);
 		app->registration = NULL;
+	}
+	for (size_t i = 0; i < SB_CONFIG_MAX_HOLD_TRUNKS; i++) {
+		sip_reg_free(app->trunk_regs[i]);
+		app->trunk_regs[i] = NULL;
 	}
 	SB_INFO("app", "shutting down: ending %zu calls", sip_ua_call_count(app->ua));
 	sip_ua_shutdown(app->ua, ua_closed, app);
@@ -219,6 +241,59 @@ static void reg_state(void *arg, int status, uint32_t expires)
 {
 	(void)arg;
 	SB_INFO("app", "registration: %d (expires %u s)", status, expires);
+}
+
+static void trunk_reg_state(void *arg, int status, uint32_t expires)
+{
+	SB_INFO("app", "registration of trunk %s: %d (expires %u s)", (const char *)arg, status,
+		expires);
+}
+
+/* `registrations:`: each outbound trunk registers sip:<auth user or first number>@<address>
+ * with the trunk's credentials and transport. */
+static int start_trunk_registrations(struct app *app)
+{
+	for (size_t i = 0; i < app->cfg.n_registrations; i++) {
+		const char *id = app->cfg.registrations[i].trunk;
+		struct store_outbound_trunk t;
+		if (store_outbound_trunk_get(app->store, id, &t)) {
+			SB_ERROR("app", "registrations[%zu]: no outbound trunk %s", i, id);
+			return SB_ENOTFOUND;
+		}
+		const char *user = t.auth_username && t.auth_username[0] ? t.auth_username
+				   : t.numbers.n			 ? t.numbers.v[0]
+									 : NULL;
+		char aor[512];
+		int n = snprintf(aor, sizeof(aor), "sip:%s@%s", user ? user : "",
+				 t.address ? t.address : "");
+		int err = !user || !t.address || !t.address[0] || n < 0 || (size_t)n >= sizeof(aor)
+			      ? SB_EINVAL
+			      : 0;
+		if (!err) {
+			struct sip_reg_opts ro = {
+			    .aor = aor,
+			    .auth_user =
+				t.auth_username && t.auth_username[0] ? t.auth_username : NULL,
+			    .auth_password = t.auth_password,
+			    .expires = app->cfg.registrations[i].expires,
+			    .transport = t.transport == STORE_TRANSPORT_TCP   ? SIP_TP_TCP
+					 : t.transport == STORE_TRANSPORT_TLS ? SIP_TP_TLS
+									      : SIP_TP_UDP,
+			    .state = trunk_reg_state,
+			    .arg = app->cfg.registrations[i].trunk,
+			};
+			err = sip_reg_new(app->ua, &ro, &app->trunk_regs[i]);
+		}
+		if (err)
+			SB_ERROR("app", "registrations[%zu]: cannot register trunk %s as %s: %s", i,
+				 id, aor, sb_strerror(err));
+		else
+			SB_INFO("app", "trunk %s registers as %s", id, aor);
+		store_outbound_trunk_free(&t);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int start_register(struct app *app)
@@ -417,6 +492,13 @@ static int start_media(struct app *app)
 		return err;
 	}
 	co.engine = app->media;
+	const char *hold_trunks[SB_CONFIG_MAX_HOLD_TRUNKS];
+	for (size_t i = 0; i < cfg->n_hold_local_trunks; i++)
+		hold_trunks[i] = cfg->hold_local_trunks[i];
+	co.hold_local = cfg->hold_local != 0;
+	co.hold_local_trunks = hold_trunks;
+	co.n_hold_local_trunks = cfg->n_hold_local_trunks;
+	co.moh_file = cfg->music_on_hold[0] ? cfg->music_on_hold : NULL;
 	err = call_mgr_new(&app->calls, &co);
 	if (err) {
 		SB_ERROR("app", "cannot start the call manager: %s", sb_strerror(err));
@@ -446,7 +528,8 @@ static int start_api(struct app *app)
 				    .calls = app->calls,
 				    .ua = app->ua,
 				    .version = SB_VERSION,
-				    .no_metrics = !app->cfg.metrics_enabled};
+				    .no_metrics = !app->cfg.metrics_enabled,
+				    .dev = app->cfg.dev != 0};
 	int err = api_server_new(&app->api, &o);
 	if (err)
 		SB_ERROR("app", "cannot serve the HTTP API on %s: %s", app->cfg.http_listen,
@@ -479,6 +562,22 @@ static int start_webhooks(struct app *app)
 		api_server_set_webhooks(app->api, app->webhooks);
 	SB_INFO("app", "webhooks to %zu URL(s), signed with key %s", cfg->webhook.n_urls,
 		cfg->webhook.api_key);
+	return 0;
+}
+
+/* The agents of `agents:`, dialled when a call enters a room that names one (call manager). */
+static int start_agents(struct app *app)
+{
+	struct api_agent_dial_opts o = {.loop = app->loop,
+					.calls = app->calls,
+					.agents = app->cfg.agents,
+					.n_agents = app->cfg.n_agents};
+	int err = api_agent_dial_new(&app->agents, &o);
+	if (err) {
+		SB_ERROR("app", "cannot start the agents: %s", sb_strerror(err));
+		return err;
+	}
+	call_mgr_set_agent_dispatch(app->calls, api_agent_dial_dispatch, app->agents);
 	return 0;
 }
 
@@ -533,9 +632,13 @@ static int cmd_serve(struct app *app)
 	call_mgr_set_ua(app->calls, app->ua);
 	if (app->cfg.register_uri[0] && start_register(app))
 		return 2;
+	if (start_trunk_registrations(app))
+		return 2;
 	if (start_api(app))
 		return 2;
 	if (start_webhooks(app))
+		return 2;
+	if (start_agents(app))
 		return 2;
 	uint16_t tls = sip_ua_port(app->ua, SIP_TP_TLS);
 	char host[128];
@@ -748,7 +851,7 @@ static int cmd_dial(struct app *app, const char *target)
 		    .auth_user = app->cfg.dial_user[0] ? app->cfg.dial_user : NULL,
 		    .auth_password = app->cfg.dial_password[0] ? app->cfg.dial_password : NULL,
 		},
-	    .room = app->say_room[0]	  ? app->say_room
+	    .room = app->say_room[0]	    ? app->say_room
 		    : app->cfg.dial_room[0] ? app->cfg.dial_room
 					    : NULL,
 	    .h = &dial_handlers,
@@ -806,6 +909,8 @@ static void usage(FILE *f)
 	    "  --auth-user U --auth-password P  serve: require digest auth from callers;\n"
 	    "                         dial/register: answer 401/407 challenges with these\n"
 	    "  --register sip:USER@HOST[:PORT]  keep a registration there (--register-expires S)\n"
+	    "  --hold-local true      hold without re-INVITE (every call; per trunk: yaml hold:)\n"
+	    "  --music-on-hold FILE   what a caller held that way hears (a WAV, looped)\n"
 	    "dial options:\n"
 	    "  --ring-timeout S       CANCEL when not answered in S seconds (default 30)\n"
 	    "  --dtmf DIGITS          send DIGITS by SIP INFO once answered\n"

@@ -16,6 +16,8 @@
 #include "base/log.h"
 #include "base/rand.h"
 #include "call/route.h"
+#include "media/resample.h"
+#include "media/wav.h"
 #include "room/room.h"
 #include "rtp/sock.h"
 #include "rtp/srtp.h"
@@ -39,6 +41,7 @@ struct call {
 	struct room_part *part, *echo;
 	char echo_tag; /* its address tells the echo participant's events apart */
 	bool want_echo, sip_gone, part_gone, echo_gone, port_back;
+	char agent[64]; /* dev routing's agent-NAME: its room gets that agent, not the echo */
 	uv_timer_t answer_timer;
 	bool timer_used, timer_closed;
 	const char *fail_reason;
@@ -83,7 +86,7 @@ struct call {
 	void *xfer_arg;
 	char *xfer_target;
 	bool xfer_ringback, xfer_attended;
-	bool held_reported; /* the last call_hold / call_resume room event */
+	bool held_reported;	    /* the last call_hold / call_resume room event */
 	bool m_counted, m_outbound; /* /metrics: counted as started, and its direction */
 };
 
@@ -103,8 +106,15 @@ struct call_mgr {
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
 	struct call_auth *auths;
-	const struct call_observer *ob;
-	void *ob_arg;
+	struct {
+		const struct call_observer *ob;
+		void *arg;
+	} obs[CALL_OBSERVERS_MAX]; /* [0]: call_mgr_set_observer's */
+	struct media_wav moh;	   /* music on hold at the room rate (silence without a file) */
+	char **hold_trunks;	   /* copies of o.hold_local_trunks */
+	void (*agent_dispatch)(void *arg, const char *room, const char *agent_name,
+			       struct room_part *caller);
+	void *agent_arg;
 	/* /metrics (call_mgr_metrics): calls started and ended, starts per second in a ring of
 	 * one-second buckets, and the RTP figures of the legs that have left */
 	uint64_t m_started[2], m_ended[2][2];
@@ -289,8 +299,8 @@ static void routed_room_setup(struct call *c)
 					     .metadata = rc->metadata};
 		int err = room_service_create_room(m->rooms, &o, NULL);
 		if (err)
-			SB_WARN("call", "%s: room %s: the rule's room_config not applied: %s", c->id,
-				c->room, sb_strerror(err));
+			SB_WARN("call", "%s: room %s: the rule's room_config not applied: %s",
+				c->id, c->room, sb_strerror(err));
 	}
 	if (c->route.max_call_duration_ms) {
 		if (!c->timer_used) {
@@ -319,6 +329,20 @@ static void join_echo(struct call *c)
 		c->echo = NULL;
 }
 
+/* The agents of the call's rule (or its dev agent-NAME), now that it is in its room. */
+static void dispatch_agents(struct call *c)
+{
+	struct call_mgr *m = c->m;
+	if (!m->agent_dispatch || c->pin_wait || !c->part)
+		return;
+	if (c->agent[0])
+		m->agent_dispatch(m->agent_arg, c->room, c->agent, c->part);
+	else if (c->routed)
+		for (size_t i = 0; i < c->route.room_config.n_agents; i++)
+			m->agent_dispatch(m->agent_arg, c->room, c->route.room_config.agents[i],
+					  c->part);
+}
+
 static void join_room(struct call *c, const struct sip_media_state *ms)
 {
 	struct call_mgr *m = c->m;
@@ -328,7 +352,7 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 	j.kind = ROOM_PART_SIP;
 	j.media = ROOM_MEDIA_LEG;
 	j.arg = c;
-	j.close_when_empty = c->want_echo || c->pin_wait;
+	j.close_when_empty = c->want_echo || c->pin_wait || c->agent[0];
 	char identity[ROOM_IDENTITY_MAX];
 	snprintf(identity, sizeof(identity), "sip_%.*s", 40, c->id);
 	j.identity = identity;
@@ -390,6 +414,7 @@ static void join_room(struct call *c, const struct sip_media_state *ms)
 		ms->crypto_suite != SDP_CRYPTO_NONE ? ", SRTP " : "",
 		sdp_crypto_suite_name(ms->crypto_suite));
 	join_echo(c);
+	dispatch_agents(c);
 }
 
 static void on_media(struct sip_call *sc, const struct sip_media_state *ms, void *arg)
@@ -501,8 +526,11 @@ static void record_call(struct call *c, int status, const char *reason)
 	    .answered_at_ms = c->answered_ms ? (int64_t)(wall - (now - c->answered_ms)) : 0,
 	    .ended_at_ms = (int64_t)wall,
 	    .sip_code = status,
-	    .reason = (char *)(c->fail_reason ? c->fail_reason : reason ? reason : ""),
-	    .status = c->answered_ms && !c->fail_reason ? STORE_CALL_DISCONNECTED : STORE_CALL_ERROR,
+	    .reason = (char *)(c->fail_reason ? c->fail_reason
+			       : reason	      ? reason
+					      : ""),
+	    .status =
+		c->answered_ms && !c->fail_reason ? STORE_CALL_DISCONNECTED : STORE_CALL_ERROR,
 	    .transfers = c->xfers,
 	    .n_transfers = c->n_xfers,
 	};
@@ -1209,6 +1237,15 @@ static void incoming_routed(struct call_mgr *m, struct sip_call *sc, const struc
 	accept_call(c, in);
 }
 
+void call_mgr_set_agent_dispatch(struct call_mgr *m,
+				 void (*fn)(void *arg, const char *room, const char *agent_name,
+					    struct room_part *caller),
+				 void *arg)
+{
+	m->agent_dispatch = fn;
+	m->agent_arg = arg;
+}
+
 void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip_incoming *in)
 {
 	SB_INFO("call", "incoming call from %.*s to %.*s", SB_SLICE_ARG(in->from_user),
@@ -1236,8 +1273,20 @@ void call_mgr_incoming(struct call_mgr *m, struct sip_call *sc, const struct sip
 		 (int)(in->from_user.len < 63 ? in->from_user.len : 63), in->from_user.p);
 	snprintf(c->trunk_phone, sizeof(c->trunk_phone), "%.*s",
 		 (int)(in->to_user.len < 63 ? in->to_user.len : 63), in->to_user.p);
-	if (!room_from_user(in->to_user, c->room, sizeof(c->room)))
+	if (!room_from_user(in->to_user, c->room, sizeof(c->room))) {
 		fresh_room(c);
+		/* agent-NAME (a plain name, as room-NAME): that agent instead of the echo */
+		struct sb_slice u = in->to_user;
+		bool ok = u.len > 6 && u.len - 6 < sizeof(c->agent) && !memcmp(u.p, "agent-", 6);
+		for (size_t i = 6; ok && i < u.len; i++)
+			ok = (u.p[i] >= 'a' && u.p[i] <= 'z') || (u.p[i] >= 'A' && u.p[i] <= 'Z') ||
+			     (u.p[i] >= '0' && u.p[i] <= '9') || u.p[i] == '-' || u.p[i] == '_' ||
+			     u.p[i] == '.';
+		if (ok) {
+			snprintf(c->agent, sizeof(c->agent), "%.*s", (int)(u.len - 6), u.p + 6);
+			c->want_echo = false;
+		}
+	}
 	accept_call(c, in);
 }
 
@@ -1337,6 +1386,29 @@ static void on_room_event(void *arg, const struct room_event *ev)
 
 static const struct room_service_handlers room_handlers = {.event = on_room_event};
 
+/* Music on hold at the room rate, loaded once; without a file (or when it cannot be read) a
+ * second of silence. */
+static void load_moh(struct call_mgr *m)
+{
+	uint32_t rate = room_service_rate(m->rooms);
+	if (m->o.moh_file && m->o.moh_file[0]) {
+		struct media_wav w;
+		int err = media_wav_load(m->o.moh_file, &w);
+		if (!err) {
+			err = media_resample_wav(&w, rate, &m->moh);
+			media_wav_free(&w);
+		}
+		if (err)
+			SB_WARN("call", "music on hold %s: %s: the held hear silence",
+				m->o.moh_file, sb_strerror(err));
+	}
+	if (!m->moh.pcm) {
+		m->moh.pcm = calloc(rate, sizeof(*m->moh.pcm));
+		m->moh.n = m->moh.pcm ? rate : 0;
+		m->moh.rate = rate;
+	}
+}
+
 int call_mgr_new(struct call_mgr **out, const struct call_mgr_opts *o)
 {
 	if (!o || !o->loop || !o->engine || !o->pool || !o->rtp_ip)
@@ -1365,6 +1437,16 @@ int call_mgr_new(struct call_mgr **out, const struct call_mgr_opts *o)
 		free(m);
 		return err;
 	}
+	load_moh(m);
+	if (m->o.n_hold_local_trunks &&
+	    !(m->hold_trunks = calloc(m->o.n_hold_local_trunks, sizeof(*m->hold_trunks))))
+		m->o.n_hold_local_trunks = 0;
+	for (size_t i = 0; i < m->o.n_hold_local_trunks; i++)
+		if (!(m->hold_trunks[i] = strdup(m->o.hold_local_trunks[i]))) {
+			m->o.n_hold_local_trunks = i; /* out of memory: the ones copied */
+			break;
+		}
+	m->o.hold_local_trunks = NULL;
 	*out = m;
 	return 0;
 }
@@ -1388,6 +1470,10 @@ static void rooms_closed(void *arg)
 		sip_digest_server_free(a->srv);
 		free(a);
 	}
+	media_wav_free(&m->moh);
+	for (size_t i = 0; i < m->o.n_hold_local_trunks; i++)
+		free(m->hold_trunks[i]);
+	free(m->hold_trunks);
 	free(m);
 	if (cb)
 		cb(cb_arg);
@@ -1463,6 +1549,18 @@ static void hold_done(void *arg, int status)
 	hold_apply(c, false);
 }
 
+/* Hold this call without re-INVITE (hold_local, or its trunk is listed)? */
+static bool hold_locally(const struct call *c)
+{
+	const struct call_mgr *m = c->m;
+	if (m->o.hold_local)
+		return true;
+	for (size_t i = 0; i < m->o.n_hold_local_trunks; i++)
+		if (c->trunk_id[0] && !strcmp(c->trunk_id, m->hold_trunks[i]))
+			return true;
+	return false;
+}
+
 int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold,
 			      const char **status)
 {
@@ -1476,6 +1574,22 @@ int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold
 	if (c->local_hold == hold) {
 		if (status)
 			*status = hold ? "held" : "resumed";
+		return 0;
+	}
+	if (hold_locally(c)) {
+		/* no re-INVITE: the caller is not heard and hears music on hold */
+		SB_INFO("call", "%s: %s locally (music on hold, no re-INVITE)", c->id,
+			hold ? "holding" : "resuming");
+		if (hold)
+			room_part_set_moh(p, &m->moh);
+		c->local_hold = hold;
+		c->hold_status = hold ? "held" : "resumed";
+		c->hold_sip_status = 0;
+		hold_apply(c, false);
+		if (!hold)
+			room_part_set_moh(p, NULL);
+		if (status)
+			*status = c->hold_status;
 		return 0;
 	}
 	int err =
@@ -1506,8 +1620,9 @@ static void bridge_event(struct call *c, const char *event, const char *extra)
 	if (!c->part || c->part_gone)
 		return;
 	char msg[1024];
-	int n = snprintf(msg, sizeof(msg), "{\"event\":\"%s\",\"participant\":\"%s\",\"callID\":\"%s\"%s%s}",
-			 event, room_part_identity(c->part), c->sid, extra[0] ? "," : "", extra);
+	int n = snprintf(msg, sizeof(msg),
+			 "{\"event\":\"%s\",\"participant\":\"%s\",\"callID\":\"%s\"%s%s}", event,
+			 room_part_identity(c->part), c->sid, extra[0] ? "," : "", extra);
 	if (n > 0 && (size_t)n < sizeof(msg))
 		(void)room_send_data(c->m->rooms, c->room, room_part_identity(c->part),
 				     "sip_bridge_events", (const uint8_t *)msg, (size_t)n, NULL, 0);
@@ -1549,17 +1664,18 @@ static void transfer_done(void *arg, int status, const char *reason)
 	json_safe(x->target, tgt, sizeof(tgt));
 	json_safe(x->reason, why, sizeof(why));
 	snprintf(extra, sizeof(extra),
-		 "\"transferTo\":\"%s\",\"success\":%s,\"sipStatusCode\":%d,\"sipStatus\":\"%s\"", tgt,
-		 ok ? "true" : "false", status, why);
+		 "\"transferTo\":\"%s\",\"success\":%s,\"sipStatusCode\":%d,\"sipStatus\":\"%s\"",
+		 tgt, ok ? "true" : "false", status, why);
 	bridge_event(c, ok ? "transfer_success" : "transfer_failed", extra);
-	if (c->m->ob && c->m->ob->transfer && c->part && !c->part_gone) {
+	struct room_info ri;
+	if (c->part && !c->part_gone && room_service_get_room(c->m->rooms, c->room, &ri) == 0) {
 		struct call_transfer_result tr = {x->target ? x->target : "", c->xfer_attended,
 						  status, x->reason ? x->reason : ""};
-		struct room_info ri;
 		struct room_part_info pi;
 		room_part_get_info(c->part, &pi);
-		if (room_service_get_room(c->m->rooms, c->room, &ri) == 0)
-			c->m->ob->transfer(c->m->ob_arg, &ri, &pi, &tr);
+		for (size_t i = 0; i < CALL_OBSERVERS_MAX; i++)
+			if (c->m->obs[i].ob && c->m->obs[i].ob->transfer)
+				c->m->obs[i].ob->transfer(c->m->obs[i].arg, &ri, &pi, &tr);
 	}
 	if (c->xfer_ringback && c->part && !c->part_gone)
 		(void)room_part_play_tone(c->part, MEDIA_TONE_RINGBACK, MEDIA_TONE_EU, false);
@@ -1583,8 +1699,8 @@ static int start_transfer(struct call *c, struct room_part *p, const char *targe
 			  const char *extra_headers, uint32_t timeout_ms, bool ringback,
 			  void (*done)(void *arg, int status, const char *reason), void *arg)
 {
-	int err = sip_call_refer_with(c->sip, target, NULL, extra_headers, timeout_ms,
-				      transfer_done, c);
+	int err =
+	    sip_call_refer_with(c->sip, target, NULL, extra_headers, timeout_ms, transfer_done, c);
 	if (err) {
 		SB_WARN("call", "%s: cannot transfer to %s: %s", c->id, target, sb_strerror(err));
 		return err;
@@ -1641,8 +1757,26 @@ int call_mgr_attended_transfer(struct call_mgr *m, struct room_part *p, struct r
 
 void call_mgr_set_observer(struct call_mgr *m, const struct call_observer *ob, void *arg)
 {
-	m->ob = ob;
-	m->ob_arg = ob ? arg : NULL;
+	m->obs[0].ob = ob;
+	m->obs[0].arg = ob ? arg : NULL;
+}
+
+int call_mgr_add_observer(struct call_mgr *m, const struct call_observer *ob, void *arg)
+{
+	for (size_t i = 1; i < CALL_OBSERVERS_MAX; i++)
+		if (!m->obs[i].ob) {
+			m->obs[i].ob = ob;
+			m->obs[i].arg = arg;
+			return 0;
+		}
+	return SB_ENORES;
+}
+
+void call_mgr_remove_observer(struct call_mgr *m, const struct call_observer *ob, void *arg)
+{
+	for (size_t i = 1; i < CALL_OBSERVERS_MAX; i++)
+		if (m->obs[i].ob == ob && m->obs[i].arg == arg)
+			m->obs[i].ob = NULL;
 }
 
 const char *call_mgr_participant_call_id(struct call_mgr *m, const struct room_part *p)

@@ -44,11 +44,26 @@ struct call_mgr_opts {
 	 * with neither, means dev routing. */
 	struct store *store;
 	uint32_t pin_timeout_ms; /* PIN entry: '#' within this after the answer; 0 = 30000 */
+	/* Hold without re-INVITE, for providers that reject it: every call (hold_local) or the
+	 * calls of these trunks (ids, copied). The held caller hears moh_file (a WAV, looped;
+	 * NULL or unreadable: silence) and its media keeps running. */
+	bool hold_local;
+	const char *const *hold_local_trunks;
+	size_t n_hold_local_trunks;
+	const char *moh_file;
 };
 
 int call_mgr_new(struct call_mgr **out, const struct call_mgr_opts *o);
 /* The UA the manager dials with (it is usually created after the manager). */
 void call_mgr_set_ua(struct call_mgr *m, struct sip_ua *ua);
+/* Agents to dial (api/agent_dial.h): fn runs once per agent when a call routed by a dispatch
+ * rule whose roomConfig.agents[] names agents has joined its room, and when a dev call to
+ * sip:agent-NAME@ (a fresh room, no echo) has joined. caller is the call's participant
+ * (joining). fn must not call back into the manager before it returns. fn NULL: none. */
+void call_mgr_set_agent_dispatch(struct call_mgr *m,
+				 void (*fn)(void *arg, const char *room, const char *agent_name,
+					    struct room_part *caller),
+				 void *arg);
 /* The UA's incoming-call handler hands every new INVITE here. */
 void call_mgr_incoming(struct call_mgr *m, struct sip_call *c, const struct sip_incoming *in);
 /* An outbound call that joins a room once answered. The app's handlers (may be NULL) see
@@ -157,7 +172,7 @@ int call_mgr_attended_transfer(struct call_mgr *m, struct room_part *p, struct r
 struct call_transfer_result {
 	const char *target; /* the Refer-To URI */
 	bool attended;
-	int sip_status;	    /* 200 success; else the failure (408 no final NOTIFY, 487 call ended) */
+	int sip_status; /* 200 success; else the failure (408 no final NOTIFY, 487 call ended) */
 	const char *reason; /* its reason phrase or our explanation; never NULL */
 };
 struct call_observer {
@@ -166,8 +181,12 @@ struct call_observer {
 	void (*transfer)(void *arg, const struct room_info *room, const struct room_part_info *p,
 			 const struct call_transfer_result *r);
 };
-/* One observer at a time; ob NULL removes it. ob must outlive its registration. */
+/* The first observer slot (ob NULL empties it); ob must outlive its registration. */
 void call_mgr_set_observer(struct call_mgr *m, const struct call_observer *ob, void *arg);
+/* More observers (the console): 0 or SB_ENORES when CALL_OBSERVERS_MAX are there. */
+#define CALL_OBSERVERS_MAX 4
+int call_mgr_add_observer(struct call_mgr *m, const struct call_observer *ob, void *arg);
+void call_mgr_remove_observer(struct call_mgr *m, const struct call_observer *ob, void *arg);
 
 /* sip.callID of p's call ("" when p is no call's participant). */
 const char *call_mgr_participant_call_id(struct call_mgr *m, const struct room_part *p);

@@ -353,9 +353,9 @@ const char *call_route_attr(const struct call_route_out *out, const char *key)
 static uint32_t u32_of(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
-	json_int_t x = json_is_integer(v)			     ? json_integer_value(v)
+	json_int_t x = json_is_integer(v)			      ? json_integer_value(v)
 		       : json_is_string(v) && json_string_value(v)[0] ? atoll(json_string_value(v))
-								     : 0;
+								      : 0;
 	return x > 0 && x <= UINT32_MAX ? (uint32_t)x : 0;
 }
 

@@ -15,6 +15,7 @@
 #endif
 
 #include "base/err.h"
+#include "media/wav.h"
 
 /* Half-band FIR of 4*HB_K - 1 taps (Kaiser window, beta 7): every other tap but the centre is
  * zero, so a factor-of-two step costs 2*HB_K multiplies per output sample of the filtering
@@ -265,4 +266,43 @@ int media_resample(struct media_resampler *r, const int16_t *in, size_t in_n, in
 	if (il != in_n) /* the output did not fit after all */
 		return SB_ETOOBIG;
 	return (int)ol;
+}
+
+int media_resample_wav(const struct media_wav *in, uint32_t rate, struct media_wav *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!in->pcm || !in->n || !in->rate || !rate)
+		return SB_EINVAL;
+	if (in->rate == rate) {
+		out->pcm = malloc(in->n * sizeof(*out->pcm));
+		if (!out->pcm)
+			return SB_ENOMEM;
+		memcpy(out->pcm, in->pcm, in->n * sizeof(*out->pcm));
+		out->n = in->n;
+		out->rate = rate;
+		return 0;
+	}
+	struct media_resampler *rsm;
+	int err = media_resampler_new(&rsm, in->rate, rate, 5);
+	if (err)
+		return err;
+	size_t cap = (size_t)((uint64_t)in->n * rate / in->rate) + rate / 50u;
+	int16_t *pcm = calloc(cap, sizeof(*pcm));
+	if (!pcm) {
+		media_resampler_free(rsm);
+		return SB_ENOMEM;
+	}
+	/* 20 ms steps (whole 10 ms multiples, even counts for the half-band filter) */
+	size_t in_step = in->rate / 50u, n = 0;
+	for (size_t i = 0; i + in_step <= in->n && n < cap; i += in_step) {
+		int k = media_resample(rsm, in->pcm + i, in_step, pcm + n, cap - n);
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	media_resampler_free(rsm);
+	out->pcm = pcm;
+	out->n = n;
+	out->rate = rate;
+	return 0;
 }

@@ -25,4 +25,9 @@ void media_resampler_cache_flush(void);
 int media_resample(struct media_resampler *r, const int16_t *in, size_t in_n, int16_t *out,
 		   size_t out_cap);
 
+/* A whole sound (a WAV for a player or music on hold) at another rate: out gets new samples
+ * (free with media_wav_free); a sound already at rate is copied. 0, SB_EINVAL or SB_ENOMEM. */
+struct media_wav;
+int media_resample_wav(const struct media_wav *in, uint32_t rate, struct media_wav *out);
+
 #endif

@@ -54,7 +54,8 @@ static int tts_init(void)
 	if (tts_rate)
 		return tts_rate > 0 ? 0 : SB_EIO;
 	/* DONT_EXIT: a missing data directory is an error here, not exit() */
-	tts_rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 200, NULL, espeakINITIALIZE_DONT_EXIT);
+	tts_rate =
+	    espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 200, NULL, espeakINITIALIZE_DONT_EXIT);
 	if (tts_rate <= 0) {
 		tts_rate = -1;
 		SB_ERROR("tts", "espeak-ng could not start (are its data files installed?)");

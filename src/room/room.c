@@ -21,6 +21,7 @@
 static void observe_room(struct room *r, bool started);
 static void observe_part(struct room_part *p, const struct room_event *ev);
 static void observe_hold(struct room_part *p);
+static void observe_updated(struct room_part *p);
 static void stream_peers(struct room_part *p, const struct room_event *ev, bool held,
 			 bool by_remote);
 static void stream_free(struct room_stream *st);
@@ -375,28 +376,8 @@ static int player_prepare(struct room_service *rs, struct room_part *p, const st
 		p->wav = *w;
 		return 0;
 	}
-	struct media_resampler *rsm;
-	int err = media_resampler_new(&rsm, w->rate, rs->rate, 5);
-	if (err)
-		return err;
-	size_t cap = (size_t)((uint64_t)w->n * rs->rate / w->rate) + rs->frame;
-	int16_t *pcm = calloc(cap, sizeof(*pcm));
-	if (!pcm) {
-		media_resampler_free(rsm);
-		return SB_ENOMEM;
-	}
-	size_t in_step = w->rate / 50u, out_n = 0;
-	for (size_t i = 0; i + in_step <= w->n && out_n < cap; i += in_step) {
-		int n = media_resample(rsm, w->pcm + i, in_step, pcm + out_n, cap - out_n);
-		if (n < 0)
-			break;
-		out_n += (size_t)n;
-	}
-	media_resampler_free(rsm);
-	p->wav.pcm = pcm;
-	p->wav.n = out_n;
-	p->wav.rate = rs->rate; /* the caller's original is freed once the join succeeded */
-	return 0;
+	/* the caller's original is freed once the join succeeded */
+	return media_resample_wav(w, rs->rate, &p->wav);
 }
 
 static void close_leg_fds(const struct room_join *j)
@@ -755,10 +736,13 @@ void room_part_set_mute(struct room_part *p, bool muted)
 {
 	if (p->leaving)
 		return;
-	if (p->c_muted != muted)
+	bool changed = p->c_muted != muted;
+	if (changed)
 		p->version++;
 	p->c_muted = muted;
 	post_part(p, room__w_part_set, NULL, 1, muted);
+	if (changed)
+		observe_updated(p);
 }
 
 void room_part_set_ringing(struct room_part *p, bool ringing)
@@ -1066,6 +1050,7 @@ static int set_text(struct room_part *p, char **field, const char *v, size_t max
 	free(*field);
 	*field = copy;
 	p->version++;
+	observe_updated(p);
 	return 0;
 }
 
@@ -1084,8 +1069,10 @@ int room_part_update_attrs(struct room_part *p, const struct room_attr *attrs, s
 	if (p->leaving)
 		return SB_ESTATE;
 	int err = n ? attrs_merge(p, attrs, n) : 0;
-	if (!err && n)
+	if (!err && n) {
 		p->version++;
+		observe_updated(p);
+	}
 	return err;
 }
 
@@ -1134,63 +1121,121 @@ int room_part_update_subscriptions(struct room_part *p, const char *const *ident
 
 void room_service_set_observer(struct room_service *rs, const struct room_observer *ob, void *arg)
 {
-	rs->ob = ob;
-	rs->ob_arg = ob ? arg : NULL;
+	rs->obs[0].ob = ob;
+	rs->obs[0].arg = ob ? arg : NULL;
+}
+
+int room_service_add_observer(struct room_service *rs, const struct room_observer *ob, void *arg)
+{
+	for (size_t i = 1; i < SB_ARRAY_LEN(rs->obs); i++)
+		if (!rs->obs[i].ob) {
+			rs->obs[i].ob = ob;
+			rs->obs[i].arg = arg;
+			return 0;
+		}
+	return SB_ENORES;
+}
+
+void room_service_remove_observer(struct room_service *rs, const struct room_observer *ob,
+				  void *arg)
+{
+	for (size_t i = 1; i < SB_ARRAY_LEN(rs->obs); i++)
+		if (rs->obs[i].ob == ob && rs->obs[i].arg == arg) {
+			rs->obs[i].ob = NULL;
+			rs->obs[i].arg = NULL;
+			return;
+		}
+}
+
+static bool observed(const struct room_service *rs)
+{
+	for (size_t i = 0; i < SB_ARRAY_LEN(rs->obs); i++)
+		if (rs->obs[i].ob)
+			return true;
+	return false;
 }
 
 static void observe_room(struct room *r, bool started)
 {
-	const struct room_observer *ob = r->rs->ob;
-	if (!ob)
-		return;
-	void (*fn)(void *, const struct room_info *) =
-	    started ? ob->room_started : ob->room_finished;
-	if (!fn)
+	struct room_service *rs = r->rs;
+	if (!observed(rs))
 		return;
 	struct room_info ri;
 	room_info_of(r, &ri);
-	fn(r->rs->ob_arg, &ri);
+	for (size_t i = 0; i < SB_ARRAY_LEN(rs->obs); i++) {
+		const struct room_observer *ob = rs->obs[i].ob;
+		if (!ob)
+			continue;
+		void (*fn)(void *, const struct room_info *) =
+		    started ? ob->room_started : ob->room_finished;
+		if (fn)
+			fn(rs->obs[i].arg, &ri);
+	}
 }
 
 static void observe_part(struct room_part *p, const struct room_event *ev)
 {
-	const struct room_observer *ob = p->rs->ob;
-	if (!ob || !p->c_joined)
+	struct room_service *rs = p->rs;
+	if (!observed(rs) || !p->c_joined)
 		return; /* left without having joined (media failed): nothing was announced */
 	struct room_info ri;
 	struct room_part_info pi;
 	room_info_of(p->room, &ri);
 	room_part_get_info(p, &pi);
-	void *arg = p->rs->ob_arg;
-	switch (ev->type) {
-	case ROOM_EV_JOINED:
-		if (ob->participant_joined)
-			ob->participant_joined(arg, &ri, &pi);
-		break;
-	case ROOM_EV_LEFT:
+	if (ev->type == ROOM_EV_LEFT)
 		pi.state = ROOM_PART_LEAVING;
-		if (ob->participant_left)
-			ob->participant_left(arg, &ri, &pi);
-		break;
-	case ROOM_EV_DTMF:
-		if (ob->dtmf)
-			ob->dtmf(arg, &ri, &pi, ev->digit, ev->duration_ms);
-		break;
-	default:
-		break;
+	for (size_t i = 0; i < SB_ARRAY_LEN(rs->obs); i++) {
+		const struct room_observer *ob = rs->obs[i].ob;
+		void *arg = rs->obs[i].arg;
+		if (!ob)
+			continue;
+		switch (ev->type) {
+		case ROOM_EV_JOINED:
+			if (ob->participant_joined)
+				ob->participant_joined(arg, &ri, &pi);
+			break;
+		case ROOM_EV_LEFT:
+			if (ob->participant_left)
+				ob->participant_left(arg, &ri, &pi);
+			break;
+		case ROOM_EV_DTMF:
+			if (ob->dtmf)
+				ob->dtmf(arg, &ri, &pi, ev->digit, ev->duration_ms);
+			break;
+		default:
+			break;
+		}
 	}
 }
 
 static void observe_hold(struct room_part *p)
 {
-	const struct room_observer *ob = p->rs->ob;
-	if (!ob || !ob->hold || !p->c_joined)
+	struct room_service *rs = p->rs;
+	if (!observed(rs) || !p->c_joined)
 		return;
 	struct room_info ri;
 	struct room_part_info pi;
 	room_info_of(p->room, &ri);
 	room_part_get_info(p, &pi);
-	ob->hold(p->rs->ob_arg, &ri, &pi, p->c_held, !p->rs->hold_local);
+	for (size_t i = 0; i < SB_ARRAY_LEN(rs->obs); i++)
+		if (rs->obs[i].ob && rs->obs[i].ob->hold)
+			rs->obs[i].ob->hold(rs->obs[i].arg, &ri, &pi, p->c_held, !rs->hold_local);
+}
+
+/* Only for a participant already announced (joined): before that its attributes travel in
+ * participant_joined's snapshot. */
+static void observe_updated(struct room_part *p)
+{
+	struct room_service *rs = p->rs;
+	if (!observed(rs) || !p->c_joined || p->leaving)
+		return;
+	struct room_info ri;
+	struct room_part_info pi;
+	room_info_of(p->room, &ri);
+	room_part_get_info(p, &pi);
+	for (size_t i = 0; i < SB_ARRAY_LEN(rs->obs); i++)
+		if (rs->obs[i].ob && rs->obs[i].ob->participant_updated)
+			rs->obs[i].ob->participant_updated(rs->obs[i].arg, &ri, &pi);
 }
 
 void room_part_set_hold_by(struct room_part *p, bool held, bool by_remote)
@@ -1222,4 +1267,18 @@ void room_part_report_dtmf(struct room_part *p, char digit, uint32_t duration_ms
 	m.u[1] = (uint64_t)(unsigned char)digit;
 	m.u[2] = duration_ms;
 	room__ctl_part_event(&m);
+}
+
+void room_part_set_moh(struct room_part *p, const struct media_wav *moh)
+{
+	if (p->leaving)
+		return;
+	if (moh && (!moh->n || !moh->pcm))
+		moh = NULL;
+	post_part(p, room__w_part_set, (void *)(uintptr_t)moh, 3, 0);
+}
+
+uint32_t room_service_rate(const struct room_service *rs)
+{
+	return rs->rate;
 }

@@ -160,6 +160,12 @@ void room_part_set_mute(struct room_part *p, bool muted);
 /* A key the participant's call sent by other means than its media (SIP INFO): reported like
  * a key detected on its leg (ROOM_EV_DTMF, the observer, peers). */
 void room_part_report_dtmf(struct room_part *p, char digit, uint32_t duration_ms);
+/* Music on hold played locally (for trunks that refuse re-INVITE hold): while p is held
+ * (room_part_set_hold) with moh set, its media keeps running (no media hold, timeouts go on),
+ * it is not heard and it hears moh, looped. moh is at the room rate (room_service_rate) and
+ * borrowed: it must outlive p (or be replaced with NULL first). NULL turns it off. */
+void room_part_set_moh(struct room_part *p, const struct media_wav *moh);
+uint32_t room_service_rate(const struct room_service *rs);
 /* Ringing (room_join's ringing) on or off: off when the call is answered. */
 void room_part_set_ringing(struct room_part *p, bool ringing);
 /* Hear only these identities (n 0 with all true = everyone, the default). */
@@ -312,11 +318,23 @@ struct room_observer {
 		     char digit, uint32_t duration_ms);
 	void (*hold)(void *arg, const struct room_info *r, const struct room_part_info *p,
 		     bool held, bool by_remote);
+	/* participant_updated: its attributes, name, metadata or mute changed (the snapshot
+	 * shows the new values; hold has its own callback above). */
+	void (*participant_updated)(void *arg, const struct room_info *r,
+				    const struct room_part_info *p);
 };
 /* room_part_set_hold telling the observer who held or resumed: the far end (by_remote) or
  * switchboard itself (an API request). */
 void room_part_set_hold_by(struct room_part *p, bool held, bool by_remote);
-/* One observer at a time; ob NULL removes it. ob must outlive its registration. */
+/* The primary observer (webhooks): one at a time; ob NULL removes it. ob must outlive its
+ * registration. */
 void room_service_set_observer(struct room_service *rs, const struct room_observer *ob, void *arg);
+/* Further observers (the web console ...), called after the primary one in the order added:
+ * 0 or SB_ENORES (ROOM_OBSERVERS_MAX in use). Remove with the same ob and arg (no-op when not
+ * registered). Neither from inside an observer callback. */
+#define ROOM_OBSERVERS_MAX 4
+int room_service_add_observer(struct room_service *rs, const struct room_observer *ob, void *arg);
+void room_service_remove_observer(struct room_service *rs, const struct room_observer *ob,
+				  void *arg);
 
 #endif

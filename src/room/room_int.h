@@ -99,8 +99,10 @@ struct room_part {
 	struct media_leg_stats c_stats;
 	uint64_t c_stats_ms; /* control clock when they arrived; 0 = none yet */
 	bool held, muted, subs_all, subs_except, has_audio, linked;
-	bool hold_req, ringing, ringback; /* held = hold_req || ringing */
-	struct media_tone ring;		  /* ringback into the room while ringing */
+	bool hold_req, ringing, ringback; /* held = (hold_req && !moh) || ringing */
+	const struct media_wav *moh;	  /* music on hold (room rate), borrowed; NULL = none */
+	size_t moh_pos;
+	struct media_tone ring; /* ringback into the room while ringing */
 	size_t n_subs;
 	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
 	int16_t *frame, *out, *echo; /* room frame each, in one allocation after the struct */
@@ -136,8 +138,11 @@ struct room_service {
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
 	uint64_t gen_id;
-	const struct room_observer *ob; /* room_service_set_observer */
-	void *ob_arg;
+	/* [0]: room_service_set_observer; the rest: room_service_add_observer */
+	struct {
+		const struct room_observer *ob;
+		void *arg;
+	} obs[ROOM_OBSERVERS_MAX + 1];
 	bool hold_local;		      /* room_part_set_hold_by(..., false) is running */
 	size_t n_parts_kind[ROOM_PART_KINDS]; /* n_parts by kind (room_service_counts) */
 };

@@ -166,6 +166,17 @@ static void part_push(struct room_part *p, uint64_t now, const int16_t *pcm, boo
 	}
 }
 
+/* The next frame of music on hold (at the room rate, looped) into p->out. */
+static void moh_fill(struct room_part *p, uint32_t frame)
+{
+	const struct media_wav *w = p->moh;
+	for (uint32_t i = 0; i < frame; i++) {
+		if (p->moh_pos >= w->n)
+			p->moh_pos = 0;
+		p->out[i] = w->pcm[p->moh_pos++];
+	}
+}
+
 static bool hears(const struct room_part *p, const struct room_part *src)
 {
 	if (p->subs_all)
@@ -222,6 +233,8 @@ static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint
 		}
 		if (p->leg)
 			part_report_stats(r->rw, p, now);
+		if (p->moh && p->hold_req)
+			p->has_audio = false; /* held with music: not heard */
 		if (p->has_audio && !p->muted) {
 			room_mix_add(rw->acc, p->frame, frame);
 			any = true;
@@ -230,6 +243,11 @@ static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint
 	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
 		if (p->held || p->media == ROOM_MEDIA_PLAYER || p->media == ROOM_MEDIA_NONE)
 			continue;
+		if (p->moh && p->hold_req) {
+			moh_fill(p, frame);
+			part_push(p, now, p->out, true, frame);
+			continue;
+		}
 		if (p->subs_all) {
 			bool own = p->has_audio && !p->muted;
 			room_mix_out(p->out, rw->acc, own ? p->frame : NULL, frame);
@@ -386,10 +404,15 @@ void room__w_part_set(const struct media_msg *m)
 	case 2:
 		p->ringing = m->u[1] != 0;
 		break;
+	case 3:
+		/* music on hold: a held participant keeps its media running and is fed it */
+		p->moh = m->arg;
+		p->moh_pos = 0;
+		break;
 	default:
 		return;
 	}
-	p->held = p->hold_req || p->ringing;
+	p->held = (p->hold_req && !p->moh) || p->ringing;
 	if (p->leg)
 		media_leg_set_hold(p->leg, p->held);
 }

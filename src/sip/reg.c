@@ -260,6 +260,8 @@ int sip_reg_new(struct sip_ua *ua, const struct sip_reg_opts *o, struct sip_reg 
 
 void sip_reg_free(struct sip_reg *r)
 {
+	if (!r)
+		return;
 	sb_timers_disarm(&r->ua->timers, &r->t);
 	if (r->txn)
 		sip_txn_terminate(r->txn);

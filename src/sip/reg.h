@@ -25,7 +25,7 @@ struct sip_reg_opts {
 /* Start registering at once. 0, SB_EINVAL (bad AOR), SB_EUNSUPPORTED (not a numeric host
  * or localhost) or SB_ENOMEM. */
 int sip_reg_new(struct sip_ua *ua, const struct sip_reg_opts *o, struct sip_reg **out);
-/* Send a de-registration (best effort) and free. */
+/* Send a de-registration (best effort) and free. NULL is fine. */
 void sip_reg_free(struct sip_reg *r);
 
 #endif

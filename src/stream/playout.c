@@ -1,5 +1,6 @@
-/* The agent-to-caller playout queue: a growable μ-law ring bounded by a cap, and marks as absolute
- * byte positions. Owns the ring and mark names; allocates on push and mark, never on pull. */
+/* The agent-to-caller playout queue: a growable ring of μ-law or PCM16LE bytes bounded by a cap,
+ * and marks as absolute byte positions. Owns the ring and mark names; allocates on push and mark,
+ * never on pull. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,8 +8,8 @@
 #include "media/codec.h"
 #include "stream/playout.h"
 
-#define RING_START  8000u /* 1 s: most agents never need more, big bursts grow it */
-#define MARKS_START 16u
+#define RING_START_MS 1000u /* most agents never need more, big bursts grow it */
+#define MARKS_START   16u
 
 struct mark {
 	uint64_t pos; /* reached when pos_out >= pos */
@@ -29,6 +30,7 @@ struct stream_playout {
 	size_t mcap, mhead, mlen, mmax;
 	char *popped;	  /* name handed out by the last reached() */
 	bool overflowing; /* the last push lost bytes */
+	size_t bps;	  /* bytes per sample: 1 (μ-law) or 2 (PCM16LE) */
 
 	struct stream_playout_stats st;
 };
@@ -37,13 +39,17 @@ int stream_playout_new(struct stream_playout **out, const struct stream_playout_
 {
 	uint32_t max_ms = o && o->max_ms ? o->max_ms : STREAM_PLAYOUT_DEFAULT_MS;
 	uint32_t max_marks = o && o->max_marks ? o->max_marks : STREAM_PLAYOUT_DEFAULT_MARK;
-	if (max_ms < 20)
+	bool pcm16 = o && o->pcm16;
+	uint32_t rate = pcm16 && o->rate ? o->rate : STREAM_PLAYOUT_RATE;
+	if (max_ms < 20 || rate < 8000 || rate > 48000 || rate % 1000)
 		return SB_EINVAL;
 	struct stream_playout *p = calloc(1, sizeof(*p));
 	if (!p)
 		return SB_ENOMEM;
-	p->max = (size_t)max_ms * (STREAM_PLAYOUT_RATE / 1000u);
-	p->cap = p->max < RING_START ? p->max : RING_START;
+	p->bps = pcm16 ? 2 : 1;
+	size_t per_ms = (size_t)(rate / 1000u) * p->bps;
+	p->max = (size_t)max_ms * per_ms;
+	p->cap = p->max < RING_START_MS * per_ms ? p->max : RING_START_MS * per_ms;
 	p->mmax = max_marks;
 	p->mcap = p->mmax < MARKS_START ? p->mmax : MARKS_START;
 	p->ring = malloc(p->cap);
@@ -89,7 +95,7 @@ static bool ring_grow(struct stream_playout *p, size_t need)
 	return true;
 }
 
-size_t stream_playout_push_ulaw(struct stream_playout *p, const uint8_t *u, size_t n)
+static size_t push_raw(struct stream_playout *p, const uint8_t *u, size_t n)
 {
 	if (n == 0)
 		return 0;
@@ -110,6 +116,21 @@ size_t stream_playout_push_ulaw(struct stream_playout *p, const uint8_t *u, size
 	}
 	p->overflowing = take < n;
 	return take;
+}
+
+size_t stream_playout_push_ulaw(struct stream_playout *p, const uint8_t *u, size_t n)
+{
+	return p->bps == 1 ? push_raw(p, u, n) : 0;
+}
+
+size_t stream_playout_push_pcm16le(struct stream_playout *p, const uint8_t *b, size_t n)
+{
+	return p->bps == 2 ? push_raw(p, b, n) : 0;
+}
+
+size_t stream_playout_push_bytes(struct stream_playout *p, const uint8_t *b, size_t n)
+{
+	return push_raw(p, b, n);
 }
 
 static bool marks_grow(struct stream_playout *p)
@@ -151,7 +172,8 @@ int stream_playout_mark(struct stream_playout *p, struct sb_slice name)
 		memcpy(copy, name.p, name.len);
 	copy[name.len] = '\0';
 	struct mark *m = &p->marks[(p->mhead + p->mlen) % p->mcap];
-	m->pos = p->pos_in;
+	m->pos =
+	    p->pos_in - p->len % p->bps; /* an odd byte waiting for its pair is not audio yet */
 	m->name = copy;
 	m->len = name.len;
 	p->mlen++;
@@ -164,19 +186,32 @@ out:
 
 size_t stream_playout_pull(struct stream_playout *p, int16_t *pcm, size_t n)
 {
-	size_t take = p->len < n ? p->len : n;
-	for (size_t i = 0; i < take; i++) {
-		pcm[i] = media_ulaw_decode(p->ring[p->head]);
-		if (++p->head == p->cap)
-			p->head = 0;
+	size_t avail = p->len / p->bps;
+	size_t take = avail < n ? avail : n;
+	if (p->bps == 1) {
+		for (size_t i = 0; i < take; i++) {
+			pcm[i] = media_ulaw_decode(p->ring[p->head]);
+			if (++p->head == p->cap)
+				p->head = 0;
+		}
+	} else {
+		for (size_t i = 0; i < take; i++) {
+			uint8_t lo = p->ring[p->head];
+			if (++p->head == p->cap)
+				p->head = 0;
+			uint8_t hi = p->ring[p->head];
+			if (++p->head == p->cap)
+				p->head = 0;
+			pcm[i] = (int16_t)(uint16_t)(lo | (uint16_t)hi << 8);
+		}
 	}
 	if (take < n)
 		memset(pcm + take, 0, (n - take) * sizeof(*pcm));
-	p->len -= take;
+	p->len -= take * p->bps;
 	if (p->len == 0)
 		p->head = 0;
-	p->pos_out += take;
-	p->st.bytes_played += take;
+	p->pos_out += take * p->bps;
+	p->st.bytes_played += take * p->bps;
 	if (take)
 		p->overflowing = false; /* room again: a later refusal is a new episode */
 	p->st.pulls++;
@@ -221,7 +256,7 @@ size_t stream_playout_clear(struct stream_playout *p)
 
 size_t stream_playout_queued(const struct stream_playout *p)
 {
-	return p->len;
+	return p->len / p->bps;
 }
 
 size_t stream_playout_marks(const struct stream_playout *p)
@@ -231,7 +266,7 @@ size_t stream_playout_marks(const struct stream_playout *p)
 
 size_t stream_playout_capacity(const struct stream_playout *p)
 {
-	return p->max;
+	return p->max / p->bps;
 }
 
 const struct stream_playout_stats *stream_playout_stats(const struct stream_playout *p)

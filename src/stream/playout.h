@@ -1,5 +1,6 @@
-/* The playout queue toward the caller: agent audio (8 kHz μ-law) queued deep, pulled 20 ms at a
- * time, with marks as positions in it. Owns the ring, the pending marks and their names. */
+/* The playout queue toward the caller: agent audio (8 kHz μ-law for Twilio, or PCM16 little-endian
+ * at the native protocol's rate) queued deep, pulled 20 ms at a time, with marks as positions in
+ * it. Owns the ring, the pending marks and their names. */
 #ifndef SB_STREAM_PLAYOUT_H
 #define SB_STREAM_PLAYOUT_H
 
@@ -17,6 +18,10 @@
 struct stream_playout_opts {
 	uint32_t max_ms;    /* queued audio cap; 0 = STREAM_PLAYOUT_DEFAULT_MS */
 	uint32_t max_marks; /* pending marks cap; 0 = STREAM_PLAYOUT_DEFAULT_MARK */
+	/* The queue's audio: false = μ-law at 8 kHz (Twilio), true = PCM16 little-endian at rate
+	 * (8000 to 48000; 0 = 8000). Set by the session, not by its users. */
+	bool pcm16;
+	uint32_t rate;
 };
 
 struct stream_playout_stats {
@@ -41,14 +46,19 @@ void stream_playout_free(struct stream_playout *p);
 /* Append n μ-law bytes (any n). Returns the bytes accepted; what does not fit under the cap is
  * dropped and counted. */
 size_t stream_playout_push_ulaw(struct stream_playout *p, const uint8_t *u, size_t n);
+/* The same for a PCM16 queue: n bytes of little-endian samples (an odd last byte waits in the
+ * queue for its pair). */
+size_t stream_playout_push_pcm16le(struct stream_playout *p, const uint8_t *b, size_t n);
+/* n bytes in the queue's own format (μ-law or PCM16LE). */
+size_t stream_playout_push_bytes(struct stream_playout *p, const uint8_t *b, size_t n);
 
 /* Put a mark after the audio queued so far. A mark on an empty queue is reached at once.
  * 0, or SB_ENORES (too many pending), SB_ETOOBIG (name longer than STREAM_PLAYOUT_MARK_NAME),
  * SB_ENOMEM: the mark is dropped and counted. */
 int stream_playout_mark(struct stream_playout *p, struct sb_slice name);
 
-/* Take n samples of 8 kHz PCM. Returns how many came from the queue; the rest of pcm is
- * silence (0). Never allocates. Marks the playout passed become reached. */
+/* Take n samples of PCM (at the queue's rate). Returns how many came from the queue; the rest of
+ * pcm is silence (0). Never allocates. Marks the playout passed become reached. */
 size_t stream_playout_pull(struct stream_playout *p, int16_t *pcm, size_t n);
 
 /* Pop the oldest reached mark: true and *name (valid until the next call on p), or false. */
@@ -60,7 +70,7 @@ size_t stream_playout_reached_count(const struct stream_playout *p);
 /* Flush all queued audio; every pending mark becomes reached, in order. Returns bytes dropped. */
 size_t stream_playout_clear(struct stream_playout *p);
 
-/* Queued samples (= μ-law bytes); marks held (pending or reached, not yet popped). */
+/* Queued samples (whole ones); marks held (pending or reached, not yet popped). */
 size_t stream_playout_queued(const struct stream_playout *p);
 size_t stream_playout_marks(const struct stream_playout *p);
 /* Cap in samples. */

@@ -10,13 +10,13 @@
 #include "base/err.h"
 #include "base/rand.h"
 #include "media/codec.h"
+#include "stream/b64_int.h"
 #include "stream/twilio.h"
 
 #define FRAME_MS     20u
 #define GAP_FILL_MS  (2u * FRAME_MS) /* this far behind now: fill with silence */
 #define GAP_JUMP_MS  1000u	     /* further behind than this: jump instead */
 #define ULAW_SILENCE 0xFF
-#define DECODE_CHUNK 768u /* μ-law bytes decoded per step into the queue */
 #define SEQ_STR_LEN  24u
 
 enum state { ST_NEW, ST_STARTED, ST_STOPPED };
@@ -41,84 +41,6 @@ struct stream_twilio {
 	struct stream_playout *po;
 	struct stream_twilio_stats st;
 };
-
-/* ---- base64 (RFC 4648) ---- */
-
-static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard and URL-safe alphabets both decode; -1 for anything else. */
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-static size_t b64_encode(const uint8_t *in, size_t n, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = b64_alpha[v >> 18 & 63];
-		out[o++] = b64_alpha[v >> 12 & 63];
-		out[o++] = i + 1 < n ? b64_alpha[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? b64_alpha[v & 63] : '=';
-	}
-	return o;
-}
-
-/* Checks the whole text before anything is queued, so a bad payload queues nothing. Padding is
- * optional but, when present, completes a group of four; spare low bits are tolerated. On
- * success *data_len is the number of base64 characters without padding. */
-static bool b64_check(const char *s, size_t len, size_t *data_len)
-{
-	size_t n = len;
-	while (n > 0 && s[n - 1] == '=' && len - n < 2)
-		n--;
-	if (n < len && len % 4 != 0)
-		return false;
-	if (n % 4 == 1)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (b64_val((unsigned char)s[i]) < 0)
-			return false;
-	*data_len = n;
-	return true;
-}
-
-/* Decode n checked characters straight into the playout queue, a chunk at a time. */
-static void b64_decode_into(struct stream_playout *po, const char *s, size_t n)
-{
-	uint8_t buf[DECODE_CHUNK];
-	size_t o = 0;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 6 | (uint32_t)b64_val((unsigned char)s[i])) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (uint8_t)(acc >> bits);
-			if (o == sizeof(buf)) {
-				stream_playout_push_ulaw(po, buf, o);
-				o = 0;
-			}
-		}
-	}
-	stream_playout_push_ulaw(po, buf, o);
-}
 
 /* ---- SIDs ---- */
 
@@ -354,7 +276,7 @@ int stream_twilio_start(struct stream_twilio *t, sb_time_ms now)
 static int send_media(struct stream_twilio *t, const uint8_t *ulaw)
 {
 	char b64[(STREAM_TWILIO_FRAME + 2) / 3 * 4];
-	size_t n = b64_encode(ulaw, STREAM_TWILIO_FRAME, b64);
+	size_t n = stream__b64_encode(ulaw, STREAM_TWILIO_FRAME, b64);
 	struct sb_buf *b = &t->out;
 	sb_buf_reset(b);
 	sb_buf_append_cstr(b, "{\"event\":\"media\",\"sequenceNumber\":\"");
@@ -561,9 +483,9 @@ static int in_media(struct stream_twilio *t, json_t *root)
 	json_t *payload = json_object_get(json_object_get(root, "media"), "payload");
 	size_t n;
 	if (!json_is_string(payload) ||
-	    !b64_check(json_string_value(payload), json_string_length(payload), &n))
+	    !stream__b64_check(json_string_value(payload), json_string_length(payload), &n))
 		return SB_EMALFORMED;
-	b64_decode_into(t->po, json_string_value(payload), n);
+	stream__b64_decode_into(t->po, json_string_value(payload), n);
 	t->st.in_media++;
 	return 0;
 }

@@ -9,13 +9,22 @@
 # and not its own 1 kHz (tone_peer), and gets a BYE when the agent closes its socket.
 # twilio-dtmf: the caller's keys reach the agent as dtmf; its BYE ends the stream (stop, close).
 # twilio-refuse: sockets refused for a missing or wrong token, no room, no call, unknown path.
+# native-call: native.mjs on GET /agent at 16 kHz: as twilio-call with binary PCM frames, error
+# events for bad commands, and the hangup command (the caller gets a BYE).
+# native-close: GET /agent at 8 kHz; the agent closes its socket: the caller gets a BYE.
+# native-events: the caller's key, its hold/resume re-INVITEs and its BYE as native events.
+# native-transfer: the transfer command: a REFER the caller accepts and NOTIFYs 200 for.
+# twilio-rest: the Twilio-shaped REST resource: POST Status=completed hangs up a /twilio call.
+# dialout-*: agents switchboard dials itself (agents: in the config); see dialout.sh.
 # npm `ws` comes from package-lock.json through `npm ci` (only when node_modules is missing or
 # older than the lock file; one install at a time: flock). Every process is ended by its PID.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/proc.sh
 . "$HERE/../lib/proc.sh"
-TESTS=(twilio-call twilio-dtmf twilio-refuse)
+TESTS=(twilio-call twilio-dtmf twilio-refuse native-call native-close native-events native-transfer twilio-rest
+	dialout-dev dialout-rule dialout-hangup dialout-echo dialout-play dialout-timeout
+	dialout-native)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -94,7 +103,8 @@ start_switchboard() {
 	rtp=$(pick_ports 40) || { fail "no free RTP port range"; finish; }
 	mkdir -p "$WORK/data"
 	"$SB" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 39))" \
-		--data-dir "$WORK/data" --log-level debug >"$WORK/sb.out" 2>"$WORK/sb.log" &
+		--data-dir "$WORK/data" --log-level debug ${SB_EXTRA[@]+"${SB_EXTRA[@]}"} \
+		>"$WORK/sb.out" 2>"$WORK/sb.log" &
 	SB_PID=$!
 	PIDS+=("$SB_PID")
 	for n in $(seq 1 100); do
@@ -146,9 +156,10 @@ sipp_wait() { # NAME PID SECONDS
 	fi
 }
 
-agent() { # MODE: twilio.mjs, output in agent.out
-	SB_WS="ws://127.0.0.1:$HTTP_PORT" SB_ROOM=$ROOM SB_TOKEN=$TOKEN SB_TOKEN_OTHER=$TOKEN_OTHER \
-		SB_FROM=$FROM SB_TO="room-$ROOM" timeout 60 "$NODE" "$HERE/twilio.mjs" "$1" \
+agent() { # MODE [SCRIPT]: twilio.mjs (or native.mjs), output in agent.out
+	SB_WS="ws://127.0.0.1:$HTTP_PORT" SB_HTTP="http://127.0.0.1:$HTTP_PORT" SB_ROOM=$ROOM \
+		SB_TOKEN=$TOKEN SB_TOKEN_OTHER=$TOKEN_OTHER SB_KEY=devkey SB_SECRET=secret \
+		SB_FROM=$FROM SB_TO="room-$ROOM" timeout 60 "$NODE" "$HERE/${2:-twilio.mjs}" "$1" \
 		>"$WORK/agent.out" 2>&1 &
 	AGENT_PID=$!
 	PIDS+=("$AGENT_PID")
@@ -164,6 +175,13 @@ agent_wait() {
 }
 
 install_ws
+case $TEST in
+dialout-*)
+	# shellcheck source=dialout.sh
+	. "$HERE/dialout.sh"
+	dialout_setup
+	;;
+esac
 start_switchboard
 ROOM=agent$RANDOM
 FROM=caller
@@ -209,6 +227,63 @@ twilio-refuse)
 	agent refuse
 	agent_wait
 	stop_switchboard
+	;;
+native-call | native-close | twilio-rest)
+	tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+	secs=4
+	[ "$TEST" = native-call ] || secs=2
+	sipp_bg caller "$HERE/uac-agent-tone.xml" -key codec pcmu -key pt 0 -key rtpmap PCMU/8000 \
+		-key name "$FROM" -key room "$ROOM" -key tone_port "$tp" -key send_hz 1000 \
+		-key expect_hz 440 -key absent_hz 1000 -key secs "$secs"
+	sip=$SIPP_PID
+	case $TEST in
+	native-call) agent call native.mjs ;;
+	native-close) agent close native.mjs ;;
+	twilio-rest) agent rest native.mjs ;;
+	esac
+	agent_wait
+	sipp_wait caller "$sip" 30 # its BYE came (the scenario waits for it)
+	case $TEST in
+	native-call)
+		for _ in $(seq 1 50); do
+			[ -s "$WORK/$FROM.txt" ] && break
+			sleep 0.1
+		done
+		if [ -s "$WORK/$FROM.txt" ]; then
+			echo "  caller (sends 1 kHz, hears the agent): $(cat "$WORK/$FROM.txt")"
+			read -r _ got _ sent _ expect _ absent <"$WORK/$FROM.txt"
+			[ "${got:-0}" -ge $((sent * 8 / 10)) ] || fail "the caller received only $got of $sent packets"
+			[ "${expect:-0}" -ge 40 ] || fail "the caller hears the agent's 440 Hz at only $expect % of its audio"
+			[ "${absent:-100}" -le 5 ] || fail "the caller hears its own 1 kHz ($absent %)"
+		else
+			fail "tone_peer wrote no result"
+		fi
+		grep -q "the agent's hangup command ends" "$WORK/sb.log" || fail "no hangup command in the log"
+		;;
+	native-close)
+		grep -q "closed by the agent: hanging up" "$WORK/sb.log" || fail "no hang-up after the agent closed"
+		;;
+	twilio-rest)
+		grep -q "REST: Status=completed" "$WORK/sb.log" || fail "no REST hang-up in the log"
+		;;
+	esac
+	stop_switchboard
+	;;
+native-events | native-transfer)
+	FROM=sipp # the scenario's From user
+	if [ "$TEST" = native-events ]; then
+		sipp_bg caller "$HERE/uac-agent-hold.xml" -key room "$ROOM"
+	else
+		sipp_bg caller "$HERE/uac-agent-transfer.xml" -key room "$ROOM"
+	fi
+	sip=$SIPP_PID
+	agent "${TEST#native-}" native.mjs
+	agent_wait
+	sipp_wait caller "$sip" 30
+	stop_switchboard
+	;;
+dialout-*)
+	dialout_run
 	;;
 *)
 	echo "unknown test $TEST" >&2

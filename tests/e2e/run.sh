@@ -248,6 +248,35 @@ register)
   if kill -0 "$SIPP_PID" 2>/dev/null; then kill "$SIPP_PID"; fail "registrar never got the removal"; fi
   grep -q "Failed call" "$WORK/sipp-err.log" 2>/dev/null && fail "sipp registrar: $(cat "$WORK/sipp-err.log")"
   ;;
+register-trunk)
+  # an outbound trunk declared in switchboard.yaml registers at its provider (SIPp as the
+  # registrar) with the trunk's credentials, refreshes, and removes it on exit
+  start_sipp_uas uas_register.xml
+  cat >"$WORK/switchboard.yaml" <<YAML
+sip:
+  outbound_trunks:
+    - id: ST_reg
+      name: provider
+      address: 127.0.0.1:$SIPP_PORT
+      numbers: ["+15550100"]
+      auth_username: alice
+      auth_password: s3cr3t
+registrations:
+  - trunk: ST_reg
+    expires: 2
+YAML
+  start_serve --config "$WORK/switchboard.yaml"
+  for _ in $(seq 1 80); do
+    [ "$(grep -c 'registration of trunk ST_reg: 200' "$WORK/serve.log")" -ge 3 ] && break
+    sleep 0.05
+  done
+  [ "$(grep -c 'registration of trunk ST_reg: 200' "$WORK/serve.log")" -ge 3 ] ||
+    { kill "$SIPP_PID"; fail "no refreshed trunk registration"; }
+  expect_log serve.log "trunk ST_reg registers as sip:alice@127.0.0.1:$SIPP_PORT"
+  stop_serve
+  for _ in $(seq 1 100); do kill -0 "$SIPP_PID" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$SIPP_PID" 2>/dev/null; then kill "$SIPP_PID"; fail "registrar never got the removal"; fi
+  ;;
 config-file)
   # switchboard.yaml with LiveKit-style nested keys: it loads, flags win over it, its API keys
   # sign tokens, and a bad file stops start-up with the file and line in the message.

@@ -26,3 +26,4 @@ endforeach()
 sb_fuzz_replay(api_sip_json ${SB_FUZZ_DIR}/fuzz_api_sip_json.c ${SB_FUZZ_DIR}/corpus/api_sip_json
                sb_api)
 sb_fuzz_replay(stream_twilio ${SB_FUZZ_DIR}/fuzz_stream_twilio.c ${SB_FUZZ_DIR}/corpus/stream_twilio sb_stream)
+sb_fuzz_replay(stream_native ${SB_FUZZ_DIR}/fuzz_stream_native.c ${SB_FUZZ_DIR}/corpus/stream_native sb_stream)

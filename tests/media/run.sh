@@ -9,7 +9,9 @@
 # rtp-timeout-*: switchboard hangs up (BYE) when RTP never comes or stops; a call on hold is
 # not timed out. dtmf-4733: RFC 4733 digits from SIPp's pcaps are reported once each;
 # dtmf-inband: keys sent as tones by a caller without telephone-event, each reported once.
-# srtp-*: SDES SRTP both ways (the caller's tone comes back decrypted from an echo room), and
+# hold-local-moh: with `--hold-local` HoldParticipant sends no re-INVITE; the held caller
+# hears the music-on-hold WAV (a 600 Hz sine made by tone_peer --wav) and not the room, and
+# its media keeps running. srtp-*: SDES SRTP both ways (the caller's tone comes back decrypted from an echo room), and
 # offers refused with 488 when the media-encryption setting forbids them.
 # Everything is bounded in time; every process started here is ended by its PID on exit.
 set -u
@@ -19,7 +21,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TESTS=(room-tones-pcmu room-tones-g722 room-tones-opus room-tones-pcma-opus
 	srtp-80 srtp-32 srtp-require-refuses-plain srtp-disable-refuses-savp
-	rtp-timeout-never rtp-timeout-stops rtp-timeout-hold dtmf-4733 dtmf-inband)
+	rtp-timeout-never rtp-timeout-stops rtp-timeout-hold dtmf-4733 dtmf-inband hold-local-moh)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -178,6 +180,29 @@ room_tones() { # CODEC_A CODEC_B
 }
 
 case $TEST in
+hold-local-moh)
+	"$PEER" --wav "$WORK/moh.wav" 600 2 16000 || fail "tone_peer could not write moh.wav"
+	start_switchboard --hold-local true --music-on-hold "$WORK/moh.wav"
+	http=$(sed -n 's/.*switchboard ready: .* http \([0-9.]*:[0-9][0-9]*\) .*/\1/p' "$WORK/sb.log" | head -n 1)
+	caller m pcmu 1000 600 1000 4
+	m_pid=$SIPP_PID
+	# the caller alone in room tones hears nothing until it is held; then only the music
+	for _ in $(seq 1 50); do grep -q "joins room tones" "$WORK/sb.log" && break; sleep 0.1; done
+	id=$(sed -nE 's/.* joins room tones as ([^ ]+) .*/\1/p' "$WORK/sb.log" | head -n 1)
+	tok=$("$SB" token --grant video.roomAdmin --room tones)
+	curl -sS --max-time 5 -o "$WORK/hold.json" -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' -d "{\"room\":\"tones\",\"identity\":\"$id\"}" \
+		"http://$http/twirp/switchboard.Calls/HoldParticipant" || fail "HoldParticipant failed"
+	grep -q '"hold_status":"held"' "$WORK/hold.json" || fail "hold: $(cat "$WORK/hold.json")"
+	sipp_wait m "$m_pid" 20
+	stop_switchboard
+	read -r _ got _ sent _ expect _ absent <"$WORK/m.txt" || fail "tone_peer wrote no result"
+	echo "held caller: $(cat "$WORK/m.txt" 2>/dev/null)"
+	[ "${expect:-0}" -ge 40 ] || fail "the held caller hears the music at only $expect % of its audio"
+	[ "${absent:-100}" -le 5 ] || fail "the held caller hears its own tone ($absent %)"
+	expect_log "$WORK/sb.log" "holding locally \(music on hold, no re-INVITE\)" "no local hold"
+	! grep -q "re-INVITE sendonly" "$WORK/sb.log" || fail "a re-INVITE was sent"
+	;;
 room-tones-pcmu) room_tones pcmu pcmu ;;
 room-tones-g722) room_tones g722 g722 ;;
 room-tones-opus) room_tones opus opus ;;

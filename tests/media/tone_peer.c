@@ -12,7 +12,9 @@
  * (8 kHz codecs: 100 ms of each key's tone pair, then 100 ms of silence). Writes "received N expect
  * P absent Q" (P, Q in percent of the energy after the first 500 ms) to OUTFILE and stdout. Exit 0
  * when N >= 80 % of the packets sent, P >= 40 and Q <= 5 (each check only when its frequency is
- * given); 1 if not; 2 on usage or socket errors. Bounded: SECONDS + 1.5 s. */
+ * given); 1 if not; 2 on usage or socket errors. Bounded: SECONDS + 1.5 s.
+ *
+ *   tone_peer --wav FILE HZ SECONDS RATE   writes a sine as a WAV file (music on hold). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -28,6 +30,7 @@
 
 #include "media/codec.h"
 #include "media/dtmf.h"
+#include "media/wav.h"
 #include "rtp/packet.h"
 #include "rtp/srtp.h"
 
@@ -70,8 +73,30 @@ static int codec_from(const char *s, enum media_codec_id *id)
 	return -1;
 }
 
+/* tone_peer --wav FILE HZ SECONDS RATE: write a sine as a 16-bit WAV (music on hold for tests). */
+static int write_wav(int argc, char **argv)
+{
+	if (argc != 6)
+		return 2;
+	double hz = strtod(argv[3], NULL), secs = strtod(argv[4], NULL);
+	uint32_t rate = (uint32_t)strtoul(argv[5], NULL, 10);
+	size_t n = (size_t)(secs * rate);
+	if (hz <= 0 || !n || rate < 8000 || rate > 48000)
+		return 2;
+	int16_t *pcm = malloc(n * sizeof(*pcm));
+	if (!pcm)
+		return 2;
+	for (size_t i = 0; i < n; i++)
+		pcm[i] = (int16_t)(8000.0 * sin(2.0 * M_PI * hz * (double)i / rate));
+	int err = media_wav_save(argv[2], pcm, n, rate);
+	free(pcm);
+	return err ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--wav"))
+		return write_wav(argc, argv);
 	if (argc < 9) {
 		fprintf(stderr,
 			"usage: tone_peer HOST PORT BIND_PORT CODEC PT SEND_HZ SECONDS OUTFILE "

@@ -156,6 +156,14 @@ static void test_server(void **state)
 	assert_non_null(strstr(a, "HTTP/1.1 405"));
 	free(a);
 
+	/* several query arguments come back joined with '&' (lws keeps them apart) */
+	a = get(
+	    &loop, port,
+	    "GET /echo/q?room=demo&identity=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	if (!strstr(a, "q=room=demo&identity=x "))
+		fail_msg("query: %s", a);
+	free(a);
+
 	a = get(&loop, port, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	assert_non_null(strstr(a, "HTTP/1.1 404"));
 	free(a);

@@ -105,7 +105,7 @@ static void test_nested(void **state)
 			   "metrics:\n"
 			   "  enabled: false\n"
 			   "agents:\n"
-			   "  - name: x\n";
+			   "  x: {url: \"ws://127.0.0.1:9/\"}\n";
 	assert_int_equal(load(&cfg, text, err, sizeof(err)), 0);
 	assert_int_equal(cfg.n_keys, 2);
 	assert_string_equal(cfg.keys[0].key, "APIprod");
@@ -669,14 +669,150 @@ static void test_declared_apply(void **state)
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+static const char *kv_get(const struct api_agent_kv *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].key, key))
+			return v[i].value;
+	return NULL;
+}
+
+/* agents: declared by name, defaults, snake and camel keys, fallbacks, replacement */
+static void test_agents(void **state)
+{
+	(void)state;
+	const char *text = "agents:\n"
+			   "  bot:\n"
+			   "    url: ws://127.0.0.1:9000/media?x=1\n"
+			   "    protocol: twilio\n"
+			   "    headers: {Authorization: Bearer abc, X-Tenant: 42}\n"
+			   "    custom_parameters: {lang: fr, tier: 2}\n"
+			   "    connect_timeout: 1500ms\n"
+			   "    on_failure: echo\n"
+			   "    ringback: true\n"
+			   "  plain:\n"
+			   "    url: wss://agents.example.com\n"
+			   "  sorry:\n"
+			   "    url: ws://[::1]:8080/x\n"
+			   "    customParameters: {a: b}\n"
+			   "    connectTimeout: 2\n"
+			   "    onFailure: {play: /tmp/sorry.wav}\n"
+			   "  nat: {url: \"ws://n/\", protocol: native, rate: 24000}\n"
+			   "  sorry2:\n"
+			   "    url: ws://h/\n"
+			   "    on_failure: \"play: busy.wav\"\n";
+	assert_int_equal(load(&cfg, text, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_agents, 5);
+	const struct api_agent_def *a = sb_config_agent(&cfg, "nat");
+	assert_non_null(a);
+	assert_int_equal(a->protocol, API_AGENT_NATIVE);
+	assert_int_equal(a->rate, 24000);
+	a = sb_config_agent(&cfg, "bot");
+	assert_non_null(a);
+	assert_int_equal(a->rate, 0);
+	assert_string_equal(a->url, "ws://127.0.0.1:9000/media?x=1");
+	assert_int_equal(a->protocol, API_AGENT_TWILIO);
+	assert_int_equal(a->n_headers, 2);
+	assert_string_equal(kv_get(a->headers, a->n_headers, "Authorization"), "Bearer abc");
+	assert_string_equal(kv_get(a->headers, a->n_headers, "X-Tenant"), "42");
+	assert_int_equal(a->n_params, 2);
+	assert_string_equal(kv_get(a->params, a->n_params, "lang"), "fr");
+	assert_string_equal(kv_get(a->params, a->n_params, "tier"), "2");
+	assert_int_equal(a->connect_timeout_ms, 1500);
+	assert_int_equal(a->on_failure, API_AGENT_FAIL_ECHO);
+	assert_true(a->ringback);
+	a = sb_config_agent(&cfg, "plain");
+	assert_non_null(a);
+	assert_int_equal(a->connect_timeout_ms, 0); /* the default, 5 s, applies */
+	assert_int_equal(a->on_failure, API_AGENT_FAIL_HANGUP);
+	assert_false(a->ringback);
+	assert_int_equal(a->n_headers + a->n_params, 0);
+	a = sb_config_agent(&cfg, "sorry");
+	assert_non_null(a);
+	assert_int_equal(a->connect_timeout_ms, 2000);
+	assert_int_equal(a->on_failure, API_AGENT_FAIL_PLAY);
+	assert_string_equal(a->play_file, "/tmp/sorry.wav");
+	assert_string_equal(kv_get(a->params, a->n_params, "a"), "b");
+	a = sb_config_agent(&cfg, "sorry2");
+	assert_non_null(a);
+	assert_int_equal(a->on_failure, API_AGENT_FAIL_PLAY);
+	assert_string_equal(a->play_file, "busy.wav");
+	assert_null(sb_config_agent(&cfg, "nobody"));
+	/* a second file's agents: replace the first's; an empty section keeps them */
+	write_file("agents:\n  other: {url: ws://o/}\n");
+	assert_int_equal(sb_config_file(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(cfg.n_agents, 1);
+	assert_non_null(sb_config_agent(&cfg, "other"));
+	write_file("agents:\n");
+	assert_int_equal(sb_config_file(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(cfg.n_agents, 1);
+	/* a failing section leaves the earlier one whole */
+	write_file("agents:\n  x: {url: ws://x/}\n  y: {protocol: twilio}\n");
+	assert_int_not_equal(sb_config_file(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(cfg.n_agents, 1);
+	assert_non_null(sb_config_agent(&cfg, "other"));
+	sb_config_free(&cfg);
+	assert_int_equal(cfg.n_agents, 0);
+}
+
+static void test_agent_errors(void **state)
+{
+	(void)state;
+	expect_error("agents:\n  bot:\n    protocol: twilio\n", 3,
+		     "agents.bot: wants a url (ws://");
+	expect_error("agents:\n  bot:\n    url: http://x/\n", 3,
+		     "agents.bot.url: 'http://x/' is not a ws:// or wss:// URL");
+	expect_error("agents:\n  bot: {url: \"ws://:80/\"}\n", 2, "is not a ws:// or wss:// URL");
+	expect_error("agents:\n  bot: {url: \"ws://h:99999/\"}\n", 2, "agents.bot.url");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    protocol: sip\n", 4,
+		     "agents.bot.protocol: unknown protocol 'sip' (want twilio or native)");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    protocol: native\n    rate: 44100\n",
+		     5, "agents.bot.rate: wants 8000, 16000, 24000 or 48000");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    rate: 8000\n", 3,
+		     "agents.bot: rate is for protocol: native");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    on_failure: retry\n", 4,
+		     "agents.bot.on_failure: unknown fallback 'retry'");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    on_failure: {play: }\n", 4,
+		     "agents.bot.on_failure: wants hangup, echo or {play: FILE.wav}");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    connect_timeout: soon\n", 4,
+		     "agents.bot.connect_timeout: wants a duration");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    ringback: maybe\n", 4,
+		     "agents.bot.ringback: wants true or false");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    headers: [a]\n", 4,
+		     "agents.bot.headers: wants a mapping");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    headers: {\"a b\": c}\n", 4,
+		     "agents.bot.headers.a b: not a valid header name");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    headers: {A: \"x\\r\\ny: z\"}\n", 4,
+		     "agents.bot.headers.A: a value cannot hold line breaks");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    headers: {A: x, a: y}\n", 4,
+		     "agents.bot.headers.a: listed twice");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    custom_parameters: {k: [1]}\n", 4,
+		     "agents.bot.custom_parameters.k: wants a string");
+	expect_error("agents:\n  \"a b\": {url: ws://h/}\n", 2, "agents.a b: an agent's name is");
+	expect_error("agents:\n  bot: {url: ws://h/}\n  bot: {url: ws://i/}\n", 3,
+		     "agents.bot: listed twice");
+	expect_error("agents:\n  bot: ws://h/\n", 2, "agents.bot: wants {url: ws://..., ");
+	expect_error("agents:\n  - bot\n", 2, "agents: wants a mapping");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	      cmocka_unit_test(test_nested),
-	    cmocka_unit_test(test_flat_keys),	      cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_unknown_keys_warn), cmocka_unit_test(test_flags_override),
-	    cmocka_unit_test(test_anchors_and_nulls), cmocka_unit_test(test_sip_records),
-	    cmocka_unit_test(test_sip_errors),	      cmocka_unit_test(test_declared_apply),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_nested),
+	    cmocka_unit_test(test_flat_keys),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_unknown_keys_warn),
+	    cmocka_unit_test(test_flags_override),
+	    cmocka_unit_test(test_anchors_and_nulls),
+	    cmocka_unit_test(test_sip_records),
+	    cmocka_unit_test(test_sip_errors),
+	    cmocka_unit_test(test_declared_apply),
+	    cmocka_unit_test(test_agents),
+	    cmocka_unit_test(test_agent_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for src/media/tts.c: espeak-ng speaks a sentence into PCM that looks like speech
- * (a plausible length, real energy, pauses between words), twice in a row alike, and refuses empty text and unknown voices. */
+ * (a plausible length, real energy, pauses between words), twice in a row alike, and refuses empty
+ * text and unknown voices. */
 /* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -42,6 +42,13 @@ static struct {
 	int16_t ear[EAR_MAX];
 	size_t nears;
 	int ear_left;
+	/* native: binary frames received (their sizes must be one 20 ms frame) and commands */
+	size_t frames, bad_frames;
+	int16_t heard[EAR_MAX];
+	size_t nheard;
+	int commands;
+	enum stream_native_cmd_type cmd;
+	struct room_part *cmd_caller;
 } W;
 
 static uint64_t now_ms(void)
@@ -158,9 +165,41 @@ static void t_hangup(void *arg, struct room_part *caller)
 static const struct stream_bridge_handlers bh = {
     .send = t_send, .close = t_close, .hangup = t_hangup};
 
+static int t_send_binary(void *arg, const void *p, size_t len, bool droppable)
+{
+	(void)arg;
+	(void)droppable;
+	W.frames++;
+	if (len != 640)
+		W.bad_frames++;
+	const uint8_t *b = p;
+	for (size_t i = 0; i + 1 < len && W.nheard < EAR_MAX; i += 2)
+		W.heard[W.nheard++] = (int16_t)(uint16_t)(b[i] | b[i + 1] << 8);
+	return 0;
+}
+
+static int t_command(void *arg, struct room_part *caller, const struct stream_native_cmd *c)
+{
+	(void)arg;
+	W.commands++;
+	W.cmd = c->type;
+	W.cmd_caller = caller;
+	if (c->type == STREAM_NATIVE_CMD_HANGUP)
+		room_part_leave(caller);
+	return c->type == STREAM_NATIVE_CMD_HOLD ? SB_ESTATE : 0;
+}
+
+static const struct stream_bridge_handlers bh_native = {.send = t_send,
+							.close = t_close,
+							.hangup = t_hangup,
+							.command = t_command,
+							.send_binary = t_send_binary};
+
+/* A message's "event" (Twilio) or "type" (native). */
 static const char *ev_of(size_t i)
 {
-	return json_string_value(json_object_get(W.msgs[i], "event"));
+	json_t *e = json_object_get(W.msgs[i], "event");
+	return json_string_value(e ? e : json_object_get(W.msgs[i], "type"));
 }
 
 static int find_msg(const char *event, size_t from)
@@ -583,6 +622,102 @@ static void test_removed(void **state)
 	assert_int_equal(W.hangups, 0);
 }
 
+/* The native protocol over the same bridge at 16 kHz: start, 640-byte frames with the caller's
+ * 1 kHz, the agent's binary PCM heard in the room with its mark on time, mute, a refused
+ * command as an error event, and the hangup command ending the stream. */
+static void test_native(void **state)
+{
+	(void)state;
+	struct room_part *caller = join_caller("n");
+	join_ear("n");
+	struct stream_bridge *b = NULL;
+	struct stream_bridge_opts o = {
+	    .rs = W.rs, .room = "n", .protocol = STREAM_PROTO_NATIVE, .rate = 16000};
+	assert_int_equal(stream_bridge_new(&b, &o, &bh, NULL), SB_EINVAL); /* no send_binary */
+	assert_int_equal(stream_bridge_new(&b, &o, &bh_native, NULL), 0);
+	assert_int_equal(stream_bridge_protocol(b), STREAM_PROTO_NATIVE);
+	assert_null(stream_bridge_session(b));
+	assert_non_null(stream_bridge_native(b));
+	assert_int_equal(W.n, 1);
+	assert_string_equal(ev_of(0), "start");
+	json_t *call = json_object_get(W.msgs[0], "call");
+	assert_string_equal(json_string_value(json_object_get(call, "from")), "+15550100");
+	assert_string_equal(json_string_value(json_object_get(call, "participant")), "caller");
+	assert_int_equal(json_object_size(json_object_get(call, "attributes")), 4);
+	struct room_part_info pi;
+	room_part_get_info(stream_bridge_part(b), &pi);
+	assert_true(!strncmp(pi.identity, "agent_ST", 8));
+
+	run_for(700);
+	size_t h0 = W.nheard;
+	run_for(400);
+	assert_true(W.frames >= 40);
+	assert_int_equal(W.bad_frames, 0);
+	double a1k = goertzel_amp(W.heard + h0, W.nheard - h0, 1000, 16000);
+	double a440 = goertzel_amp(W.heard + h0, W.nheard - h0, 440, 16000);
+	if (!(a1k > AMP / 4 && a1k > 10 * a440))
+		fail_msg("1 kHz at %.0f, 440 Hz at %.0f", a1k, a440);
+
+	/* 500 ms of 440 Hz as binary PCM16LE, then a mark */
+	size_t n = 8000;
+	uint8_t *pcm = malloc(n * 2);
+	assert_non_null(pcm);
+	for (size_t i = 0; i < n; i++) {
+		uint16_t v =
+		    (uint16_t)(int16_t)lrint(AMP * sin(2.0 * M_PI * 440.0 * (double)i / 16000.0));
+		pcm[2 * i] = (uint8_t)(v & 0xff);
+		pcm[2 * i + 1] = (uint8_t)(v >> 8);
+	}
+	size_t ear0 = W.nears, from = W.n;
+	uint64_t t0 = now_ms();
+	stream_bridge_input_binary(b, pcm, 1001);
+	stream_bridge_input_binary(b, pcm + 1001, n * 2 - 1001);
+	free(pcm);
+	agent_sends(b, "{\"type\":\"mark\",\"name\":\"m1\"}");
+	int m = wait_msg("mark", from);
+	uint64_t dt = W.msg_at[m] - t0;
+	if (dt < 475 || dt > 580)
+		fail_msg("mark after %llu ms (want about 500)", (unsigned long long)dt);
+	run_for(100);
+	double e440 = goertzel_amp(W.ear + ear0 + 1600, 4800, 440, 16000);
+	if (!(e440 > AMP / 4))
+		fail_msg("the room hears the agent's 440 Hz at %.0f", e440);
+
+	/* mute is the bridge's; hold goes to the handler, which refuses it: an error event */
+	agent_sends(b, "{\"type\":\"mute\",\"muted\":true}");
+	room_part_get_info(stream_bridge_part(b), &pi);
+	assert_true(pi.muted);
+	assert_int_equal(W.commands, 0);
+	from = W.n;
+	agent_sends(b, "{\"type\":\"hold\",\"id\":\"h1\"}");
+	assert_int_equal(W.commands, 1);
+	assert_int_equal(W.cmd, STREAM_NATIVE_CMD_HOLD);
+	assert_ptr_equal(W.cmd_caller, caller);
+	int e = find_msg("error", from);
+	assert_true(e >= 0);
+	assert_string_equal(json_string_value(json_object_get(W.msgs[e], "code")), "state");
+	assert_string_equal(json_string_value(json_object_get(W.msgs[e], "id")), "h1");
+
+	/* a transfer result comes back as a transfer event */
+	stream_bridge_transfer_result(b, "t9", "sip:x@y", 486, "Busy Here");
+	int t = find_msg("transfer", from);
+	assert_true(t >= 0);
+	assert_string_equal(json_string_value(json_object_get(W.msgs[t], "status")), "failed");
+
+	/* hangup: the handler ends the call; stop and close follow */
+	from = W.n;
+	agent_sends(b, "{\"type\":\"hangup\"}");
+	assert_int_equal(W.cmd, STREAM_NATIVE_CMD_HANGUP);
+	int sp = wait_msg("stop", from);
+	assert_string_equal(json_string_value(json_object_get(W.msgs[sp], "reason")), "call_ended");
+	assert_true(find_msg("participant_left", from) >= 0);
+	assert_int_equal(W.closes, 1);
+	assert_true(run_until(flag_set, &W.caller_left, WAIT_MAX));
+	stream_bridge_transport_closed(b);
+	assert_int_equal(W.hangups, 0);
+	run_for(100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +727,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_media_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_marks_clear, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_native, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
