@@ -11,7 +11,8 @@
 #
 # Environment: CPS_SCEN (uac-cps.xml, signalling only; uac-cps-media.xml: switchboard also sets
 # up each call's media), CPS_RATES (default "5000 10000 15000 20000 25000"), CPS_STEP_S (10),
-# CPS_HOLD_S (30), CPS_TARGETS ("switchboard sipp-uas"), CPS_KEEP=1 keeps the work directory
+# CPS_HOLD_S (30), CPS_TARGETS ("switchboard sipp-uas"), CPS_SB_ARGS (more `serve` options, e.g.
+# "--call-records false"), CPS_KEEP=1 keeps the work directory
 # (SIPp statistics CSV and error logs). About 3 to 4 minutes with the defaults.
 # Every process started here is ended by its PID on exit.
 #
@@ -72,7 +73,7 @@ start_target() {
 		mkdir -p "$WORK/data"
 		# warn: no per-call log lines; the port is ours, so the ready line is not needed.
 		"$SB" serve --sip-listen "127.0.0.1:$T_PORT" --http-listen 127.0.0.1:0 --rtp-ports "$rtp-$((rtp + 15999))" \
-			--data-dir "$WORK/data" --log-level warn >"$WORK/sb.out" 2>"$WORK/sb.log" &
+			--data-dir "$WORK/data" --log-level warn ${CPS_SB_ARGS:-} >"$WORK/sb.out" 2>"$WORK/sb.log" &
 		;;
 	sipp-uas)
 		local mp

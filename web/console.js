@@ -193,6 +193,12 @@ function wireActions(el, room, identity) {
 		logEvent(`${room}/${identity}: sent DTMF ${digits}`);
 		return 'sent ' + digits;
 	});
+	// the softphone (softphone.html) joins the room over /agent in its own tab
+	$('.btn-softphone', el).addEventListener('click', () => {
+		const q = new URLSearchParams({ room, autojoin: '1' });
+		window.open('/softphone.html?' + q, 'sb-softphone-' + room);
+		logEvent(`${room}: softphone opened`);
+	});
 	act($('.btn-transfer', el), 'transfer', async () => {
 		const to = $('.transfer-to', el).value.trim();
 		if (!to) throw new Error('no target');

@@ -16,7 +16,9 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "call/call.h"
+#include "media/resample.h"
 #include "media/tone.h"
+#include "media/tts.h"
 #include "media/wav.h"
 #include "room/room.h"
 #include "stream/bridge.h"
@@ -40,6 +42,7 @@ struct agent {
 	char host_hdr[300]; /* Host: with [] and a port that is not the default */
 	struct stream_twilio_param *params;
 	struct media_wav wav; /* API_AGENT_FAIL_PLAY */
+	struct api_agent_close_plan close;
 };
 
 enum dstate {
@@ -88,8 +91,15 @@ struct dial {
 	struct stream_bridge *b; /* until stream_bridge_transport_closed */
 	bool ringing;		 /* ringback on the caller */
 	struct room_part *fb;	 /* the fallback participant, until its LEFT */
-	bool fb_leave_asked, fb_hung_up;
-	size_t wav_pos;
+	bool fb_leave_asked;
+	/* a say agent: its speech synthesised on the thread pool */
+	uv_work_t work;
+	bool synth; /* the work is out */
+	uv_thread_t loop_thread;
+	bool off_loop; /* the synthesis ran on another thread than the loop's */
+	int synth_err;
+	uint64_t synth_ms;
+	struct media_wav speech;
 };
 
 struct api_agent_dial {
@@ -98,7 +108,8 @@ struct api_agent_dial {
 	struct room_service *rs;
 	struct agent *agents;
 	size_t n_agents;
-	struct lws_context *ctx; /* lws writes NULL here once destroyed */
+	struct agent say_default; /* sip:agent-say@ when no agent is called say */
+	struct lws_context *ctx;  /* lws writes NULL here once destroyed */
 	struct lws_protocols protocols[2];
 	struct dial *dials;
 	size_t n_dials;
@@ -192,7 +203,7 @@ static const struct agent *find_agent(const struct api_agent_dial *d, const char
 	for (size_t i = 0; i < d->n_agents; i++)
 		if (!strcmp(d->agents[i].def.name, name))
 			return &d->agents[i];
-	return NULL;
+	return !strcmp(name, "say") ? &d->say_default : NULL;
 }
 
 static struct room_part *caller_of(const struct dial *x)
@@ -229,7 +240,7 @@ static void dial_timer_closed(uv_handle_t *h)
 /* Free x once nothing of it is out: no resolver request, connection, bridge or participant. */
 static void maybe_free(struct dial *x)
 {
-	if (x->timer_closing || x->resolving || x->wsi || x->b || x->fb)
+	if (x->timer_closing || x->resolving || x->synth || x->wsi || x->b || x->fb)
 		return;
 	if (x->xfer) {
 		x->xfer->x = NULL; /* its outcome has nobody to go to */
@@ -288,29 +299,8 @@ static void fb_audio(void *arg, const int16_t *pcm, size_t n, uint64_t now_ms)
 	struct dial *x = arg;
 	if (!x->fb || x->fb_leave_asked)
 		return;
-	if (x->a->def.on_failure == API_AGENT_FAIL_ECHO) {
-		if (pcm && room_part_stream_queued(x->fb) < FIFO_AHEAD)
-			(void)room_part_stream_push(x->fb, pcm);
-		return;
-	}
-	const struct media_wav *w = &x->a->wav;
-	size_t frame = w->rate / 50;
-	int16_t buf[48000 / 50];
-	while (x->wav_pos < w->n && room_part_stream_queued(x->fb) < FIFO_AHEAD) {
-		size_t take = w->n - x->wav_pos < frame ? w->n - x->wav_pos : frame;
-		memcpy(buf, w->pcm + x->wav_pos, take * sizeof(int16_t));
-		memset(buf + take, 0, (frame - take) * sizeof(int16_t));
-		if (room_part_stream_push(x->fb, buf))
-			break;
-		x->wav_pos += take;
-	}
-	if (x->wav_pos >= w->n && !room_part_stream_queued(x->fb) && !x->fb_hung_up) {
-		x->fb_hung_up = true;
-		SB_INFO("agent", "%s: room %s: announcement played: hanging up", x->call_id,
-			x->room);
-		hang_up(x, caller_of(x));
-		fb_leave(x);
-	}
+	if (pcm && room_part_stream_queued(x->fb) < FIFO_AHEAD)
+		(void)room_part_stream_push(x->fb, pcm);
 }
 
 static void fb_peer(void *arg, const struct room_peer_event *ev)
@@ -355,22 +345,29 @@ static void failed(struct dial *x, const char *why)
 		return;
 	}
 	bool echo = a->def.on_failure == API_AGENT_FAIL_ECHO;
-	const struct room_attr attrs[] = {{"agent.name", a->def.name},
-					  {"agent.fallback", echo ? "echo" : "play"}};
-	struct room_join j = {
-	    .room = x->room,
-	    .kind = ROOM_PART_INTERNAL,
-	    .media = ROOM_MEDIA_STREAM,
-	    .name = echo ? "Echo" : "Announcement",
-	    .attrs = attrs,
-	    .n_attrs = SB_ARRAY_LEN(attrs),
-	    .stream = &fb_handlers,
-	    .stream_arg = x,
-	    .stream_rate = echo ? 0 : a->wav.rate,
-	};
-	int err = room_join(x->d->rs, &j, &x->fb);
+	int err;
+	if (echo) {
+		const struct room_attr attrs[] = {{"agent.name", a->def.name},
+						  {"agent.fallback", "echo"}};
+		struct room_join j = {
+		    .room = x->room,
+		    .kind = ROOM_PART_INTERNAL,
+		    .media = ROOM_MEDIA_STREAM,
+		    .name = "Echo",
+		    .attrs = attrs,
+		    .n_attrs = SB_ARRAY_LEN(attrs),
+		    .stream = &fb_handlers,
+		    .stream_arg = x,
+		};
+		err = room_join(x->d->rs, &j, &x->fb);
+		if (err)
+			x->fb = NULL;
+	} else {
+		/* the announcer (agent_close.c) plays it, then hangs up */
+		err = api_agent_announce(x->d->calls, caller, &a->wav, true, "Announcement",
+					 a->def.name);
+	}
 	if (err) {
-		x->fb = NULL;
 		SB_WARN("agent", "%s: the fallback cannot join room %s: %s: hanging up", x->call_id,
 			x->room, sb_strerror(err));
 		hang_up(x, caller);
@@ -378,6 +375,8 @@ static void failed(struct dial *x, const char *why)
 		return;
 	}
 	SB_INFO("agent", "%s: room %s: fallback %s", x->call_id, x->room, echo ? "echo" : "play");
+	if (!echo)
+		maybe_free(x);
 }
 
 /* ---- the bridge's transport ---- */
@@ -435,9 +434,13 @@ static void br_close(void *arg)
 	lws_callback_on_writable(x->wsi);
 }
 
+/* The agent closed its socket (the bridge's only use of hangup): its on_close. */
 static void br_hangup(void *arg, struct room_part *caller)
 {
-	hang_up(arg, caller);
+	struct dial *x = arg;
+	if (x->d->closing || !caller)
+		return;
+	api_agent_close_run(&x->a->close, x->d->calls, caller, x->a->def.name);
 }
 
 static void br_first_media(void *arg)
@@ -773,6 +776,82 @@ static void on_timeout(uv_timer_t *t)
 	gone(x, why);
 }
 
+/* ---- the say agent ---- */
+
+/* On a thread-pool thread: espeak-ng (blocking, tens of milliseconds a sentence). */
+static void say_work(uv_work_t *w)
+{
+	struct dial *x = SB_CONTAINER_OF(w, struct dial, work);
+	uv_thread_t self = uv_thread_self();
+	x->off_loop = !uv_thread_equal(&self, &x->loop_thread);
+	uint64_t t0 = uv_hrtime();
+	x->synth_err = media_tts_say(x->a->def.say, x->a->def.voice, &x->speech);
+	const char *why;
+	if (!x->synth_err && api_agent_close_check_wav(&x->speech, &why)) {
+		/* espeak-ng speaks at 22050 Hz: to a stream participant's rate, here too */
+		struct media_wav r;
+		x->synth_err = media_resample_wav(&x->speech, 16000, &r);
+		media_wav_free(&x->speech);
+		if (!x->synth_err)
+			x->speech = r;
+		media_resampler_cache_flush(); /* this thread's filters */
+	}
+	x->synth_ms = (uv_hrtime() - t0) / 1000000;
+}
+
+static void say_done(uv_work_t *w, int status)
+{
+	struct dial *x = SB_CONTAINER_OF(w, struct dial, work);
+	const struct agent *a = x->a;
+	x->synth = false;
+	x->state = D_DONE;
+	struct room_part *caller = x->d->closing ? NULL : caller_of(x);
+	if (status || x->synth_err) {
+		SB_WARN("agent", "%s: agent %s: cannot speak: %s", x->call_id, a->def.name,
+			status ? uv_strerror(status) : sb_strerror(x->synth_err));
+		if (!a->def.say_stay)
+			hang_up(x, caller);
+	} else if (!caller) {
+		SB_INFO("agent", "%s: agent %s: the call ended before the speech", x->call_id,
+			a->def.name);
+	} else {
+		SB_INFO("agent",
+			"%s: agent %s: synthesised %llu ms of speech in %llu ms on the thread pool "
+			"(off the control loop: %s)",
+			x->call_id, a->def.name,
+			(unsigned long long)x->speech.n * 1000 /
+			    (x->speech.rate ? x->speech.rate : 1),
+			(unsigned long long)x->synth_ms, x->off_loop ? "yes" : "no");
+		int err = api_agent_announce(x->d->calls, caller, &x->speech, !a->def.say_stay,
+					     "Say", a->def.name);
+		if (err) {
+			SB_WARN("agent", "%s: agent %s: cannot play the speech: %s", x->call_id,
+				a->def.name, sb_strerror(err));
+			if (!a->def.say_stay)
+				hang_up(x, caller);
+		}
+	}
+	media_wav_free(&x->speech);
+	maybe_free(x);
+}
+
+static void say_start(struct dial *x)
+{
+	x->loop_thread = uv_thread_self();
+	SB_INFO("agent", "%s: room %s: agent %s says \"%s\" (voice %s, then %s)", x->call_id,
+		x->room, x->a->def.name, x->a->def.say, x->a->def.voice ? x->a->def.voice : "en",
+		x->a->def.say_stay ? "stay" : "hangup");
+	int err = uv_queue_work(x->d->loop, &x->work, say_work, say_done);
+	if (err) {
+		SB_WARN("agent", "%s: cannot queue the speech: %s", x->call_id, uv_strerror(err));
+		if (!x->a->def.say_stay)
+			hang_up(x, caller_of(x));
+		maybe_free(x);
+		return;
+	}
+	x->synth = true;
+}
+
 void api_agent_dial_dispatch(void *arg, const char *room, const char *agent_name,
 			     struct room_part *caller)
 {
@@ -798,7 +877,7 @@ void api_agent_dial_dispatch(void *arg, const char *room, const char *agent_name
 	snprintf(x->room, sizeof(x->room), "%s", room);
 	snprintf(x->caller, sizeof(x->caller), "%s", room_part_identity(caller));
 	snprintf(x->call_id, sizeof(x->call_id), "%s", cid);
-	x->state = D_RESOLVING;
+	x->state = a->def.say ? D_FALLBACK : D_RESOLVING;
 	uv_timer_init(d->loop, &x->timer);
 	x->timer.data = x;
 	x->next = d->dials;
@@ -806,6 +885,10 @@ void api_agent_dial_dispatch(void *arg, const char *room, const char *agent_name
 		d->dials->prev = x;
 	d->dials = x;
 	d->n_dials++;
+	if (a->def.say) {
+		say_start(x);
+		return;
+	}
 	SB_INFO("agent", "%s: room %s: dialling agent %s at %s", cid, room, a->def.name,
 		a->def.url);
 	uv_timer_start(&x->timer, on_timeout,
@@ -880,10 +963,13 @@ static void agents_free(struct api_agent_dial *d)
 		free(a->def.name);
 		free(a->def.url);
 		free(a->def.play_file);
+		free(a->def.say);
+		free(a->def.voice);
 		kv_free(a->def.headers, a->def.n_headers);
 		kv_free(a->def.params, a->def.n_params);
 		free(a->params);
 		media_wav_free(&a->wav);
+		api_agent_close_plan_free(&a->close);
 	}
 	free(d->agents);
 	d->agents = NULL;
@@ -895,9 +981,12 @@ static int agent_copy(struct agent *a, const struct api_agent_def *src)
 {
 	bool oom = false;
 	a->def = *src;
+	a->def.on_close = (struct api_agent_close){.kind = src->on_close.kind};
 	a->def.name = dup_or_null(src->name ? src->name : "", &oom);
 	a->def.url = dup_or_null(src->url ? src->url : "", &oom);
 	a->def.play_file = dup_or_null(src->play_file, &oom);
+	a->def.say = dup_or_null(src->say, &oom);
+	a->def.voice = dup_or_null(src->voice, &oom);
 	a->def.headers = kv_dup(src->headers, src->n_headers, &oom);
 	a->def.params = kv_dup(src->params, src->n_params, &oom);
 	a->params = src->n_params ? calloc(src->n_params, sizeof(*a->params)) : NULL;
@@ -912,6 +1001,8 @@ static int agent_copy(struct agent *a, const struct api_agent_def *src)
 			 a->def.name, (unsigned)a->def.rate);
 		return SB_EINVAL;
 	}
+	if (a->def.say)
+		return 0; /* built in: no URL, no connection */
 	if (api_agent_url_parse(a->def.url, &a->url)) {
 		SB_ERROR("agent", "agent %s: bad url '%s' (want ws:// or wss://)", a->def.name,
 			 a->def.url);
@@ -924,20 +1015,21 @@ static int agent_copy(struct agent *a, const struct api_agent_def *src)
 		snprintf(port, sizeof(port), ":%u", a->url.port);
 	snprintf(a->host_hdr, sizeof(a->host_hdr), "%s%s%s%s", v6 ? "[" : "", a->url.host,
 		 v6 ? "]" : "", port);
+	int err = api_agent_close_prepare(&a->close, &src->on_close, a->def.name);
+	if (err)
+		return err;
 	if (a->def.on_failure == API_AGENT_FAIL_PLAY) {
-		int err = a->def.play_file ? media_wav_load(a->def.play_file, &a->wav) : SB_EINVAL;
+		err = a->def.play_file ? media_wav_load(a->def.play_file, &a->wav) : SB_EINVAL;
 		if (err) {
 			SB_ERROR("agent", "agent %s: cannot read on_failure's WAV %s: %s",
 				 a->def.name, a->def.play_file ? a->def.play_file : "(none)",
 				 sb_strerror(err));
 			return SB_EINVAL;
 		}
-		uint32_t r = a->wav.rate;
-		if ((r != 8000 && r != 16000 && r != 24000 && r != 48000) || !a->wav.n) {
-			SB_ERROR("agent",
-				 "agent %s: %s: %u Hz (want 8000, 16000, 24000 or 48000 Hz, "
-				 "not empty)",
-				 a->def.name, a->def.play_file, (unsigned)r);
+		const char *why;
+		if (api_agent_close_check_wav(&a->wav, &why)) {
+			SB_ERROR("agent", "agent %s: %s: %u Hz: %s", a->def.name, a->def.play_file,
+				 (unsigned)a->wav.rate, why);
 			return SB_EINVAL;
 		}
 	}
@@ -996,18 +1088,30 @@ int api_agent_dial_new(struct api_agent_dial **out, const struct api_agent_dial_
 		if ((err = agent_copy(&d->agents[i], &o->agents[i])) != 0)
 			goto out;
 	}
-	if (d->n_agents && (err = start_lws(d, o->ca_file)) != 0)
+	bool dialled = false;
+	for (size_t i = 0; i < d->n_agents; i++)
+		dialled |= !d->agents[i].def.say;
+	if (dialled && (err = start_lws(d, o->ca_file)) != 0)
 		goto out;
+	d->say_default.def =
+	    (struct api_agent_def){.name = (char *)(uintptr_t) "say",
+				   .url = (char *)(uintptr_t) "",
+				   .say = (char *)(uintptr_t)API_AGENT_SAY_DEFAULT};
 	uv_timer_init(d->loop, &d->close_timer);
 	d->close_timer.data = d;
 	for (size_t i = 0; i < d->n_agents; i++)
-		SB_INFO("agent", "agent %s: %s (%s%s, on failure %s)", d->agents[i].def.name,
-			d->agents[i].def.url,
-			d->agents[i].def.protocol == API_AGENT_NATIVE ? "native" : "twilio",
-			d->agents[i].def.ringback ? ", ringback" : "",
-			d->agents[i].def.on_failure == API_AGENT_FAIL_HANGUP ? "hangup"
-			: d->agents[i].def.on_failure == API_AGENT_FAIL_ECHO ? "echo"
-									     : "play");
+		if (d->agents[i].def.say)
+			SB_INFO("agent", "agent %s: says \"%s\" (then %s)", d->agents[i].def.name,
+				d->agents[i].def.say,
+				d->agents[i].def.say_stay ? "stay" : "hangup");
+		else
+			SB_INFO("agent", "agent %s: %s (%s%s, on failure %s)",
+				d->agents[i].def.name, d->agents[i].def.url,
+				d->agents[i].def.protocol == API_AGENT_NATIVE ? "native" : "twilio",
+				d->agents[i].def.ringback ? ", ringback" : "",
+				d->agents[i].def.on_failure == API_AGENT_FAIL_HANGUP ? "hangup"
+				: d->agents[i].def.on_failure == API_AGENT_FAIL_ECHO ? "echo"
+										     : "play");
 	*out = d;
 	return 0;
 out:

@@ -8,8 +8,11 @@
  *   connect_timeout -> Twilio: connected/start (customParameters: the built-in ones, then the
  *   agent's); native: start at the agent's rate, its call commands to the call manager
  *   failure or timeout -> on_failure: hang up | echo | play a WAV then hang up
- *   the agent closes -> the call is hung up; the call ends -> stop, close
+ *   the agent closes -> on_close: hang up | play a WAV then hang up | transfer (agent_close.h);
+ *   the call ends -> stop, close
  *   ringback: the caller hears ringback from the dispatch until the agent's first media
+ *   say agents (no url): synthesise off the loop (uv_queue_work), play, then hang up or leave;
+ *   a dev call to sip:agent-say@ without a declared `say` agent speaks API_AGENT_SAY_DEFAULT
  * Control loop only. */
 #ifndef SB_API_AGENT_DIAL_H
 #define SB_API_AGENT_DIAL_H
@@ -19,8 +22,11 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "api/agent_close.h"
+
 #define API_AGENT_CONNECT_TIMEOUT_MS 5000
 #define API_AGENT_NAME_MAX	     64
+#define API_AGENT_SAY_DEFAULT	     "Hello from switchboard. This is the built in say agent. Goodbye."
 
 struct call_mgr;
 struct room_part;
@@ -50,8 +56,15 @@ struct api_agent_def {
 	size_t n_params;
 	uint32_t connect_timeout_ms; /* 0 = API_AGENT_CONNECT_TIMEOUT_MS */
 	enum api_agent_failure on_failure;
-	char *play_file; /* API_AGENT_FAIL_PLAY: a WAV (8, 16, 24 or 48 kHz) */
-	bool ringback;	 /* ringback to the caller until the agent's first media */
+	char *play_file;		 /* API_AGENT_FAIL_PLAY: a WAV (8, 16, 24 or 48 kHz) */
+	bool ringback;			 /* ringback to the caller until the agent's first media */
+	struct api_agent_close on_close; /* when the agent closes its socket (default hang up) */
+	/* The built-in `say` agent instead of a url: say spoken with espeak-ng (voice, NULL =
+	 * "en") on the thread pool, played into the room by a participant of kind agent; then
+	 * the call is hung up, or (say_stay) the participant just leaves. */
+	char *say;
+	char *voice;
+	bool say_stay;
 };
 
 /* A ws:// or wss:// URL split for the client: 0 or SB_EINVAL (other schemes, user info, no
@@ -74,7 +87,8 @@ struct api_agent_dial_opts {
 
 struct api_agent_dial;
 
-/* 0, SB_EINVAL (a bad URL, an unreadable or unusable play_file: logged), SB_ENOMEM, SB_EIO. */
+/* 0, SB_EINVAL (a bad URL, an unreadable or unusable play_file or on_close WAV: logged), SB_ENOMEM,
+ * SB_EIO. */
 int api_agent_dial_new(struct api_agent_dial **out, const struct api_agent_dial_opts *o);
 /* The call manager's agent_dispatch hook: dial agent_name for caller, in room. Never calls back
  * into the call manager before it returns; an unknown agent is logged and ignored. */

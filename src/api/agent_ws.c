@@ -35,6 +35,7 @@ struct api_agent_ws {
 	struct call_mgr *calls;
 	struct api_key *keys;
 	struct api_keyring ring;
+	struct api_agent_close_plan on_close;
 	struct agent_conn *conns; /* Twilio connections, for the REST resource */
 	struct rest_call ended[ENDED_MAX];
 	size_t ended_next;
@@ -97,11 +98,11 @@ static void conn_close(void *arg)
 	api_ws_close(c->ws, 1000, "stream stopped");
 }
 
+/* The agent closed its socket (the bridge's only use of hangup): `agent_close:`. */
 static void conn_hangup(void *arg, struct room_part *caller)
 {
 	struct agent_conn *c = arg;
-	if (call_mgr_hangup_participant(c->a->calls, caller) == SB_ENOTFOUND)
-		room_part_leave(caller);
+	api_agent_close_run(&c->a->on_close, c->a->calls, caller, NULL);
 }
 
 static int conn_send_binary(void *arg, const void *p, size_t len, bool droppable)
@@ -584,9 +585,14 @@ int api_agent_ws_register(struct api_http *h, const struct api_agent_ws_opts *o,
 	if (!a)
 		return SB_ENOMEM;
 	a->calls = o->calls;
+	int err = api_agent_close_prepare(&a->on_close, o->on_close, "agent_close");
+	if (err) {
+		free(a);
+		return err;
+	}
 	size_t n = o->keys ? o->keys->n : 0;
 	if (n && !(a->keys = calloc(n, sizeof(*a->keys)))) {
-		free(a);
+		api_agent_ws_free(a);
 		return SB_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -600,7 +606,7 @@ int api_agent_ws_register(struct api_http *h, const struct api_agent_ws_opts *o,
 		}
 	}
 	a->ring.keys = a->keys;
-	int err = api_http_ws_route(h, API_AGENT_WS_TWILIO, &twilio_handlers, a);
+	err = api_http_ws_route(h, API_AGENT_WS_TWILIO, &twilio_handlers, a);
 	if (!err)
 		err = api_http_ws_route(h, API_AGENT_WS_NATIVE, &native_handlers, a);
 	struct api_http_route rest = {
@@ -624,5 +630,6 @@ void api_agent_ws_free(struct api_agent_ws *a)
 		free((char *)(uintptr_t)a->keys[i].secret);
 	}
 	free(a->keys);
+	api_agent_close_plan_free(&a->on_close);
 	free(a);
 }

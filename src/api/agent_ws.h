@@ -13,10 +13,13 @@
  * The token is always required (also in dev mode): an HS256 token of a configured key with a
  * `video` grant `roomJoin` for that room (`room` equal to ROOM). Refusals close the socket
  * right after the handshake: 1008 with "unauthorized: ..." (no, bad or insufficient token),
- * 4400 "room required", 4404 "no call in room" (the room has no SIP participant). */
+ * 4400 "room required", 4404 "no call in room" (the room has no SIP participant).
+ * When the agent closes its socket the call is hung up, or gets on_close's announcement or
+ * transfer (api/agent_close.h). */
 #ifndef SB_API_AGENT_WS_H
 #define SB_API_AGENT_WS_H
 
+#include "api/agent_close.h"
 #include "api/http.h"
 #include "api/token.h"
 #include "call/call.h"
@@ -28,6 +31,9 @@
 struct api_agent_ws_opts {
 	const struct api_keyring *keys; /* copied */
 	struct call_mgr *calls;		/* borrowed: the HTTP server closes first */
+	/* When an agent closes its socket (`agent_close:`): NULL = hang up. Prepared (its WAV
+	 * loaded) by register: SB_EINVAL when that WAV is unusable. */
+	const struct api_agent_close *on_close;
 };
 
 struct api_agent_ws;

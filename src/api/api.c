@@ -148,7 +148,8 @@ int api_server_new(struct api_server **out, const struct api_server_opts *o)
 	}
 	if (o->calls) {
 		/* agents: GET /twilio (Twilio Media Streams over WebSocket, agent_ws.h) */
-		struct api_agent_ws_opts ao = {.keys = o->keys, .calls = o->calls};
+		struct api_agent_ws_opts ao = {
+		    .keys = o->keys, .calls = o->calls, .on_close = o->agent_close};
 		if ((err = api_agent_ws_register(s->http, &ao, &s->agents)))
 			SB_ERROR("api", "no /twilio endpoint: %s", sb_strerror(err));
 	}

@@ -14,6 +14,8 @@
 #include "call/call.h"
 #include "store/store.h"
 
+struct api_agent_close;
+
 struct api_server_opts {
 	uv_loop_t *loop;		/* the control loop */
 	const char *host;		/* listen address */
@@ -31,6 +33,8 @@ struct api_server_opts {
 	const char *version; /* switchboard_build_info{version}; static */
 	bool no_metrics;     /* do not serve GET /metrics (404) */
 	bool dev; /* the web console's dev token endpoint whatever the keys (console.h) */
+	/* `agent_close:` for /twilio and /agent (agent_ws.h; NULL = hang up); copied */
+	const struct api_agent_close *agent_close;
 };
 
 struct api_server;

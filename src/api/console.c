@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "web/web.h"
 
-#define MAX_ASSETS 8
+#define MAX_ASSETS 16 /* files of web/ served (each is a route of the HTTP server) */
 
 struct console_conn {
 	struct api_console *c;
@@ -487,6 +487,9 @@ int api_console_register(struct api_http *h, const struct api_console_opts *o,
 			goto out;
 	}
 	size_t n_paths = 0;
+	if (web_assets_n > MAX_ASSETS)
+		SB_WARN("api", "web/ has %zu files; only the first %d are served (MAX_ASSETS)",
+			(size_t)web_assets_n, MAX_ASSETS);
 	for (size_t i = 0; i < web_assets_n && n_paths < MAX_ASSETS; i++) {
 		const struct web_asset *a = &web_assets[i];
 		snprintf(c->paths[n_paths], sizeof(c->paths[0]), "/%s",

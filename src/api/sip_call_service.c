@@ -113,6 +113,13 @@ static void sip_failure(struct twirp_error *e, const char *what, int st, const c
 	twirp_error_meta(e, "sip_status", phrase);
 }
 
+/* Set e and return err (a negative SB_ code). */
+static int fail(struct twirp_error *e, enum twirp_code code, const char *msg, int err)
+{
+	twirp_error_set(e, code, "%s", msg);
+	return err;
+}
+
 /* ---- CreateSIPParticipant ---- */
 
 /* A request waiting for its call's outcome; freed by the outcome (which always comes). */
@@ -217,19 +224,17 @@ static int dial(struct sip_call_service *s, const struct twirp_call *call,
 			     : t->numbers.n	       ? t->numbers.v[0]
 						       : NULL;
 	if (!number)
-		return twirp_error_set(e, TWIRP_INVALID_ARGUMENT,
-				       "no sip_number given and the trunk has no numbers"),
-		       SB_EINVAL;
+		return fail(e, TWIRP_INVALID_ARGUMENT,
+			    "no sip_number given and the trunk has no numbers", SB_EINVAL);
 	char target[512];
 	int n = snprintf(target, sizeof(target), "sip:%s@%s", r->call_to, t->address);
 	if (n < 0 || (size_t)n >= sizeof(target))
-		return twirp_error_set(e, TWIRP_INVALID_ARGUMENT, "callee or address too long"),
-		       SB_EINVAL;
+		return fail(e, TWIRP_INVALID_ARGUMENT, "callee or address too long", SB_EINVAL);
 	struct sb_buf hdrs;
 	sb_buf_init(&hdrs, NULL, 0);
 	if (header_lines(&t->headers, &r->headers, &hdrs)) {
 		sb_buf_free(&hdrs);
-		return twirp_error_set(e, TWIRP_INTERNAL, "out of memory"), SB_ENOMEM;
+		return fail(e, TWIRP_INTERNAL, "out of memory", SB_ENOMEM);
 	}
 	char identity[ROOM_IDENTITY_MAX];
 	snprintf(identity, sizeof(identity), "%s",
@@ -247,7 +252,7 @@ static int dial(struct sip_call_service *s, const struct twirp_call *call,
 	struct dial_wait *w = calloc(1, sizeof(*w));
 	if (!w) {
 		sb_buf_free(&hdrs);
-		return twirp_error_set(e, TWIRP_INTERNAL, "out of memory"), SB_ENOMEM;
+		return fail(e, TWIRP_INTERNAL, "out of memory", SB_ENOMEM);
 	}
 	struct call_dial_opts o = {
 	    .sip =
@@ -297,7 +302,7 @@ static int dial(struct sip_call_service *s, const struct twirp_call *call,
 	}
 	*resp = info;
 	if (!info)
-		return twirp_error_set(e, TWIRP_INTERNAL, "out of memory"), SB_ENOMEM;
+		return fail(e, TWIRP_INTERNAL, "out of memory", SB_ENOMEM);
 	return 0;
 }
 

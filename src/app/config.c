@@ -27,6 +27,7 @@ void sb_config_defaults(struct sb_config *c)
 	snprintf(c->rtp_ip, sizeof(c->rtp_ip), "127.0.0.1");
 	snprintf(c->data_dir, sizeof(c->data_dir), "./data");
 	snprintf(c->store_type, sizeof(c->store_type), "sqlite");
+	c->call_records = 1;
 	c->log_level = SB_LOG_INFO;
 	c->dial_duration = 5;
 	c->dial_transport = SIP_TP_UDP;
@@ -92,6 +93,7 @@ static const struct opt opts[] = {
     OPT("data-dir", OPT_STR, data_dir, 0),
     OPT("store-type", OPT_STORE_TYPE, store_type, 0),
     OPT("store-dir", OPT_STR, store_dir, 0),
+    OPT("call-records", OPT_BOOL, call_records, 1),
     OPT("log-level", OPT_LOG_LEVEL, log_level, 0),
     OPT("t1", OPT_MS, t1_ms, 60000),
     OPT("t2", OPT_MS, t2_ms, 600000),
@@ -589,6 +591,8 @@ static int store_item(struct yctx *y, const char *name, const char *key, yaml_no
 		return set_scalar(y, "store-type", key, v);
 	if (!strcmp(name, "dir"))
 		return set_scalar(y, "store-dir", key, v);
+	if (!strcmp(name, "call-records"))
+		return set_scalar(y, "call-records", key, v);
 	warn_ignored(y, k, key, "unknown key, ignored");
 	return 0;
 }
@@ -1086,9 +1090,17 @@ void sb_config_sip_free(struct sb_config_sip *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void close_free(struct api_agent_close *a)
+{
+	free(a->file);
+	free(a->target);
+	memset(a, 0, sizeof(*a));
+}
+
 void sb_config_free(struct sb_config *c)
 {
 	sb_config_sip_free(&c->sip);
+	close_free(&c->agent_close);
 	sb_config_agents_free(c->agents, c->n_agents);
 	c->agents = NULL;
 	c->n_agents = 0;
@@ -1362,6 +1374,9 @@ void sb_config_agents_free(struct api_agent_def *agents, size_t n)
 		free(a->play_file);
 		kv_free(a->headers, a->n_headers);
 		kv_free(a->params, a->n_params);
+		close_free(&a->on_close);
+		free(a->say);
+		free(a->voice);
 	}
 	free(agents);
 }
@@ -1501,6 +1516,76 @@ static int agent_failure(struct yctx *y, const char *key, yaml_node_t *v)
 	return 0;
 }
 
+/* agent_close / on_close: hangup | {play: FILE.wav} | {transfer: sip:...} (or "play: FILE",
+ * "transfer: URI" as one string). The WAV is read here so that a bad one fails at start. */
+static int parse_close(struct yctx *y, const char *key, yaml_node_t *v, struct api_agent_close *out)
+{
+	static const char want[] = "wants hangup, {play: FILE.wav} or {transfer: sip:...}";
+	const char *kind = NULL, *arg = NULL;
+	char kbuf[16];
+	yaml_node_t *at = v;
+	if (v->type == YAML_MAPPING_NODE) {
+		size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+		yaml_node_t *k = n == 1 ? node(y, v->data.mapping.pairs.start->key) : NULL;
+		at = n == 1 ? node(y, v->data.mapping.pairs.start->value) : v;
+		if (!k || k->type != YAML_SCALAR_NODE || at->type != YAML_SCALAR_NODE ||
+		    is_null(at))
+			return fail(y, v, key, "%s", want);
+		kind = scalar(k);
+		arg = scalar(at);
+	} else if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+		const char *t = scalar(v);
+		if (!strcmp(t, "hangup")) {
+			close_free(out);
+			return 0;
+		}
+		size_t kl = strcspn(t, ":");
+		if (!t[kl] || kl >= sizeof(kbuf))
+			return fail(y, v, key, "unknown action '%s' (%s)", t, want + 6);
+		snprintf(kbuf, sizeof(kbuf), "%.*s", (int)kl, t);
+		kind = kbuf;
+		arg = t + kl + 1 + strspn(t + kl + 1, " \t");
+	} else {
+		return fail(y, v, key, "%s, not %s", want, is_null(v) ? "nothing" : type_name(v));
+	}
+	struct api_agent_close c = {0};
+	if (!strcmp(kind, "play")) {
+		if (!*arg)
+			return fail(y, at, key, "play wants a WAV file");
+		struct media_wav w;
+		const char *why = NULL;
+		int err = media_wav_load(arg, &w);
+		if (err) {
+			why = sb_strerror(err);
+		} else {
+			err = api_agent_close_check_wav(&w, &why);
+			media_wav_free(&w);
+		}
+		if (err)
+			return fail(y, at, key, "cannot use %s: %s", arg, why);
+		c.kind = API_AGENT_CLOSE_PLAY;
+		c.file = strdup(arg);
+		if (!c.file)
+			return fail(y, at, key, "out of memory");
+	} else if (!strcmp(kind, "transfer")) {
+		if (strncasecmp(arg, "sip:", 4) && strncasecmp(arg, "sips:", 5) &&
+		    strncasecmp(arg, "tel:", 4))
+			return fail(y, at, key,
+				    "transfer wants a sip:, sips: or tel: URI, not '%s'", arg);
+		if (strpbrk(arg, " \t\r\n<>\""))
+			return fail(y, at, key, "transfer: '%s' is not a plain URI", arg);
+		c.kind = API_AGENT_CLOSE_TRANSFER;
+		c.target = strdup(arg);
+		if (!c.target)
+			return fail(y, at, key, "out of memory");
+	} else {
+		return fail(y, v, key, "unknown action '%s' (%s)", kind, want + 6);
+	}
+	close_free(out);
+	*out = c;
+	return 0;
+}
+
 static int agent_item(struct yctx *y, const char *name, const char *key, yaml_node_t *k,
 		      yaml_node_t *v)
 {
@@ -1548,6 +1633,33 @@ static int agent_item(struct yctx *y, const char *name, const char *key, yaml_no
 	}
 	if (key_is(raw, "on_failure", "onFailure"))
 		return agent_failure(y, key, v);
+	if (key_is(raw, "on_close", "onClose"))
+		return parse_close(y, key, v, &a->on_close);
+	if (!strcmp(name, "say")) {
+		int r = agent_str(y, key, v, &a->say);
+		if (!r && !*a->say)
+			r = fail(y, v, key, "wants the text to speak");
+		return r;
+	}
+	if (!strcmp(name, "voice")) {
+		int r = agent_str(y, key, v, &a->voice);
+		if (!r && (!plain_name(a->voice) || strlen(a->voice) > 40))
+			r = fail(y, v, key,
+				 "'%s' is not an espeak-ng voice name (en, en-us, de ...)",
+				 a->voice);
+		return r;
+	}
+	if (!strcmp(name, "then")) {
+		if (v->type == YAML_SCALAR_NODE && !strcmp(scalar(v), "hangup")) {
+			a->say_stay = false;
+			return 0;
+		}
+		if (v->type == YAML_SCALAR_NODE && !strcmp(scalar(v), "stay")) {
+			a->say_stay = true;
+			return 0;
+		}
+		return fail(y, v, key, "wants hangup or stay");
+	}
 	if (!strcmp(name, "ringback")) {
 		uint32_t b;
 		if (v->type != YAML_SCALAR_NODE || is_null(v) || parse_bool(scalar(v), &b))
@@ -1604,8 +1716,13 @@ static int section_agents(struct yctx *y, const char *key, yaml_node_t *v)
 		y->agent = NULL;
 		if (r)
 			goto out;
-		if (!a->url) {
-			r = fail(y, e, ekey, "wants a url (ws://HOST:PORT/PATH or wss://...)");
+		if (!a->url && !a->say) {
+			r = fail(y, e, ekey,
+				 "wants a url (ws://HOST:PORT/PATH or wss://...) or say: TEXT");
+			goto out;
+		}
+		if (a->url && a->say) {
+			r = fail(y, e, ekey, "url or say, not both");
 			goto out;
 		}
 		if (a->rate && a->protocol != API_AGENT_NATIVE) {
@@ -1664,6 +1781,8 @@ static int top_item(struct yctx *y, yaml_node_t *k, yaml_node_t *v, bool ports_p
 	}
 	if (!strcmp(name, "agents"))
 		return section_agents(y, key, v);
+	if (key_is(key, "agent_close", "agentClose"))
+		return parse_close(y, key, v, &y->c->agent_close);
 	if (!strcmp(name, "trunks")) {
 		warn_ignored(y, k, key, "not read from the file yet, ignored (use the API)");
 		return 0;

@@ -65,6 +65,7 @@ struct sb_config {
 	/* store (`store: {type, dir}`): the database lives in store_dir ("" = data_dir) */
 	char store_type[16];
 	char store_dir[256];
+	uint32_t call_records; /* `store: {call_records}`: write a record per call (default 1) */
 	uint32_t sip_tls_port; /* `tls.port`: TLS on sip_listen's host (0 = SIP port + 1) */
 	char rtp_ports[32];
 	char rtp_ip[64];
@@ -121,6 +122,10 @@ struct sb_config {
 	 * `agents:` replaces them */
 	struct api_agent_def *agents;
 	size_t n_agents;
+	/* `agent_close:` (api/agent_close.h): the calls of agents that connect in (/twilio,
+	 * /agent) when their socket closes; hangup (default), {play: WAV}, {transfer: URI};
+	 * strings owned (sb_config_free) */
+	struct api_agent_close agent_close;
 };
 
 /* Overwrites c (free a loaded one with sb_config_free first). */

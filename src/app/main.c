@@ -466,6 +466,7 @@ static int start_media(struct app *app)
 	    .first_rtp_timeout_ms = cfg->rtp_first_timeout * 1000u,
 	    .answer_delay_ms = cfg->answer_delay_ms,
 	    .store = app->store, /* NULL outside serve: dev routing */
+	    .no_call_records = !cfg->call_records,
 	    .room_empty_timeout_ms = cfg->room_empty_timeout * 1000u,
 	    .room_departure_timeout_ms = cfg->room_departure_timeout * 1000u,
 	};
@@ -529,7 +530,8 @@ static int start_api(struct app *app)
 				    .ua = app->ua,
 				    .version = SB_VERSION,
 				    .no_metrics = !app->cfg.metrics_enabled,
-				    .dev = app->cfg.dev != 0};
+				    .dev = app->cfg.dev != 0,
+				    .agent_close = &app->cfg.agent_close};
 	int err = api_server_new(&app->api, &o);
 	if (err)
 		SB_ERROR("app", "cannot serve the HTTP API on %s: %s", app->cfg.http_listen,

@@ -507,7 +507,7 @@ static void on_info_dtmf(struct sip_call *sc, char digit, uint32_t ms, void *arg
 static void record_call(struct call *c, int status, const char *reason)
 {
 	struct store *st = c->m->o.store;
-	if (!st)
+	if (!st || c->m->o.no_call_records)
 		return;
 	uint64_t now = sb_clock_ms(), wall = sb_clock_wall_ms();
 	bool out = c->out_phase != OUT_NONE || c->outbound;

@@ -43,6 +43,7 @@ struct call_mgr_opts {
 	/* Inbound trunks and dispatch rules (borrowed; must outlive the manager). NULL, or a store
 	 * with neither, means dev routing. */
 	struct store *store;
+	bool no_call_records;	 /* do not write a record of each call to the store */
 	uint32_t pin_timeout_ms; /* PIN entry: '#' within this after the answer; 0 = 30000 */
 	/* Hold without re-INVITE, for providers that reject it: every call (hold_local) or the
 	 * calls of these trunks (ids, copied). The held caller hears moh_file (a WAV, looped;

@@ -10,11 +10,15 @@
 # (the call stays, the caller hears itself) or {play: WAV} (1.5 s of 440 Hz, then a BYE).
 # dialout-timeout: an agent that accepts TCP and never
 # answers the handshake -> hang up after connect_timeout (1 s).
+# dialout-close-play: on_close {play: WAV}: after the agent's 4 s and its close, the caller hears
+# the 2 s WAV, then gets the BYE.
+# dialout-close-transfer: on_close {transfer: sip:bob@127.0.0.1}: after the agent's close the caller
+# gets a REFER, accepts it and gets the BYE (uac-close-transfer.xml).
 # dialout-native: the dev call with a `protocol: native` agent: start, binary PCM16LE both ways,
 # its hangup command -> the caller's BYE.
 
-# dialout_yaml URL ON_FAILURE RINGBACK [TIMEOUT [PROTOCOL]]: agent bot in $WORK/sb.yaml, passed
-# to serve.
+# dialout_yaml URL ON_FAILURE RINGBACK [TIMEOUT [PROTOCOL [ON_CLOSE]]]: agent bot in $WORK/sb.yaml,
+# passed to serve.
 dialout_yaml() {
 	cat >"$WORK/sb.yaml" <<EOF
 agents:
@@ -26,6 +30,7 @@ agents:
     connect_timeout: ${4:-3s}
     on_failure: $2
     ringback: $3
+    on_close: ${6:-hangup}
 EOF
 	SB_EXTRA=(--config "$WORK/sb.yaml")
 }
@@ -38,6 +43,11 @@ dialout_setup() {
 	dialout-dev) dialout_yaml "$url" hangup true ;;
 	dialout-echo) dialout_yaml "$url" echo false ;;
 	dialout-native) dialout_yaml "$url" hangup true 3s native ;;
+	dialout-close-play)
+		"$PEER" --wav "$WORK/bye.wav" 440 2 8000 >/dev/null || { fail "tone_peer --wav failed"; finish; }
+		dialout_yaml "$url" hangup false 3s twilio "{play: $WORK/bye.wav}"
+		;;
+	dialout-close-transfer) dialout_yaml "$url" hangup false 3s twilio '{transfer: "sip:bob@127.0.0.1"}' ;;
 	dialout-play)
 		# 1.5 s of 440 Hz, 16-bit mono 8 kHz
 		"$NODE" -e "
@@ -146,6 +156,26 @@ dialout_run() {
 		grep -q "ringback on" "$WORK/sb.log" || fail "no ringback while the agent connected"
 		grep -q "ringback off" "$WORK/sb.log" || fail "ringback not stopped by the agent's media"
 		grep -q "echo joined room" "$WORK/sb.log" && fail "an echo participant joined"
+		;;
+	dialout-close-play)
+		t0=$(date +%s%N)
+		dialout_bridged "" agent-bot
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		echo "  the call lasted $ms ms (the agent's 4 s, then the 2 s WAV)"
+		[ "$ms" -ge 6000 ] || fail "the BYE came after $ms ms, before the WAV could play"
+		grep -q "agent closed: on close play" "$WORK/sb.log" || fail "no close play in the log"
+		grep -q "announcement played: hanging up" "$WORK/sb.log" || fail "no hang-up after the WAV"
+		;;
+	dialout-close-transfer)
+		dialout_agent "" agent-bot
+		tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+		sipp_bg caller "$HERE/uac-close-transfer.xml" -key name caller -key to agent-bot \
+			-key tone_port "$tp" -key send_hz 1000 -key secs 4
+		agent_wait
+		sipp_wait caller "$SIPP_PID" 30
+		grep -q "agent closed: on close transfer to sip:bob@127.0.0.1" "$WORK/sb.log" ||
+			fail "no close transfer in the log"
+		grep -q "transferred after the agent closed" "$WORK/sb.log" || fail "no transfer success logged"
 		;;
 	dialout-native)
 		AGENT_PROTO=native dialout_bridged "" agent-bot

@@ -23,6 +23,8 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 
+import { fail, check, goertzel, sleep } from './lib.mjs';
+
 const BASE = process.env.SB_WS;
 const HTTP = process.env.SB_HTTP;
 const ROOM = process.env.SB_ROOM;
@@ -30,15 +32,6 @@ const TOKEN = process.env.SB_TOKEN;
 const mode = process.argv[2];
 const schema = JSON.parse(readFileSync(new URL('../../docs/agent-protocol.schema.json', import.meta.url)));
 
-function fail(msg) {
-	console.log(`FAIL: ${msg}`);
-	process.exit(1);
-}
-function check(cond, msg) {
-	if (!cond) fail(msg);
-	console.log(`ok: ${msg}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the schema check: the event's definition by type, required fields, types, const/enum ----
 function typeOk(v, t) {
@@ -66,16 +59,6 @@ function validate(m) {
 }
 
 // ---- audio ----
-function goertzel(x, f, rate) {
-	const w = (2 * Math.PI * f) / rate, c = 2 * Math.cos(w);
-	let s1 = 0, s2 = 0;
-	for (const v of x) {
-		const s0 = v + c * s1 - s2;
-		s2 = s1;
-		s1 = s0;
-	}
-	return x.length ? (2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - c * s1 * s2))) / x.length : 0;
-}
 let phase = 0;
 function tone(hz, ms, rate, amp = 8000) {
 	const n = Math.round((rate * ms) / 1000), b = Buffer.alloc(n * 2);

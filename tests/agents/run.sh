@@ -15,6 +15,18 @@
 # native-events: the caller's key, its hold/resume re-INVITEs and its BYE as native events.
 # native-transfer: the transfer command: a REFER the caller accepts and NOTIFYs 200 for.
 # twilio-rest: the Twilio-shaped REST resource: POST Status=completed hangs up a /twilio call.
+# close-play: agent_close {play: WAV}: the agent (pipecat.mjs close) closes at once; the caller
+# hears the WAV's 440 Hz (tone_peer), then gets a BYE.
+# close-transfer / close-refer-reject: agent_close {transfer: sip:bob@127.0.0.1}: the caller gets
+# a REFER, accepts it (202, NOTIFY 200) and gets the BYE; or declines it (603) and gets a BYE.
+# pipecat-hold: pipecat.mjs (Pipecat's serializer and transport): DTMF, media continuity over
+# the caller's hold and resume, clear on an interruption, its close -> BYE.
+# pipecat-rest: pipecat.mjs hangs up through the REST resource -> stop, close, BYE.
+# openai-call: openai.mjs (the OpenAI Agents SDK's Twilio transport): a mark after each delta,
+# echo timing within a frame, clear echoing the pending marks, its close -> BYE.
+# say-greeter: agent greeter {say: ..., then: hangup} (no url), a dev call to sip:agent-greeter@:
+# espeak-ng on the thread pool (the log says so), the caller receives RTP for about the speech's
+# length, then a BYE. say-dev: sip:agent-say@ with nothing declared: the built-in sentence.
 # dialout-*: agents switchboard dials itself (agents: in the config); see dialout.sh.
 # npm `ws` comes from package-lock.json through `npm ci` (only when node_modules is missing or
 # older than the lock file; one install at a time: flock). Every process is ended by its PID.
@@ -23,8 +35,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/proc.sh
 . "$HERE/../lib/proc.sh"
 TESTS=(twilio-call twilio-dtmf twilio-refuse native-call native-close native-events native-transfer twilio-rest
+	close-play close-transfer close-refer-reject pipecat-hold pipecat-rest openai-call
+	say-greeter say-dev
 	dialout-dev dialout-rule dialout-hangup dialout-echo dialout-play dialout-timeout
-	dialout-native)
+	dialout-native dialout-close-play dialout-close-transfer)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -174,8 +188,45 @@ agent_wait() {
 	sed -e 's/^/  /' "$WORK/agent.out"
 }
 
+# close_wav FILE: 2 s of 440 Hz, 16-bit mono 8 kHz (tone_peer --wav)
+close_wav() {
+	"$PEER" --wav "$1" 440 2 8000 >/dev/null || { fail "tone_peer --wav failed"; finish; }
+}
+
+# the caller's tone_peer figures in $WORK/$FROM.txt: at least 80 % of the packets, EXPECT in 40 %
+# of the audio, ABSENT in at most 5 %
+caller_tones() {
+	local got sent expect absent
+	for _ in $(seq 1 60); do
+		[ -s "$WORK/$FROM.txt" ] && break
+		sleep 0.1
+	done
+	if [ -s "$WORK/$FROM.txt" ]; then
+		echo "  caller ($1): $(cat "$WORK/$FROM.txt")"
+		read -r _ got _ sent _ expect _ absent <"$WORK/$FROM.txt"
+		[ "${got:-0}" -ge $((sent * 8 / 10)) ] || fail "the caller received only $got of $sent packets"
+		[ "${expect:-0}" -ge 40 ] || fail "the caller hears what it should at only $expect % of its audio"
+		[ "${absent:-100}" -le 5 ] || fail "the caller hears what it should not ($absent %)"
+	else
+		fail "tone_peer wrote no result"
+	fi
+}
+
 install_ws
 case $TEST in
+close-play)
+	close_wav "$WORK/bye.wav"
+	printf 'agent_close: {play: %s}\n' "$WORK/bye.wav" >"$WORK/sb.yaml"
+	SB_EXTRA=(--config "$WORK/sb.yaml")
+	;;
+close-transfer | close-refer-reject)
+	printf 'agent_close:\n  transfer: "sip:bob@127.0.0.1"\n' >"$WORK/sb.yaml"
+	SB_EXTRA=(--config "$WORK/sb.yaml")
+	;;
+say-greeter)
+	printf 'agents:\n  greeter: {say: "Welcome to switchboard. Your call is important to us.", voice: en, then: hangup}\n' >"$WORK/sb.yaml"
+	SB_EXTRA=(--config "$WORK/sb.yaml")
+	;;
 dialout-*)
 	# shellcheck source=dialout.sh
 	. "$HERE/dialout.sh"
@@ -280,6 +331,104 @@ native-events | native-transfer)
 	agent "${TEST#native-}" native.mjs
 	agent_wait
 	sipp_wait caller "$sip" 30
+	stop_switchboard
+	;;
+close-play)
+	tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+	t0=$(date +%s%N)
+	sipp_bg caller "$HERE/uac-agent-tone.xml" -key codec pcmu -key pt 0 -key rtpmap PCMU/8000 \
+		-key name "$FROM" -key room "$ROOM" -key tone_port "$tp" -key send_hz 1000 \
+		-key expect_hz 440 -key absent_hz 1000 -key secs 2
+	sip=$SIPP_PID
+	agent close pipecat.mjs
+	agent_wait
+	sipp_wait caller "$sip" 30 # the BYE came after the WAV
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "  the call lasted $ms ms (INVITE to the BYE's answer; the WAV is 2 s)"
+	[ "$ms" -ge 2000 ] || fail "the BYE came after $ms ms, before the 2 s WAV could play"
+	caller_tones "sends 1 kHz, hears the close WAV"
+	grep -q "agent closed: on close play" "$WORK/sb.log" || fail "no close play in the log"
+	grep -q "announcement played: hanging up" "$WORK/sb.log" || fail "no hang-up after the WAV"
+	stop_switchboard
+	;;
+close-transfer | close-refer-reject)
+	tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+	scen=uac-close-transfer.xml
+	[ "$TEST" = close-refer-reject ] && scen=uac-close-refer-reject.xml
+	sipp_bg caller "$HERE/$scen" -key name "$FROM" -key to "room-$ROOM" -key tone_port "$tp" \
+		-key send_hz 1000 -key secs 2
+	sip=$SIPP_PID
+	agent close pipecat.mjs
+	agent_wait
+	sipp_wait caller "$sip" 30
+	grep -q "agent closed: on close transfer to sip:bob@127.0.0.1" "$WORK/sb.log" ||
+		fail "no close transfer in the log"
+	if [ "$TEST" = close-transfer ]; then
+		grep -q "transferred after the agent closed" "$WORK/sb.log" || fail "no transfer success logged"
+	else
+		grep -q "transfer failed (603 [^)]*): hanging up" "$WORK/sb.log" || fail "no hang-up after the failed transfer"
+	fi
+	stop_switchboard
+	;;
+pipecat-hold)
+	FROM=sipp # the scenario's From user
+	sipp_bg caller "$HERE/uac-framework-hold.xml" -key room "$ROOM"
+	sip=$SIPP_PID
+	agent hold pipecat.mjs
+	agent_wait
+	sipp_wait caller "$sip" 30 # the BYE after the agent's close
+	grep -q "closed by the agent: hanging up" "$WORK/sb.log" || fail "no hang-up after the agent closed"
+	stop_switchboard
+	;;
+pipecat-rest | openai-call)
+	tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+	secs=5
+	[ "$TEST" = pipecat-rest ] && secs=2
+	sipp_bg caller "$HERE/uac-agent-tone.xml" -key codec pcmu -key pt 0 -key rtpmap PCMU/8000 \
+		-key name "$FROM" -key room "$ROOM" -key tone_port "$tp" -key send_hz 1000 \
+		-key expect_hz 440 -key absent_hz 1000 -key secs "$secs"
+	sip=$SIPP_PID
+	if [ "$TEST" = pipecat-rest ]; then agent rest pipecat.mjs; else agent call openai.mjs; fi
+	agent_wait
+	sipp_wait caller "$sip" 30 # the BYE came
+	caller_tones "sends 1 kHz, hears the agent's 440 Hz"
+	if [ "$TEST" = pipecat-rest ]; then
+		grep -q "REST: Status=completed" "$WORK/sb.log" || fail "no REST hang-up in the log"
+	else
+		grep -q "closed by the agent: hanging up" "$WORK/sb.log" || fail "no hang-up after the agent closed"
+	fi
+	stop_switchboard
+	;;
+say-greeter | say-dev)
+	name=greeter
+	[ "$TEST" = say-dev ] && name=say
+	tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+	t0=$(date +%s%N)
+	sipp_bg caller "$HERE/uac-dialout-tone.xml" -key codec pcmu -key pt 0 -key rtpmap PCMU/8000 \
+		-key name caller -key to "agent-$name" -key tone_port "$tp" -key send_hz 1000 \
+		-key expect_hz 0 -key absent_hz 0 -key secs 8
+	sipp_wait caller "$SIPP_PID" 30 # the BYE came
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	FROM=caller
+	for _ in $(seq 1 100); do
+		[ -s "$WORK/$FROM.txt" ] && break
+		sleep 0.1
+	done
+	speech=$(sed -nE "s/.*agent $name: synthesised ([0-9]+) ms of speech in [0-9]+ ms on the thread pool \(off the control loop: yes\).*/\1/p" "$WORK/sb.log" | head -n 1)
+	got=$(sed -nE 's/^received ([0-9]+) .*/\1/p' "$WORK/$FROM.txt" 2>/dev/null)
+	echo "  speech ${speech:-?} ms; the call lasted $ms ms; the caller received ${got:-?} RTP packets"
+	if [ -z "$speech" ]; then
+		fail "no synthesis on the thread pool in the log"
+	else
+		[ "$speech" -ge 1000 ] || fail "only $speech ms of speech"
+		[ "$ms" -ge "$speech" ] && [ "$ms" -le $((speech + 2500)) ] ||
+			fail "the BYE came $ms ms after the INVITE (speech $speech ms)"
+		[ "${got:-0}" -ge $((speech / 20 * 8 / 10)) ] && [ "${got:-0}" -le $((speech / 20 + 100)) ] ||
+			fail "the caller received ${got:-0} RTP packets for $speech ms of speech"
+	fi
+	grep -q "agent $name says \"" "$WORK/sb.log" || fail "no say in the log"
+	grep -q "announcement played: hanging up" "$WORK/sb.log" || fail "no hang-up after the speech"
+	grep -q "echo joined room" "$WORK/sb.log" && fail "an echo participant joined"
 	stop_switchboard
 	;;
 dialout-*)

@@ -2,7 +2,7 @@
 # The web console end to end: starts `switchboard serve` on free ports with a fresh data
 # directory and runs one case against it.
 #
-#   run.sh SWITCHBOARD CASE | run.sh --list
+#   run.sh SWITCHBOARD CASE [TONE_PEER] | run.sh --list
 #
 #   console-call     a SIPp caller into room demo (tests/sip/scenarios/uac-room-held.xml); the
 #                    console in headless chromium (playwright-core, console_call.mjs) shows the
@@ -11,6 +11,13 @@
 #                    BYE and exits 0, the participant leaves the page; /console/ws refuses no or
 #                    a bad token (1008). Screenshots in the work
 #                    directory (kept on failure) and the last one in $SB_WEB_ARTIFACTS.
+#   softphone        a SIPp caller into room demo (tests/agents/uac-agent-tone.xml) whose media is
+#                    tone_peer (TONE_PEER, default next to SWITCHBOARD: tests/tone_peer) sending
+#                    1 kHz; chromium's fake microphone plays a 440 Hz WAV (tone_peer --wav);
+#                    the console's "Join as softphone" opens softphone.html, which joins the room
+#                    over /agent (softphone.mjs): its probe hears 1 kHz (not 440 Hz), the caller
+#                    hears 440 Hz (>= 40 %) and not its own 1 kHz (<= 5 %); Hang up closes the
+#                    socket and SIPp gets BYE. Screenshots as for console-call.
 #   http-dev         curl: GET / is text/html (and the .js/.css), /api/token in dev mode gives a
 #                    token that creates and lists rooms and lists trunks over Twirp.
 #   http-keys        curl: with keys configured /api/token is 404 and GET / still served.
@@ -26,14 +33,15 @@ SCEN=$(cd "$HERE/../sip/scenarios" && pwd)
 # shellcheck source=../lib/proc.sh
 . "$HERE/../lib/proc.sh"
 
-TESTS=(console-call http-dev http-keys http-keys-dev)
+TESTS=(console-call softphone http-dev http-keys http-keys-dev)
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
 	exit 0
 fi
-[ $# -ge 2 ] || { echo "usage: $0 SWITCHBOARD CASE | --list" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 SWITCHBOARD CASE [TONE_PEER] | --list" >&2; exit 2; }
 SB=$1
 TEST=$2
+PEER=${3:-$(dirname "$SB")/tests/tone_peer}
 command -v curl >/dev/null 2>&1 || { echo "FAIL [$TEST]: curl not found (Debian package curl)"; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-web-$TEST.XXXXXX")
@@ -249,6 +257,64 @@ console-call)
 		fail "SIPp exited $RC (0 = held, resumed and hung up by the console)"
 	fi
 	grep -q '^BYE ' "$WORK/uac.msg" || fail "SIPp received no BYE"
+	stop_switchboard
+	;;
+softphone)
+	NODE=${SB_NODE:-node}
+	for tool in "$NODE" npm sipp; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			{ fail "$tool not found (Debian packages nodejs npm sip-tester)"; finish; }
+	done
+	CHROMIUM=${SB_CHROMIUM:-$(command -v chromium || true)}
+	[ -n "$CHROMIUM" ] || { fail "chromium not found (Debian package chromium)"; finish; }
+	[ -x "$PEER" ] || { fail "tone_peer not found at $PEER (third argument)"; finish; }
+	install_playwright
+	"$PEER" --wav "$WORK/mic440.wav" 440 2 48000 || { fail "tone_peer --wav failed"; finish; }
+	start_switchboard
+	lp=$(pick_ports 2) || { fail "no free SIP port"; finish; }
+	mp=$(pick_ports 4) || { fail "no free media port"; finish; }
+	tp=$(pick_ports 2) || { fail "no free port for tone_peer"; finish; }
+	# the caller sends 1 kHz for 8 s from the answer and measures what it hears; the scenario
+	# then waits (20 s from the answer) for the BYE that the softphone's hang-up causes
+	SB_TONE_PEER=$PEER SB_WORK=$WORK sipp -sf "$HERE/../agents/uac-agent-tone.xml" \
+		-key codec pcmu -key pt 0 -key rtpmap PCMU/8000 -key name caller -key room demo \
+		-key tone_port "$tp" -key send_hz 1000 -key expect_hz 440 -key absent_hz 1000 \
+		-key secs 8 -i 127.0.0.1 -p "$lp" -mp "$mp" -m 1 -nostdin -timeout 60 -timeout_error \
+		-trace_err -trace_msg -message_file "$WORK/uac.msg" -error_file "$WORK/uac.err" \
+		"127.0.0.1:$SIP_PORT" >"$WORK/uac.out" 2>&1 &
+	SIPP_PID=$!
+	PIDS+=("$SIPP_PID")
+	wait_for "$WORK/uac.msg" '^ACK ' 10 || { fail "call not set up within 10 s"; finish; }
+	mkdir -p "$WORK/shots"
+	SB_URL="http://$HTTP" CHROMIUM="$CHROMIUM" SHOTS="$WORK/shots" WAV="$WORK/mic440.wav" \
+		TONE_RESULT="$WORK/caller.txt" ROOM=demo \
+		timeout 120 "$NODE" "$HERE/softphone.mjs" 2>&1 | tee "$WORK/node.log"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 0 ] || fail "softphone.mjs exited $rc"
+	if [ -n "${SB_WEB_ARTIFACTS:-}" ] && mkdir -p "$SB_WEB_ARTIFACTS" 2>/dev/null; then
+		for f in "$WORK/shots"/*softphone-in-call.png "$WORK/shots"/*softphone-hung-up.png; do
+			[ -f "$f" ] || continue
+			b=$(basename "$f" .png)
+			cp "$f" "$SB_WEB_ARTIFACTS/$TEST-${b#*-softphone-}.png" &&
+				echo "screenshot: $SB_WEB_ARTIFACTS/$TEST-${b#*-softphone-}.png"
+		done
+	fi
+	if [ -s "$WORK/caller.txt" ]; then
+		echo "  caller (sends 1 kHz, hears the softphone): $(cat "$WORK/caller.txt")"
+		read -r _ got _ sent _ expect _ absent <"$WORK/caller.txt"
+		[ "${got:-0}" -ge $((sent * 8 / 10)) ] || fail "the caller received only $got of $sent packets"
+		[ "${expect:-0}" -ge 40 ] || fail "the caller hears the softphone's 440 Hz at only $expect % of its audio"
+		[ "${absent:-100}" -le 5 ] || fail "the caller hears its own 1 kHz ($absent %)"
+	else
+		fail "tone_peer wrote no result"
+	fi
+	if ! wait_exit "$SIPP_PID" 15; then
+		fail "SIPp still running 15 s after the hang-up"
+		kill -KILL "$SIPP_PID" 2>/dev/null
+	elif [ "$RC" != 0 ]; then
+		fail "SIPp exited $RC (0 = answered, then BYE from the softphone's hang-up)"
+	fi
+	grep -q "closed by the agent: hanging up" "$WORK/sb.log" || fail "no hang-up after the softphone closed"
 	stop_switchboard
 	;;
 *)

@@ -6,7 +6,8 @@ execute_process(COMMAND ${CMAKE_CURRENT_LIST_DIR}/run.sh --list
                 OUTPUT_VARIABLE sb_web_tests OUTPUT_STRIP_TRAILING_WHITESPACE)
 string(REPLACE "\n" ";" sb_web_tests "${sb_web_tests}")
 foreach(t ${sb_web_tests})
-  add_test(NAME web/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run.sh $<TARGET_FILE:switchboard> ${t})
+  add_test(NAME web/${t} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run.sh $<TARGET_FILE:switchboard> ${t}
+                   $<TARGET_FILE:tone_peer>)
   set_tests_properties(web/${t} PROPERTIES LABELS web TIMEOUT 180
                        ENVIRONMENT SB_WEB_ARTIFACTS=${CMAKE_BINARY_DIR}/tests/web/artifacts)
 endforeach()

@@ -21,6 +21,7 @@
 #include "app/declared.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "media/wav.h"
 #include "store/store.h"
 
 static char path[64];
@@ -415,6 +416,41 @@ static const char *const sip_good =
     "      trunkIds: [ST_office]\n"
     "      room_config: {maxParticipants: 3}\n";
 
+/* hold:, registrations: and store.call_records */
+static void test_hold_registrations(void **state)
+{
+	(void)state;
+	assert_int_equal(load(&cfg,
+			      "hold:\n  local: true\n  local_trunks: [ST_a, ST_b]\n"
+			      "  music_on_hold: /tmp/moh.wav\n"
+			      "registrations:\n  - {trunk: ST_a, expires: 300}\n  - trunk: ST_b\n"
+			      "store:\n  call_records: false\n",
+			      err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.hold_local, 1);
+	assert_int_equal(cfg.n_hold_local_trunks, 2);
+	assert_string_equal(cfg.hold_local_trunks[1], "ST_b");
+	assert_string_equal(cfg.music_on_hold, "/tmp/moh.wav");
+	assert_int_equal(cfg.n_registrations, 2);
+	assert_string_equal(cfg.registrations[0].trunk, "ST_a");
+	assert_int_equal(cfg.registrations[0].expires, 300);
+	assert_int_equal(cfg.registrations[1].expires, 0);
+	assert_int_equal(cfg.call_records, 0);
+	/* the defaults */
+	assert_int_equal(load(&cfg, "log_level: info\n", err, sizeof(err)), 0);
+	assert_int_equal(cfg.hold_local, 0);
+	assert_int_equal(cfg.n_registrations, 0);
+	assert_int_equal(cfg.call_records, 1);
+	/* errors name the entry */
+	assert_int_not_equal(load(&cfg, "hold:\n  local_trunks: [nope]\n", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "local_trunks[0]"));
+	assert_int_not_equal(load(&cfg, "registrations:\n  - {expires: 5}\n", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "trunk is required"));
+	assert_int_not_equal(
+	    load(&cfg, "registrations:\n  - {trunk: ST_a, expires: soon}\n", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "registrations[0].expires"));
+}
+
 static void test_sip_records(void **state)
 {
 	(void)state;
@@ -798,21 +834,105 @@ static void test_agent_errors(void **state)
 	expect_error("agents:\n  - bot\n", 2, "agents: wants a mapping");
 }
 
+/* agent_close and on_close: hangup, {play: WAV} (read at load), {transfer: URI}, one-string forms,
+ * replacement by a later file, errors */
+static void test_agent_close(void **state)
+{
+	(void)state;
+	const char *wav = "/tmp/sb-test-config-close.wav";
+	int16_t pcm[1600] = {1, 2, 3};
+	assert_int_equal(media_wav_save(wav, pcm, 1600, 8000), 0);
+	char text[512];
+	assert_int_equal(load(&cfg, "log_level: info\n", err, sizeof(err)), 0);
+	assert_int_equal(cfg.agent_close.kind, API_AGENT_CLOSE_HANGUP);
+	snprintf(text, sizeof(text),
+		 "agent_close: {play: %s}\n"
+		 "agents:\n"
+		 "  a: {url: ws://a/, on_close: {transfer: \"sip:bob@example.com\"}}\n"
+		 "  b: {url: ws://b/, on_close: \"play: %s\"}\n"
+		 "  c: {url: ws://c/, onClose: hangup}\n"
+		 "  d: {url: ws://d/}\n",
+		 wav, wav);
+	assert_int_equal(load(&cfg, text, err, sizeof(err)), 0);
+	assert_int_equal(cfg.agent_close.kind, API_AGENT_CLOSE_PLAY);
+	assert_string_equal(cfg.agent_close.file, wav);
+	assert_int_equal(cfg.n_agents, 4);
+	assert_int_equal(cfg.agents[0].on_close.kind, API_AGENT_CLOSE_TRANSFER);
+	assert_string_equal(cfg.agents[0].on_close.target, "sip:bob@example.com");
+	assert_int_equal(cfg.agents[1].on_close.kind, API_AGENT_CLOSE_PLAY);
+	assert_string_equal(cfg.agents[1].on_close.file, wav);
+	assert_int_equal(cfg.agents[2].on_close.kind, API_AGENT_CLOSE_HANGUP);
+	assert_int_equal(cfg.agents[3].on_close.kind, API_AGENT_CLOSE_HANGUP);
+	/* a later value replaces an earlier one */
+	assert_int_equal(load(&cfg,
+			      "agent_close: {transfer: \"tel:+15550100\"}\n"
+			      "agent_close: \"transfer: sips:desk@example.com\"\n",
+			      err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.agent_close.kind, API_AGENT_CLOSE_TRANSFER);
+	assert_string_equal(cfg.agent_close.target, "sips:desk@example.com");
+	assert_int_equal(load(&cfg, "agentClose: hangup\n", err, sizeof(err)), 0);
+	assert_int_equal(cfg.agent_close.kind, API_AGENT_CLOSE_HANGUP);
+	assert_null(cfg.agent_close.target);
+	/* errors */
+	expect_error("agent_close: retry\n", 1, "agent_close: unknown action 'retry'");
+	expect_error("agent_close: {hold: x}\n", 1, "agent_close: unknown action 'hold'");
+	expect_error("agent_close: {play: /nonexistent/x.wav}\n", 1,
+		     "agent_close: cannot use /nonexistent/x.wav");
+	expect_error("agent_close: {transfer: \"http://x/\"}\n", 1,
+		     "agent_close: transfer wants a sip:, sips: or tel: URI");
+	expect_error("agent_close: {transfer: \"sip:a b\"}\n", 1, "is not a plain URI");
+	expect_error("agent_close: [hangup]\n", 1, "agent_close: wants hangup, {play: FILE.wav}");
+	expect_error("agent_close: {play: a, transfer: b}\n", 1, "agent_close: wants hangup");
+	expect_error("agent_close:\n", 1, "agent_close: wants hangup");
+	expect_error("agents:\n  bot:\n    url: ws://h/\n    on_close: {play: }\n", 4,
+		     "agents.bot.on_close: wants hangup");
+	assert_int_equal(media_wav_save(wav, pcm, 1600, 11025), 0);
+	snprintf(text, sizeof(text), "agent_close: {play: %s}\n", wav);
+	expect_error(text, 1, "want 8000, 16000, 24000 or 48000 Hz");
+	unlink(wav);
+}
+
+/* the built-in say agent: say, voice, then; no url */
+static void test_agent_say(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    load(&cfg,
+		 "agents:\n"
+		 "  greeter: {say: \"Welcome to switchboard\", voice: en, then: hangup}\n"
+		 "  host: {say: Hi, then: stay}\n",
+		 err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.n_agents, 2);
+	assert_string_equal(cfg.agents[0].say, "Welcome to switchboard");
+	assert_string_equal(cfg.agents[0].voice, "en");
+	assert_false(cfg.agents[0].say_stay);
+	assert_null(cfg.agents[0].url);
+	assert_string_equal(cfg.agents[1].say, "Hi");
+	assert_null(cfg.agents[1].voice);
+	assert_true(cfg.agents[1].say_stay);
+	expect_error("agents:\n  g: {say: Hi, then: later}\n", 2,
+		     "agents.g.then: wants hangup or stay");
+	expect_error("agents:\n  g: {say: \"\"}\n", 2, "agents.g.say: wants the text to speak");
+	expect_error("agents:\n  g: {say: Hi, voice: \"en us\"}\n", 2,
+		     "agents.g.voice: 'en us' is not an espeak-ng voice name");
+	expect_error("agents:\n  g: {say: Hi, url: ws://h/}\n", 2,
+		     "agents.g: url or say, not both");
+	expect_error("agents:\n  g: {voice: en}\n", 2, "or say: TEXT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_nested),
-	    cmocka_unit_test(test_flat_keys),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_unknown_keys_warn),
-	    cmocka_unit_test(test_flags_override),
-	    cmocka_unit_test(test_anchors_and_nulls),
-	    cmocka_unit_test(test_sip_records),
-	    cmocka_unit_test(test_sip_errors),
-	    cmocka_unit_test(test_declared_apply),
-	    cmocka_unit_test(test_agents),
-	    cmocka_unit_test(test_agent_errors),
+	    cmocka_unit_test(test_defaults),	      cmocka_unit_test(test_nested),
+	    cmocka_unit_test(test_flat_keys),	      cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_unknown_keys_warn), cmocka_unit_test(test_flags_override),
+	    cmocka_unit_test(test_anchors_and_nulls), cmocka_unit_test(test_hold_registrations),
+	    cmocka_unit_test(test_sip_records),	      cmocka_unit_test(test_sip_errors),
+	    cmocka_unit_test(test_declared_apply),    cmocka_unit_test(test_agents),
+	    cmocka_unit_test(test_agent_errors),      cmocka_unit_test(test_agent_close),
+	    cmocka_unit_test(test_agent_say),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
