@@ -87,10 +87,11 @@ struct dial {
 	char ws_reason[64];
 	struct sb_buf rx;
 	bool rx_drop, rx_binary;
-	struct dxfer *xfer;	 /* native: a transfer in progress */
-	struct stream_bridge *b; /* until stream_bridge_transport_closed */
-	bool ringing;		 /* ringback on the caller */
-	struct room_part *fb;	 /* the fallback participant, until its LEFT */
+	struct dxfer *xfer;	     /* native: a transfer in progress */
+	struct stream_bridge *b;     /* until stream_bridge_transport_closed */
+	struct api_agent_rest *rest; /* Twilio: reachable by the REST hang-up while b lives */
+	bool ringing;		     /* ringback on the caller */
+	struct room_part *fb;	     /* the fallback participant, until its LEFT */
 	bool fb_leave_asked;
 	/* a say agent: its speech synthesised on the thread pool */
 	uv_work_t work;
@@ -106,6 +107,7 @@ struct api_agent_dial {
 	uv_loop_t *loop;
 	struct call_mgr *calls;
 	struct room_service *rs;
+	struct api_agent_ws *rest; /* Twilio streams' REST resource (borrowed; may be NULL) */
 	struct agent *agents;
 	size_t n_agents;
 	struct agent say_default; /* sip:agent-say@ when no agent is called say */
@@ -557,6 +559,7 @@ static void established(struct dial *x)
 		failed(x, sb_strerror(err));
 		return;
 	}
+	x->rest = api_agent_ws_rest_begin(x->d->rest, x->b, caller, false);
 	SB_INFO("agent", "%s: room %s: agent %s connected (%s)", x->call_id, x->room, a->def.name,
 		a->def.url);
 }
@@ -573,6 +576,8 @@ static void gone(struct dial *x, const char *why)
 	if (x->b) {
 		struct stream_bridge *b = x->b;
 		x->b = NULL;
+		api_agent_ws_rest_end(x->rest);
+		x->rest = NULL;
 		SB_INFO("agent", "%s: agent %s closed: %s", x->call_id, x->a->def.name, why);
 		stream_bridge_transport_closed(b); /* hangs the call up */
 	} else if (st == D_RESOLVING || st == D_CONNECTING) {
@@ -1077,6 +1082,7 @@ int api_agent_dial_new(struct api_agent_dial **out, const struct api_agent_dial_
 		return SB_ENOMEM;
 	d->loop = o->loop;
 	d->calls = o->calls;
+	d->rest = o->rest;
 	d->rs = call_mgr_rooms(o->calls);
 	int err = 0;
 	if (o->n_agents && !(d->agents = calloc(o->n_agents, sizeof(*d->agents)))) {
@@ -1165,6 +1171,8 @@ void api_agent_dial_close(struct api_agent_dial *d, void (*cb)(void *arg), void 
 		if (x->b) {
 			struct stream_bridge *b = x->b;
 			x->b = NULL;
+			api_agent_ws_rest_end(x->rest);
+			x->rest = NULL;
 			stream_bridge_transport_closed(
 			    b); /* its participant has left with the rooms */
 		}

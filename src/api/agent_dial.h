@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "api/agent_close.h"
+#include "api/agent_ws.h"
 
 #define API_AGENT_CONNECT_TIMEOUT_MS 5000
 #define API_AGENT_NAME_MAX	     64
@@ -83,6 +84,9 @@ struct api_agent_dial_opts {
 	const struct api_agent_def *agents; /* copied */
 	size_t n_agents;
 	const char *ca_file; /* for wss:// (NULL = the system bundle) */
+	/* Twilio streams are registered there for the REST hang-up and x-transfer (may be NULL;
+	 * borrowed, may be freed first: see api_agent_ws_rest_begin) */
+	struct api_agent_ws *rest;
 };
 
 struct api_agent_dial;

@@ -39,6 +39,7 @@ struct api_agent_ws {
 	struct agent_conn *conns; /* Twilio connections, for the REST resource */
 	struct rest_call ended[ENDED_MAX];
 	size_t ended_next;
+	bool observing; /* transfer outcomes from the call manager */
 };
 
 struct xfer; /* a native agent's transfer in flight */
@@ -133,15 +134,25 @@ static int conn_transfer(struct agent_conn *c, struct room_part *caller,
 {
 	if (c->xfer)
 		return SB_EBUSY;
+	struct room_part *with = NULL;
+	if (cmd->attended) {
+		with = room_service_find_part(call_mgr_rooms(c->a->calls), room_part_room(caller),
+					      cmd->with);
+		if (!with)
+			return SB_ENOTFOUND;
+	}
+	const char *to = cmd->attended ? cmd->with : cmd->to;
 	struct xfer *x = calloc(1, sizeof(*x));
-	if (!x || !(x->to = strdup(cmd->to)) || (cmd->id && !(x->id = strdup(cmd->id)))) {
+	if (!x || !(x->to = strdup(to)) || (cmd->id && !(x->id = strdup(cmd->id)))) {
 		if (x)
 			xfer_free(x);
 		return SB_ENOMEM;
 	}
 	x->c = c;
-	int err = call_mgr_transfer_participant(c->a->calls, caller, cmd->to, NULL, 0, false,
-						xfer_done, x);
+	int err = cmd->attended
+		      ? call_mgr_attended_transfer(c->a->calls, caller, with, 0, xfer_done, x)
+		      : call_mgr_transfer_participant(c->a->calls, caller, cmd->to, NULL, 0, false,
+						      xfer_done, x);
 	if (err) {
 		xfer_free(x);
 		return err;
@@ -578,6 +589,24 @@ static void rest_serve(const struct api_http_req *req, struct api_http_resp *res
 	rest_call_json(resp, rc, true);
 }
 
+/* A transfer of a call that Twilio agents stream (started through the API or the console):
+ * those agents get x-transfer with the outcome. Native agents learn the outcome of their own
+ * transfer commands from the command itself. */
+static void on_call_transfer(void *arg, const struct room_info *r, const struct room_part_info *p,
+			     const struct call_transfer_result *t)
+{
+	struct api_agent_ws *a = arg;
+	for (struct agent_conn *c = a->conns; c; c = c->next) {
+		struct room_part *caller = c->b ? stream_bridge_caller(c->b) : NULL;
+		if (c->native || !caller || strcmp(room_part_identity(caller), p->identity) ||
+		    strcmp(room_part_room(caller), r->name))
+			continue;
+		stream_bridge_transfer_result(c->b, NULL, t->target, t->sip_status, t->reason);
+	}
+}
+
+static const struct call_observer call_observer = {.transfer = on_call_transfer};
+
 int api_agent_ws_register(struct api_http *h, const struct api_agent_ws_opts *o,
 			  struct api_agent_ws **out)
 {
@@ -606,6 +635,8 @@ int api_agent_ws_register(struct api_http *h, const struct api_agent_ws_opts *o,
 		}
 	}
 	a->ring.keys = a->keys;
+	if (a->calls && call_mgr_add_observer(a->calls, &call_observer, a) == 0)
+		a->observing = true;
 	err = api_http_ws_route(h, API_AGENT_WS_TWILIO, &twilio_handlers, a);
 	if (!err)
 		err = api_http_ws_route(h, API_AGENT_WS_NATIVE, &native_handlers, a);
@@ -621,15 +652,49 @@ int api_agent_ws_register(struct api_http *h, const struct api_agent_ws_opts *o,
 	return 0;
 }
 
+struct api_agent_rest *api_agent_ws_rest_begin(struct api_agent_ws *a, struct stream_bridge *b,
+					       struct room_part *caller, bool outbound)
+{
+	if (!a || !b || !caller || stream_bridge_protocol(b) != STREAM_PROTO_TWILIO)
+		return NULL;
+	struct agent_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->a = a;
+	c->b = b;
+	rest_call_init(c, caller, outbound);
+	return (struct api_agent_rest *)c;
+}
+
+void api_agent_ws_rest_end(struct api_agent_rest *r)
+{
+	struct agent_conn *c = (struct agent_conn *)r;
+	if (!c)
+		return;
+	if (c->a)
+		rest_call_end(c);
+	free(c);
+}
+
 void api_agent_ws_free(struct api_agent_ws *a)
 {
 	if (!a)
 		return;
+	/* what is left belongs to others (agents dialled out): detach it */
+	while (a->conns) {
+		struct agent_conn *c = a->conns;
+		a->conns = c->next;
+		c->pprev = NULL;
+		c->next = NULL;
+		c->a = NULL;
+	}
 	for (size_t i = 0; i < a->ring.n; i++) {
 		free((char *)(uintptr_t)a->keys[i].key);
 		free((char *)(uintptr_t)a->keys[i].secret);
 	}
 	free(a->keys);
 	api_agent_close_plan_free(&a->on_close);
+	if (a->observing)
+		call_mgr_remove_observer(a->calls, &call_observer, a);
 	free(a);
 }

@@ -41,6 +41,16 @@ struct api_agent_ws;
 /* Add the routes to h. 0, SB_ENOMEM, api_http_ws_route's errors. */
 int api_agent_ws_register(struct api_http *h, const struct api_agent_ws_opts *o,
 			  struct api_agent_ws **out);
+/* Twilio streams opened elsewhere (agents dialled out, agent_dial.h) are reachable by the REST
+ * resource (hang-up by CallSid, GET) and get x-transfer too: rest_begin once the bridge has
+ * started, rest_end when its transport is gone (also after api_agent_ws_free, which detaches
+ * them). NULL when a is NULL or out of memory. */
+struct api_agent_rest;
+struct stream_bridge;
+struct api_agent_rest *api_agent_ws_rest_begin(struct api_agent_ws *a, struct stream_bridge *b,
+					       struct room_part *caller, bool outbound);
+void api_agent_ws_rest_end(struct api_agent_rest *r);
+
 /* After the HTTP server has closed (every connection is gone then). NULL is fine. */
 void api_agent_ws_free(struct api_agent_ws *a);
 

@@ -177,6 +177,11 @@ void api_server_set_webhooks(struct api_server *s, struct api_webhook *w)
 	s->webhooks = w;
 }
 
+struct api_agent_ws *api_server_agent_ws(struct api_server *s)
+{
+	return s ? s->agents : NULL;
+}
+
 struct twirp_server *api_server_twirp(struct api_server *s)
 {
 	return s->twirp;

@@ -45,6 +45,9 @@ uint16_t api_server_port(const struct api_server *s);
 /* Webhook counters for /metrics (the notifier starts after the server); borrowed: close the
  * server before the notifier. NULL: zeros. */
 void api_server_set_webhooks(struct api_server *s, struct api_webhook *w);
+/* The agents' WebSocket endpoints (GET /twilio, /agent), where agents dialled out register
+ * their Twilio streams for the REST hang-up; NULL without a call manager. */
+struct api_agent_ws *api_server_agent_ws(struct api_server *s);
 /* The registry where services add their methods. */
 struct twirp_server *api_server_twirp(struct api_server *s);
 /* Stop serving; cb(arg) runs once every connection is closed and s is freed. */

@@ -573,7 +573,8 @@ static int start_agents(struct app *app)
 	struct api_agent_dial_opts o = {.loop = app->loop,
 					.calls = app->calls,
 					.agents = app->cfg.agents,
-					.n_agents = app->cfg.n_agents};
+					.n_agents = app->cfg.n_agents,
+					.rest = app->api ? api_server_agent_ws(app->api) : NULL};
 	int err = api_agent_dial_new(&app->agents, &o);
 	if (err) {
 		SB_ERROR("app", "cannot start the agents: %s", sb_strerror(err));

@@ -345,7 +345,8 @@ static int native_command(void *arg, const struct stream_native_cmd *c)
 	if (!err && c->type == STREAM_NATIVE_CMD_HANGUP)
 		b->hung_up = true;
 	if (!err && c->type == STREAM_NATIVE_CMD_TRANSFER && b->transport && !b->closing) {
-		struct stream_native_transfer t = {.id = c->id, .to = c->to, .status = "started"};
+		struct stream_native_transfer t = {
+		    .id = c->id, .to = c->attended ? c->with : c->to, .status = "started"};
 		(void)stream_native_transfer(b->nv, &t);
 	}
 	return err;

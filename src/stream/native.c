@@ -501,10 +501,22 @@ static int in_call_cmd(struct stream_native *n, json_t *root, const char *type, 
 		c.type = STREAM_NATIVE_CMD_TRANSFER;
 		json_t *to = json_object_get(root, "to");
 		json_t *att = json_object_get(root, "attended");
-		if (att && json_is_true(att))
-			return reject(n, SB_EUNSUPPORTED, "attended transfer is not supported yet",
-				      type, id);
-		if (!json_is_string(to) || !uri_ok(json_string_value(to)))
+		if (att && !json_is_boolean(att))
+			return reject(n, SB_EINVAL, "transfer: attended must be a boolean", type,
+				      id);
+		if (att && json_is_true(att)) {
+			/* attended: to the far end of another call in the room (REFER + Replaces)
+			 */
+			json_t *w = json_object_get(root, "with");
+			if (!json_is_string(w) || !json_string_length(w) ||
+			    json_string_length(w) > 255)
+				return reject(n, SB_EINVAL,
+					      "attended transfer needs with: the identity of the "
+					      "other call's participant",
+					      type, id);
+			c.attended = true;
+			c.with = json_string_value(w);
+		} else if (!json_is_string(to) || !uri_ok(json_string_value(to)))
 			return reject(n, SB_EINVAL, "transfer needs to: a sip:, sips: or tel: URI",
 				      type, id);
 		c.to = json_string_value(to);

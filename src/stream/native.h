@@ -69,7 +69,9 @@ struct stream_native_cmd {
 	enum stream_native_cmd_type type;
 	const char *name;   /* "hangup", "transfer" ... as sent */
 	const char *id;	    /* the agent's "id", NULL when none */
-	const char *to;	    /* TRANSFER: sip:, sips: or tel: URI */
+	const char *to;	    /* TRANSFER: sip:, sips: or tel: URI (cold) */
+	const char *with;   /* TRANSFER attended: the identity of the other call's participant */
+	bool attended;	    /* TRANSFER: REFER with Replaces to the far end of `with`'s call */
 	const char *digits; /* SEND_DTMF: 0-9 * # A-D, w (500 ms pause) */
 	bool muted;	    /* MUTE */
 };

@@ -97,6 +97,23 @@ wss.on('connection', async (ws, req) => {
 	}
 	check(frames >= SECS * 40, `${frames} media frames from switchboard`);
 	check(k1 >= frames * 0.4, `the caller's 1 kHz in ${k1} of ${frames} frames`);
+	if (process.env.SB_AGENT_END === 'rest') {
+		// hang up as Twilio agents do: the REST API, with the stream's accountSid and callSid
+		const { accountSid, callSid } = s.start;
+		const auth = Buffer.from(`${process.env.SB_KEY}:${process.env.SB_SECRET}`).toString('base64');
+		const r = await fetch(`${process.env.SB_HTTP}/2010-04-01/Accounts/${accountSid}/Calls/${callSid}.json`, {
+			method: 'POST',
+			headers: { Authorization: `Basic ${auth}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: 'Status=completed',
+		});
+		const j = await r.json();
+		check(r.status === 200 && j.sid === callSid && j.status === 'completed', `REST hang-up: ${r.status} ${JSON.stringify(j)}`);
+		check(await until(() => msgs.some((m) => m.event === 'stop'), 5000), 'stop after the REST hang-up');
+		await until(() => false, 500);
+		console.log('done');
+		wss.close();
+		process.exit(0);
+	}
 	ws.close(1000, 'bye');
 	await until(() => false, 500);
 	console.log('done');

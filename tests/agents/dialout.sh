@@ -40,7 +40,7 @@ dialout_setup() {
 	AGENT_PORT=$(pick_ports 2) || { fail "no free port for the agent"; finish; }
 	local url="ws://127.0.0.1:$AGENT_PORT/media?agent=bot"
 	case $TEST in
-	dialout-dev) dialout_yaml "$url" hangup true ;;
+	dialout-dev | dialout-rest) dialout_yaml "$url" hangup true ;;
 	dialout-echo) dialout_yaml "$url" echo false ;;
 	dialout-native) dialout_yaml "$url" hangup true 3s native ;;
 	dialout-close-play)
@@ -78,6 +78,7 @@ dialout_setup() {
 # dialout_agent ROOM TO: dialout.mjs listening on $AGENT_PORT (waited for).
 dialout_agent() {
 	SB_AGENT_PORT=$AGENT_PORT SB_ROOM=$1 SB_TO=$2 SB_AGENT_SECS=4 SB_AGENT_PROTO=${AGENT_PROTO:-} \
+		SB_AGENT_END=${AGENT_END:-} SB_HTTP="http://127.0.0.1:$HTTP_PORT" SB_KEY=devkey SB_SECRET=secret \
 		timeout 60 "$NODE" \
 		"$HERE/dialout.mjs" serve >"$WORK/agent.out" 2>&1 &
 	AGENT_PID=$!
@@ -132,6 +133,8 @@ dialout_bridged() {
 	grep -q "agent bot connected" "$WORK/sb.log" || fail "no 'agent bot connected' in the log"
 	if [ "$TEST" = dialout-native ]; then
 		grep -q "agent bot: hangup" "$WORK/sb.log" || fail "no hangup command in the log"
+	elif [ "${AGENT_END:-}" = rest ]; then
+		: # hung up through the REST API: the caller's BYE is checked by sipp_wait
 	else
 		grep -q "closed by the agent: hanging up" "$WORK/sb.log" ||
 			fail "no hang-up after the agent closed"
@@ -149,6 +152,11 @@ dialout_rpc() { # NAME METHOD BODY: livekit.SIP with an admin token, 200 wanted
 dialout_run() {
 	local t0 ms want
 	case $TEST in
+	dialout-rest)
+		# the dialled agent hangs up through the Twilio-shaped REST API
+		AGENT_END=rest dialout_bridged "" agent-bot
+		grep -q "REST: Status=completed" "$WORK/sb.log" || fail "no REST hang-up in the log"
+		;;
 	dialout-dev)
 		dialout_bridged "" agent-bot
 		grep -q "room call-[^ ]*: dialling agent bot at ws://127.0.0.1:$AGENT_PORT/media?agent=bot" \

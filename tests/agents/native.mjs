@@ -214,7 +214,7 @@ async function modeCall() {
 		['{"type":"media","id":"b4"}', 'malformed', 'b4'],
 		['{"type":"mark","id":"b5"}', 'malformed', 'b5'],
 		['{"type":"transfer","to":"http://x","id":"b6"}', 'invalid', 'b6'],
-		['{"type":"transfer","to":"sip:a@b","attended":true,"id":"b7"}', 'unsupported', 'b7'],
+		['{"type":"transfer","attended":true,"id":"b7"}', 'invalid', 'b7'],
 		['{"type":"send_dtmf","digits":"12x","id":"b8"}', 'invalid', 'b8'],
 		['{"type":"mute","muted":"yes","id":"b9"}', 'invalid', 'b9'],
 	];
@@ -333,6 +333,28 @@ async function modeTransfer() {
 	check(true, `${validated} events matched the schema`);
 }
 
+// Attended: the caller (the room's first call) is transferred to the far end of the room's
+// second call, whose identity the agent learns from participant_joined.
+async function modeAttended() {
+	const a = await connect(url(16000));
+	await handshake(a, 16000);
+	const other = await a.next((m) => m.type === 'participant_joined' && /^sip/i.test(m.kind || ''), 10000);
+	check(other, `the second call joined: ${other && other.identity} (${other && other.kind})`);
+	const with_ = other.identity;
+	a.send({ type: 'transfer', attended: true, with: 'nobody', id: 'a0' });
+	const nf = await a.next((m) => m.type === 'error' && m.id === 'a0', 3000);
+	check(nf && nf.code === 'not_found', `attended to an unknown participant: ${JSON.stringify(nf)}`);
+	a.send({ type: 'transfer', attended: true, with: with_, id: 'a1' });
+	const st = await a.next((m) => m.type === 'transfer' && m.id === 'a1', 3000);
+	check(st && st.status === 'started' && st.to === with_, `attended transfer started ${JSON.stringify(st)}`);
+	const done = await a.next((m) => m.type === 'transfer' && m.id === 'a1' && m.status !== 'started', 15000);
+	check(done && done.status === 'succeeded' && done.sipStatusCode === 200,
+		`attended transfer outcome ${JSON.stringify(done)}`);
+	const stop = await a.next((m) => m.type === 'stop', 5000);
+	check(stop, 'stop: the transferred call is over');
+	check(true, `${validated} events matched the schema`);
+}
+
 async function rest(method, path, body, auth = `${process.env.SB_KEY}:${process.env.SB_SECRET}`) {
 	const headers = { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` };
 	if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
@@ -375,6 +397,6 @@ async function modeRest() {
 	check(r.status === 404 && r.json.code === 20404, 'GET of an unknown CallSid: 404');
 }
 
-const modes = { call: modeCall, close: modeClose, events: modeEvents, transfer: modeTransfer, rest: modeRest };
+const modes = { call: modeCall, close: modeClose, events: modeEvents, transfer: modeTransfer, attended: modeAttended, rest: modeRest };
 if (!modes[mode]) fail(`unknown mode ${mode}`);
 modes[mode]().then(() => process.exit(0), (e) => fail(e.stack || String(e)));

@@ -34,11 +34,11 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/proc.sh
 . "$HERE/../lib/proc.sh"
-TESTS=(twilio-call twilio-dtmf twilio-refuse native-call native-close native-events native-transfer twilio-rest
+TESTS=(twilio-call twilio-dtmf twilio-refuse twilio-transfer native-call native-close native-events native-transfer native-attended twilio-rest
 	close-play close-transfer close-refer-reject pipecat-hold pipecat-rest openai-call
 	say-greeter say-dev
 	dialout-dev dialout-rule dialout-hangup dialout-echo dialout-play dialout-timeout
-	dialout-native dialout-close-play dialout-close-transfer)
+	dialout-native dialout-close-play dialout-close-transfer dialout-rest)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${TESTS[@]}"
@@ -320,7 +320,23 @@ native-call | native-close | twilio-rest)
 	esac
 	stop_switchboard
 	;;
-native-events | native-transfer)
+native-attended)
+	# the room's first call (the agent's caller) accepts a REFER with Replaces naming the
+	# second call; the second waits for the BYE that switchboard's shutdown sends
+	FROM=sipp
+	sipp_bg caller "$HERE/uac-agent-attended.xml" -key room "$ROOM"
+	sip=$SIPP_PID
+	for _ in $(seq 1 50); do grep -q "joins room $ROOM" "$WORK/sb.log" && break; sleep 0.1; done
+	agent attended native.mjs
+	sleep 0.5
+	sipp_bg other "$HERE/../sip/scenarios/uac-room-wait-bye.xml" -s "room-$ROOM"
+	other=$SIPP_PID
+	agent_wait
+	sipp_wait caller "$sip" 30
+	stop_switchboard
+	sipp_wait other "$other" 10
+	;;
+native-events | native-transfer | twilio-transfer)
 	FROM=sipp # the scenario's From user
 	if [ "$TEST" = native-events ]; then
 		sipp_bg caller "$HERE/uac-agent-hold.xml" -key room "$ROOM"
@@ -328,7 +344,11 @@ native-events | native-transfer)
 		sipp_bg caller "$HERE/uac-agent-transfer.xml" -key room "$ROOM"
 	fi
 	sip=$SIPP_PID
-	agent "${TEST#native-}" native.mjs
+	if [ "$TEST" = twilio-transfer ]; then
+		agent transfer twilio.mjs
+	else
+		agent "${TEST#native-}" native.mjs
+	fi
 	agent_wait
 	sipp_wait caller "$sip" 30
 	stop_switchboard

@@ -12,6 +12,8 @@
 //         switchboard when the caller hangs up.
 // refuse: no token, a token for another room, a room without a call, an unknown path.
 // Prints "ok: ..." lines; exits 1 with "FAIL: ..." on the first failed check.
+import { createHmac } from 'node:crypto';
+
 import WebSocket from 'ws';
 
 import { fail, check, ulawDecode, ulawEncode, goertzel, sleep } from './lib.mjs';
@@ -245,6 +247,36 @@ async function modeDtmf() {
 	check(cl && cl.code === 1000, `switchboard closed the socket after stop (${cl ? cl.code : '-'})`);
 }
 
+// An HS256 access token signed with the server's key (sip.call + roomAdmin for the room).
+function adminToken() {
+	const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+	const now = Math.floor(Date.now() / 1000);
+	const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iss: process.env.SB_KEY, sub: 'test',
+		nbf: now - 10, exp: now + 600, video: { roomAdmin: true, room: ROOM }, sip: { call: true } })}`;
+	return `${body}.${createHmac('sha256', process.env.SB_SECRET).update(body).digest('base64url')}`;
+}
+
+// A transfer started through the API (TransferSIPParticipant), not by the agent: the Twilio
+// agent learns its outcome as x-transfer, then the call ends (stop).
+async function modeTransfer() {
+	const a = await connect(`${BASE}/twilio/${encodeURIComponent(ROOM)}`, { Authorization: `Bearer ${TOKEN}` });
+	const s = await handshake(a);
+	const identity = s.start.customParameters.participant;
+	check(identity, `the caller's identity in customParameters (${identity})`);
+	const res = await fetch(`${process.env.SB_HTTP}/twirp/livekit.SIP/TransferSIPParticipant`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken()}` },
+		body: JSON.stringify({ roomName: ROOM, participantIdentity: identity, transferTo: 'sip:bob@127.0.0.1' }),
+	});
+	check(res.status === 200, `TransferSIPParticipant answered ${res.status} ${await res.text()}`);
+	const x = await a.next((m) => m.event === 'x-transfer', 5000);
+	check(x && x.streamSid === a.sid && x['x-transfer'].status === 'succeeded' &&
+		x['x-transfer'].sipStatusCode === 200 && x['x-transfer'].to === 'sip:bob@127.0.0.1',
+		`x-transfer succeeded 200 to sip:bob@127.0.0.1 (${JSON.stringify(x && x['x-transfer'])})`);
+	const stop = await a.next((m) => m.event === 'stop', 10000);
+	check(stop, 'stop once the transferred call ended');
+}
+
 async function refused(url, headers, code, what) {
 	const a = new Agent(url, headers);
 	const cl = await a.waitClose(3000);
@@ -266,6 +298,6 @@ async function modeRefuse() {
 	await refused(`${BASE}/nope`, {}, 0, 'unknown path');
 }
 
-const modes = { call: modeCall, dtmf: modeDtmf, refuse: modeRefuse };
+const modes = { call: modeCall, dtmf: modeDtmf, refuse: modeRefuse, transfer: modeTransfer };
 if (!modes[mode]) fail(`unknown mode ${mode}`);
 modes[mode]().then(() => process.exit(0), (e) => fail(e.stack || String(e)));

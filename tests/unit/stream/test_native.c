@@ -36,7 +36,7 @@ struct sink {
 	size_t n_cmds;
 	enum stream_native_cmd_type last_type;
 	char last_to[128], last_id[128], last_digits[80];
-	bool last_muted;
+	bool last_muted, last_attended;
 };
 
 static int sink_send(void *arg, bool binary, const void *p, size_t len)
@@ -66,7 +66,8 @@ static int sink_command(void *arg, const struct stream_native_cmd *c)
 	struct sink *s = arg;
 	s->n_cmds++;
 	s->last_type = c->type;
-	snprintf(s->last_to, sizeof(s->last_to), "%s", c->to ? c->to : "");
+	snprintf(s->last_to, sizeof(s->last_to), "%s", c->attended ? c->with : c->to ? c->to : "");
+	s->last_attended = c->attended;
 	snprintf(s->last_id, sizeof(s->last_id), "%s", c->id ? c->id : "");
 	snprintf(s->last_digits, sizeof(s->last_digits), "%s", c->digits ? c->digits : "");
 	s->last_muted = c->muted;
@@ -442,6 +443,12 @@ static void test_commands(void **state)
 	assert_int_equal(f->s.last_type, STREAM_NATIVE_CMD_TRANSFER);
 	assert_string_equal(f->s.last_to, "tel:+15550123");
 	assert_string_equal(f->s.last_id, "");
+	assert_false(f->s.last_attended);
+	/* attended: to the far end of another participant's call */
+	assert_int_equal(input(f, "{\"type\":\"transfer\",\"attended\":true,\"with\":\"sip_bob\"}"),
+			 0);
+	assert_true(f->s.last_attended);
+	assert_string_equal(f->s.last_to, "sip_bob");
 	assert_int_equal(input(f, "{\"type\":\"hold\"}"), 0);
 	assert_int_equal(f->s.last_type, STREAM_NATIVE_CMD_HOLD);
 	assert_int_equal(input(f, "{\"type\":\"resume\"}"), 0);
@@ -456,9 +463,9 @@ static void test_commands(void **state)
 	/* hello/config naming the stream's rate (or none) are fine */
 	assert_int_equal(input(f, "{\"type\":\"hello\",\"sampleRate\":16000}"), 0);
 	assert_int_equal(input(f, "{\"type\":\"config\"}"), 0);
-	assert_int_equal(f->s.n_cmds, 7);
+	assert_int_equal(f->s.n_cmds, 8);
 	assert_int_equal(f->s.n, 0); /* accepted commands send nothing themselves */
-	assert_int_equal(stream_native_stats(f->n)->in_commands, 7);
+	assert_int_equal(stream_native_stats(f->n)->in_commands, 8);
 	/* the handler's refusal becomes an error event with its code */
 	f->s.cmd_err = SB_EBUSY;
 	assert_int_equal(input(f, "{\"type\":\"transfer\",\"to\":\"sip:x@y\",\"id\":\"t2\"}"),
@@ -467,7 +474,7 @@ static void test_commands(void **state)
 	f->s.cmd_err = SB_ESTATE;
 	assert_int_equal(input(f, "{\"type\":\"hold\"}"), SB_ESTATE);
 	expect_error(f, "state", NULL);
-	assert_int_equal(f->s.n_cmds, 9);
+	assert_int_equal(f->s.n_cmds, 10);
 }
 
 static void test_bad_commands(void **state)
@@ -495,7 +502,9 @@ static void test_bad_commands(void **state)
 	    {"{\"type\":\"transfer\",\"to\":\"http://x\"}", "invalid", NULL},
 	    {"{\"type\":\"transfer\",\"to\":\"sip:\"}", "invalid", NULL},
 	    {"{\"type\":\"transfer\",\"to\":\"sip:a b\"}", "invalid", NULL},
-	    {"{\"type\":\"transfer\",\"to\":\"sip:a@b\",\"attended\":true}", "unsupported", NULL},
+	    {"{\"type\":\"transfer\",\"to\":\"sip:a@b\",\"attended\":true}", "invalid", NULL},
+	    {"{\"type\":\"transfer\",\"attended\":true,\"with\":\"\"}", "invalid", NULL},
+	    {"{\"type\":\"transfer\",\"attended\":1,\"with\":\"b\"}", "invalid", NULL},
 	    {"{\"type\":\"send_dtmf\"}", "invalid", NULL},
 	    {"{\"type\":\"send_dtmf\",\"digits\":\"\"}", "invalid", NULL},
 	    {"{\"type\":\"send_dtmf\",\"digits\":\"1x\"}", "invalid", NULL},
