@@ -61,3 +61,26 @@ stop_pids() {
 		wait_exit "$p" "$grace" || { kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
 	done
 }
+
+# sipp_spawn ERRFILE OUTFILE SIPP-ARGS...: SIPp in the background (its PID in SIPP_PID) with
+# -p and -mp on ports that look free. A test running beside this one may take them before
+# SIPp binds them; SIPp then stops at once with "Unable to bind", and new ones are picked (three
+# tries). Returns 1 when no free ports were found.
+sipp_spawn() {
+	local err=$1 out=$2 lp mp _try
+	shift 2
+	for _try in 1 2 3; do
+		lp=$(pick_ports 2) || return 1
+		mp=$(pick_ports 4) || return 1
+		rm -f "$err"
+		sipp -i 127.0.0.1 -p "$lp" -mp "$mp" -error_file "$err" "$@" >"$out" 2>&1 &
+		SIPP_PID=$!
+		sleep 0.2
+		if ! is_running "$SIPP_PID" && grep -q "Unable to bind" "$err" 2>/dev/null; then
+			wait "$SIPP_PID" 2>/dev/null
+			continue
+		fi
+		return 0
+	done
+	return 0
+}

@@ -116,14 +116,11 @@ expect_log() { # FILE REGEX WHAT
 
 # sipp_bg NAME SCENARIO [sipp args...]: SIPp in the background, PID in SIPP_PID.
 sipp_bg() {
-	local name=$1 scen=$2 lp mp
+	local name=$1 scen=$2
 	shift 2
-	lp=$(pick_ports 2) || { fail "no free SIP port"; finish; }
-	mp=$(pick_ports 4) || { fail "no free media port"; finish; }
-	SB_TONE_PEER=$PEER SB_WORK=$WORK sipp -sf "$scen" -i 127.0.0.1 -p "$lp" -mp "$mp" -nostdin \
-		-timeout 30 -timeout_error -trace_err -error_file "$WORK/$name.err" -m 1 \
-		"$@" "127.0.0.1:$SB_PORT" >"$WORK/$name.out" 2>&1 &
-	SIPP_PID=$!
+	SB_TONE_PEER=$PEER SB_WORK=$WORK sipp_spawn "$WORK/$name.err" "$WORK/$name.out" -sf "$scen" \
+		-nostdin -timeout 30 -timeout_error -trace_err -m 1 "$@" "127.0.0.1:$SB_PORT" ||
+		{ fail "no free port for SIPp"; finish; }
 	PIDS+=("$SIPP_PID")
 }
 
