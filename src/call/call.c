@@ -4,6 +4,7 @@
  * media has left the room (so its ports are closed and returned). */
 #include "call/call.h"
 
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "base/log.h"
 #include "base/rand.h"
 #include "call/route.h"
+#include "media/dtmf.h"
 #include "media/resample.h"
 #include "media/wav.h"
 #include "room/room.h"
@@ -123,7 +125,7 @@ struct call_mgr {
 };
 
 static void pin_digit(struct call *c, char digit);
-static void bridge_event(struct call *c, const char *event, const char *extra);
+static void bridge_event(struct call *c, const char *event, json_t *extra);
 static void metrics_call_started(struct call *c);
 static void metrics_call_ended(struct call *c);
 static void metrics_leg_left(struct call_mgr *m, const struct media_leg_stats *st);
@@ -459,7 +461,7 @@ static void hold_apply(struct call *c, bool by_remote)
 	if (held != c->held_reported) {
 		c->held_reported = held;
 		bridge_event(c, held ? "call_hold" : "call_resume",
-			     by_remote ? "\"initiator\":\"remote\"" : "\"initiator\":\"local\"");
+			     json_pack("{s:s}", "initiator", by_remote ? "remote" : "local"));
 	}
 	char code[12] = "";
 	if (c->hold_sip_status)
@@ -589,16 +591,6 @@ static void on_progress(struct sip_call *sc, int status, void *arg)
 		c->app_h->progress(sc, status, c->app_arg);
 }
 
-/* How long the leg takes to send keys: 100 ms per digit and 100 ms after it, 0.5 s per 'w'
- * (1 s per ','), as media/dtmf.c paces them. */
-static uint64_t dtmf_ms(const char *keys)
-{
-	uint64_t ms = 0;
-	for (const char *k = keys; *k; k++)
-		ms += *k == 'w' || *k == 'W' ? 500 : *k == ',' ? 1000 : 200;
-	return ms;
-}
-
 static void outbound_timer(uv_timer_t *t);
 
 /* Outbound: answered and the DTMF string sent; from now on only max_call_duration. */
@@ -651,7 +643,11 @@ static void on_established(struct sip_call *sc, void *arg)
 		if (c->dtmf && c->dtmf[0] && c->part && !c->part_gone &&
 		    room_part_send_dtmf(c->part, c->dtmf) == 0) {
 			c->out_phase = OUT_DTMF;
-			uv_timer_start(&c->answer_timer, outbound_timer, dtmf_ms(c->dtmf) + 100, 0);
+			uv_timer_start(&c->answer_timer, outbound_timer,
+				       media_dtmf_tx_keys_ms(c->dtmf, MEDIA_LEG_DTMF_DIGIT_MS,
+							     MEDIA_LEG_DTMF_GAP_MS) +
+					   100,
+				       0);
 		} else {
 			outbound_up(c);
 		}
@@ -1613,29 +1609,24 @@ int call_mgr_hold_participant(struct call_mgr *m, struct room_part *p, bool hold
 }
 
 /* A room event on topic sip_bridge_events (as LiveKit's SIP bridge sends them): a JSON object
- * {"event":..., "participant":..., "callID":...} plus extra members ("" = none), from the
- * call's participant to everyone in its room. Best effort. */
-static void bridge_event(struct call *c, const char *event, const char *extra)
+ * {"event":..., "participant":..., "callID":...} plus the members of extra (taken; may be
+ * NULL), from the call's participant to everyone in its room. Best effort. */
+static void bridge_event(struct call *c, const char *event, json_t *extra)
 {
-	if (!c->part || c->part_gone)
-		return;
-	char msg[1024];
-	int n = snprintf(msg, sizeof(msg),
-			 "{\"event\":\"%s\",\"participant\":\"%s\",\"callID\":\"%s\"%s%s}", event,
-			 room_part_identity(c->part), c->sid, extra[0] ? "," : "", extra);
-	if (n > 0 && (size_t)n < sizeof(msg))
+	json_t *o = NULL;
+	if (c->part && !c->part_gone)
+		o = json_pack("{s:s, s:s, s:s}", "event", event, "participant",
+			      room_part_identity(c->part), "callID", c->sid);
+	char *text = NULL;
+	if (o && (!extra || json_object_update(o, extra) == 0))
+		text = json_dumps(o, JSON_COMPACT);
+	if (text)
 		(void)room_send_data(c->m->rooms, c->room, room_part_identity(c->part),
-				     "sip_bridge_events", (const uint8_t *)msg, (size_t)n, NULL, 0);
-}
-
-/* s as the inside of a JSON string: quotes, backslashes and controls dropped. */
-static void json_safe(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; s && *s && n + 1 < cap; s++)
-		if ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\')
-			out[n++] = *s;
-	out[n] = '\0';
+				     "sip_bridge_events", (const uint8_t *)text, strlen(text), NULL,
+				     0);
+	free(text);
+	json_decref(o);
+	json_decref(extra);
 }
 
 /* The REFER's outcome: the final NOTIFY, the REFER's failure, 408 or 487 (sip_call_refer). */
@@ -1660,13 +1651,9 @@ static void transfer_done(void *arg, int status, const char *reason)
 	x->reason = strdup(reason ? reason : "");
 	c->xfer_target = NULL;
 	c->n_xfers++;
-	char tgt[512], why[128], extra[800];
-	json_safe(x->target, tgt, sizeof(tgt));
-	json_safe(x->reason, why, sizeof(why));
-	snprintf(extra, sizeof(extra),
-		 "\"transferTo\":\"%s\",\"success\":%s,\"sipStatusCode\":%d,\"sipStatus\":\"%s\"",
-		 tgt, ok ? "true" : "false", status, why);
-	bridge_event(c, ok ? "transfer_success" : "transfer_failed", extra);
+	bridge_event(c, ok ? "transfer_success" : "transfer_failed",
+		     json_pack("{s:s?, s:b, s:i, s:s?}", "transferTo", x->target, "success", ok,
+			       "sipStatusCode", status, "sipStatus", x->reason));
 	struct room_info ri;
 	if (c->part && !c->part_gone && room_service_get_room(c->m->rooms, c->room, &ri) == 0) {
 		struct call_transfer_result tr = {x->target ? x->target : "", c->xfer_attended,

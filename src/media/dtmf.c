@@ -156,6 +156,14 @@ static bool is_pause(char c)
 	return c == 'w' || c == 'W' || c == ',';
 }
 
+uint64_t media_dtmf_tx_keys_ms(const char *keys, uint32_t digit_ms, uint32_t gap_ms)
+{
+	uint64_t ms = 0;
+	for (const char *k = keys; k && *k; k++)
+		ms += is_pause(*k) ? (*k == ',' ? 1000u : 500u) : (uint64_t)digit_ms + gap_ms;
+	return ms;
+}
+
 int media_dtmf_tx_queue(struct media_dtmf_tx *tx, const char *keys)
 {
 	if (!keys)

@@ -74,6 +74,8 @@ struct media_dtmf_tx {
 	uint32_t wait_ms;  /* length of the current gap or pause */
 };
 
+/* How long sending keys takes: digit_ms + gap_ms per key, 500 ms per 'w', 1 s per ','. */
+uint64_t media_dtmf_tx_keys_ms(const char *keys, uint32_t digit_ms, uint32_t gap_ms);
 void media_dtmf_tx_init(struct media_dtmf_tx *tx, uint32_t rate, uint32_t digit_ms,
 			uint32_t gap_ms);
 /* Queue keys ("0-9*#A-D", 'w'/'W' = 0.5 s pause, ',' = 1 s pause). SB_EINVAL for any other

@@ -264,7 +264,8 @@ int media_leg_new(struct media_leg **out, uv_loop_t *loop, const struct media_le
 	}
 	if (!err && o->te_pt < 0 && (err = media_dtmf_detector_new(&l->detector)) == 0)
 		err = media_dtmf_gen_new(&l->gen);
-	media_dtmf_tx_init(&l->dtmf_tx, l->rtp_rate ? l->rtp_rate : 8000, 100, 100);
+	media_dtmf_tx_init(&l->dtmf_tx, l->rtp_rate ? l->rtp_rate : 8000, MEDIA_LEG_DTMF_DIGIT_MS,
+			   MEDIA_LEG_DTMF_GAP_MS);
 	if (err) {
 		leg_free_parts(l);
 		close(o->rtp_fd);

@@ -82,6 +82,9 @@ int media_leg_update(struct media_leg *l, const struct media_leg_opts *o);
  * SB_EINVAL for an unknown kind or region. */
 int media_leg_play_tone(struct media_leg *l, enum media_tone_kind kind,
 			enum media_tone_region region, bool on);
+/* How the leg paces keys it sends (media_dtmf_tx_keys_ms gives a string's duration). */
+#define MEDIA_LEG_DTMF_DIGIT_MS 100
+#define MEDIA_LEG_DTMF_GAP_MS	100
 /* Queue keys to send (RFC 4733 when negotiated, else in-band). SB_EINVAL or SB_ETOOBIG. */
 int media_leg_send_dtmf(struct media_leg *l, const char *keys);
 void media_leg_stats(const struct media_leg *l, struct media_leg_stats *out);
