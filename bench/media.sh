@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Concurrent calls with media: N calls held at once, each with 50 RTP packets/s both ways, echoed
 # by switchboard (a call to a user other than room-* joins a fresh room with an echo participant:
-# jitter buffer, decode, resample to the 16 kHz room, mix, resample back, encode, every 20 ms).
+# jitter buffer, decode, the room's mix-minus, encode, every 20 ms; a room of narrowband
+# participants mixes at 8 kHz, a G.722 or Opus 16 kHz one at 16 kHz).
 # The offers carry telephone-event, as carriers' do; a trunk without it adds in-band DTMF
 # detection to every call.
 #
@@ -32,7 +33,8 @@
 # 5; the generator's stays 5), BENCH_MEDIA_ECHO_N (the PCMU N), BENCH_MEDIA_RUNS ("pcmu g722
 # opus sipp-echo"), BENCH_MEDIA_RATE (calls/s during the ramp, 500), BENCH_MEDIA_SETTLE (s, 3),
 # BENCH_MEDIA_RETRY (1: measure a degraded codec again at a lower N; 0: no), BENCH_MEDIA_PIN,
-# BENCH_MEDIA_WORKERS (switchboard --media-workers), BENCH_MEDIA_KEEP=1 keeps the work directory.
+# BENCH_MEDIA_WORKERS (switchboard --media-workers), BENCH_MEDIA_SB_ARGS (more switchboard flags,
+# e.g. "--rtp-uring false" to compare system calls), BENCH_MEDIA_KEEP=1 keeps the work directory.
 # Quick check: BENCH_MEDIA_SECONDS=5 BENCH_MEDIA_PCMU_N=200 BENCH_MEDIA_G722_N=100
 # BENCH_MEDIA_OPUS_N=40 (about 1.5 minutes). About 5 to 6 minutes with the defaults.
 # Every process started here is ended by its PID on exit.
@@ -176,7 +178,7 @@ run_one() {
 		on_target "$SB" serve --sip-listen "127.0.0.1:$tport" --http-listen 127.0.0.1:0 --rtp-ports "$rlo-$rhi" \
 			--rtp-ip 127.0.0.1 --codecs PCMU,PCMA,G722,opus --opus-rate 16000 \
 			--opus-complexity "$OPUS_CX" --media-workers "$WORKERS" --max-calls $((n + 100)) \
-			--log-level warn --data-dir "$out/data" >"$out/sb.out" 2>"$out/sb.log" &
+			--log-level warn --data-dir "$out/data" ${BENCH_MEDIA_SB_ARGS:-} >"$out/sb.out" 2>"$out/sb.log" &
 		t_pid=$!
 		PIDS+=("$t_pid")
 		wait_bound "$tport" 10 || { R[note]="switchboard did not bind"; tail -3 "$out/sb.log"; return 1; }
@@ -456,7 +458,7 @@ if [ -n "${first[pcmu]:-}" ] && [ -n "${first[sipp-echo]:-}" ]; then
 			"$(awk -v x="${P[cpucall]}" -v y="${E[cpucall]}" 'BEGIN { if (y > 0) printf "%.1f", x / y; else print "?" }')"
 		unset -n P
 	done
-	echo "   (switchboard also runs a jitter buffer, decodes, resamples 8->16->8 kHz, mixes, encodes and detects in-band DTMF for each packet)"
+	echo "   (switchboard also runs a jitter buffer, decodes, mixes through the call's room and encodes each packet)"
 	unset -n E E0
 fi
 echo

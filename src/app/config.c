@@ -45,6 +45,7 @@ void sb_config_defaults(struct sb_config *c)
 	c->room_empty_timeout = 300;
 	c->room_departure_timeout = 20;
 	c->metrics_enabled = 1;
+	c->rtp_uring = 1;
 }
 
 /* ---- the option table: one row per flag name, file keys map onto it ---- */
@@ -107,6 +108,7 @@ static const struct opt opts[] = {
     OPT("dev", OPT_BOOL, dev, 1),
     OPT("media-encryption", OPT_ENCRYPTION, media_encryption, 0),
     OPT("media-workers", OPT_U32, media_workers, 256),
+    OPT("rtp-uring", OPT_BOOL, rtp_uring, 1),
     OPT("codecs", OPT_STR, codecs, 0),
     OPT("opus-complexity", OPT_U32, opus_complexity, 10),
     OPT("opus-rate", OPT_U32, opus_rate, 48000),

@@ -76,9 +76,10 @@ struct sb_config {
 	uint32_t answer_delay_ms; /* serve: send 180 and answer after this long */
 	uint32_t auth_md5_first;  /* serve: MD5 challenge before SHA-256 */
 	/* media */
-	char media_encryption[16];	 /* disable, allow, require (SDES SRTP) */
-	uint32_t media_workers;		 /* 0 = one per CPU */
-	char codecs[128];		 /* preference, e.g. "PCMU,PCMA,G722,opus" */
+	char media_encryption[16]; /* disable, allow, require (SDES SRTP) */
+	uint32_t media_workers;	   /* 0 = one per CPU */
+	uint32_t rtp_uring; /* media workers move RTP through io_uring where possible (default 1) */
+	char codecs[128];   /* preference, e.g. "PCMU,PCMA,G722,opus" */
 	uint32_t opus_complexity;	 /* 0-10 */
 	uint32_t opus_rate;		 /* PCM rate of Opus legs (8000 ... 48000) */
 	uint32_t room_rate;		 /* room mix rate */

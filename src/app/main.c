@@ -31,6 +31,7 @@
 #include "media/worker.h"
 #include "room/room.h"
 #include "rtp/pool.h"
+#include "rtp/sock.h"
 #include "sip/reg.h"
 #include "sip/transport.h"
 #include "sip/ua.h"
@@ -486,6 +487,7 @@ static int start_media(struct app *app)
 			 cfg->codecs);
 		return SB_EINVAL;
 	}
+	rtp_sock_set_io(cfg->rtp_uring ? RTP_SOCK_IO_AUTO : RTP_SOCK_IO_SYSCALLS);
 	struct media_engine_opts mo = {.control = app->loop, .workers = cfg->media_workers};
 	int err = media_engine_new(&app->media, &mo);
 	if (err) {

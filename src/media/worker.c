@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "media/resample.h"
+#include "rtp/sock.h"
 
 struct ring {
 	struct media_msg *slots;
@@ -138,7 +139,12 @@ static void on_tick(uv_timer_t *t)
 	if (w->tick_fn) {
 		/* the loop's clock, the one packet arrival times are read from */
 		uv_update_time(&w->loop);
-		w->tick_fn(w->tick_arg, uv_now(&w->loop));
+		uint64_t now_ms = uv_now(&w->loop);
+		/* what arrived on the worker's sockets reaches the legs first; their sends leave
+		 * together once the tick is done */
+		rtp_sock_batch_begin(now_ms);
+		w->tick_fn(w->tick_arg, now_ms);
+		rtp_sock_batch_end();
 	}
 	w->st.busy_ns += uv_hrtime() - now;
 	w->next_tick_ns += (uint64_t)MEDIA_TICK_MS * 1000000u;
@@ -150,6 +156,7 @@ static void worker_main(void *arg)
 	struct media_worker *w = arg;
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	media_resampler_cache_flush();
+	rtp_sock_thread_exit();
 }
 
 static void on_stop(const struct media_msg *m)
