@@ -1,5 +1,8 @@
-/* G.711 PCMU and PCMA (ITU-T G.711, bit-exact with the G.191 reference): branch-free encoders,
- * 256-entry decode tables generated at compile time, and the PCMU/PCMA codec hooks with PLC. */
+/* G.711 PCMU and PCMA (ITU-T G.711, bit-exact with the G.191 reference): branch-free encoders
+ * (and tables filled from them for whole frames), 256-entry decode tables generated at compile
+ * time, and the PCMU/PCMA codec hooks with PLC. */
+#include <pthread.h>
+
 #include "base/compat.h"
 #include "base/err.h"
 #include "media/codec.h"
@@ -71,10 +74,27 @@ uint8_t media_alaw_encode(int16_t s)
 	return (uint8_t)((code | (~neg & 0x80u)) ^ 0x55u);
 }
 
+/* Encode tables for whole frames: a µ-law code depends only on the input's top 14 bits and an
+ * A-law code on its top 12 (the encoders above drop the rest: one's complement, bias and
+ * shifts of at least 3 never carry the low bits into the code), so one lookup per sample
+ * replaces the arithmetic, bit-exact by construction (filled from the encoders above; the
+ * unit test compares every input). 20 kB, filled once. */
+static uint8_t ulaw_enc[1u << 14], alaw_enc[1u << 12];
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+
+static void enc_tables_fill(void)
+{
+	for (uint32_t i = 0; i < (1u << 14); i++)
+		ulaw_enc[i] = media_ulaw_encode((int16_t)(uint16_t)(i << 2));
+	for (uint32_t i = 0; i < (1u << 12); i++)
+		alaw_enc[i] = media_alaw_encode((int16_t)(uint16_t)(i << 4));
+}
+
 /* ---- codec hooks ---- */
 
 void media__g711_init(struct media_codec *c)
 {
+	pthread_once(&enc_once, enc_tables_fill);
 	c->rate = 8000;
 	c->rtp_rate = 8000;
 	plc_init(&c->u.g711.plc);
@@ -87,10 +107,10 @@ int media__g711_encode(struct media_codec *c, const int16_t *pcm, size_t n, uint
 		return SB_ETOOBIG;
 	if (c->id == MEDIA_CODEC_PCMU) {
 		for (size_t i = 0; i < n; i++)
-			out[i] = media_ulaw_encode(pcm[i]);
+			out[i] = ulaw_enc[(uint16_t)pcm[i] >> 2];
 	} else {
 		for (size_t i = 0; i < n; i++)
-			out[i] = media_alaw_encode(pcm[i]);
+			out[i] = alaw_enc[(uint16_t)pcm[i] >> 4];
 	}
 	return (int)n;
 }

@@ -49,6 +49,7 @@
  * counts LOST results and missing packets passed over by overflow; delay_ms is the target. */
 #include "media/jitter.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define JB_DEF_RATE	  8000
@@ -113,6 +114,13 @@ static void set_target(struct media_jb *jb, uint32_t t, bool shift, uint64_t now
 	if (t != jb->target_ms)
 		jb->target_at_ms = now;
 	jb->target_ms = t;
+}
+
+/* Slot i's payload (empty payloads may come before any store exists). */
+static const uint8_t *slot_data(const struct media_jb *jb, unsigned i)
+{
+	static const uint8_t none[1];
+	return jb->data ? jb->data + (size_t)i * jb->stride : none;
 }
 
 static bool holds(const struct media_jb *jb, uint16_t seq)
@@ -202,7 +210,7 @@ static void store(struct media_jb *jb, uint16_t seq, uint32_t ts, bool marker,
 {
 	const unsigned i = seq % MEDIA_JB_SLOTS;
 	if (len)
-		memcpy(jb->slot[i].data, payload, len);
+		memcpy(jb->data + (size_t)i * jb->stride, payload, len);
 	jb->slot[i].len = (uint16_t)len;
 	jb->slot[i].seq = seq;
 	jb->slot[i].ts = ts;
@@ -242,6 +250,36 @@ void media_jb_init(struct media_jb *jb, const struct media_jb_opts *o)
 	jb->st.delay_ms = jb->target_ms;
 }
 
+void media_jb_free(struct media_jb *jb)
+{
+	clear_slots(jb);
+	free(jb->data);
+	jb->data = NULL;
+	jb->stride = 0;
+}
+
+/* Room for a payload of len bytes in every slot: the store grows to the next step (at least
+ * 160 bytes, 20 ms of G.711, then multiples of 64) keeping what is held. false = no memory. */
+static bool fit(struct media_jb *jb, size_t len)
+{
+	if (len <= jb->stride)
+		return true;
+	size_t stride = len <= 160 ? 160 : (len + 63) & ~(size_t)63;
+	if (stride > MEDIA_JB_MAX_BYTES)
+		stride = MEDIA_JB_MAX_BYTES;
+	uint8_t *d = malloc(MEDIA_JB_SLOTS * stride);
+	if (!d)
+		return false;
+	for (unsigned i = 0; i < MEDIA_JB_SLOTS; i++)
+		if (jb->slot[i].used && jb->slot[i].len)
+			memcpy(d + (size_t)i * stride, jb->data + (size_t)i * jb->stride,
+			       jb->slot[i].len);
+	free(jb->data);
+	jb->data = d;
+	jb->stride = (uint16_t)stride;
+	return true;
+}
+
 void media_jb_reset(struct media_jb *jb)
 {
 	clear_slots(jb);
@@ -259,7 +297,7 @@ enum media_jb_put_result media_jb_put(struct media_jb *jb, uint16_t seq, uint32_
 				      const uint8_t *payload, size_t len, uint64_t now_ms)
 {
 	jb->st.put++;
-	if (len > MEDIA_JB_MAX_BYTES || (len && !payload)) {
+	if (len > MEDIA_JB_MAX_BYTES || (len && !payload) || !fit(jb, len)) {
 		jb->st.dropped++;
 		return MEDIA_JB_PUT_TOO_BIG;
 	}
@@ -386,7 +424,7 @@ enum media_jb_get_result media_jb_get(struct media_jb *jb, uint64_t now_ms,
 		const uint16_t next = (uint16_t)(jb->next_seq + 1);
 		if (holds(jb, next) && !jb->slot[next % MEDIA_JB_SLOTS].marker)
 			learn_samples(jb, jb->slot[h].ts, jb->slot[next % MEDIA_JB_SLOTS].ts);
-		out->payload = jb->slot[h].data;
+		out->payload = slot_data(jb, h);
 		out->len = jb->slot[h].len;
 		out->seq = jb->slot[h].seq;
 		out->ts = jb->slot[h].ts;
@@ -403,7 +441,7 @@ enum media_jb_get_result media_jb_get(struct media_jb *jb, uint64_t now_ms,
 		out->ts = jb->next_ts;
 		out->samples = frame_samples(jb);
 		if (holds(jb, next)) {
-			out->next_payload = jb->slot[next % MEDIA_JB_SLOTS].data;
+			out->next_payload = slot_data(jb, next % MEDIA_JB_SLOTS);
 			out->next_len = jb->slot[next % MEDIA_JB_SLOTS].len;
 		}
 		jb->st.lost++;

@@ -1,5 +1,7 @@
 /* Adaptive jitter buffer for one leg's RTP payloads (20-200 ms), driven by time passed in:
- * no thread, no clock read, no allocation after creation. Reorders, drops duplicates and late
+ * no thread, no clock read; payloads are kept in one store sized for the largest payload seen
+ * (allocated at the first packet, grown in steps when a larger one arrives: a few times per
+ * leg at most, never per packet; media_jb_free releases it). Reorders, drops duplicates and late
  * packets, reports losses so the caller conceals them (codec PLC / FEC), and adapts its
  * playout delay to the measured jitter (grows at once on late packets, shrinks slowly by
  * skipping a frame when the buffer has stayed above target). */
@@ -24,7 +26,7 @@ enum media_jb_put_result {
 	MEDIA_JB_PUT_OK = 0,
 	MEDIA_JB_PUT_DUPLICATE,
 	MEDIA_JB_PUT_LATE,     /* its playout time has passed */
-	MEDIA_JB_PUT_TOO_BIG,  /* payload over MEDIA_JB_MAX_BYTES */
+	MEDIA_JB_PUT_TOO_BIG,  /* payload over MEDIA_JB_MAX_BYTES (or no memory to keep it) */
 	MEDIA_JB_PUT_OVERFLOW, /* buffer full: the oldest packet was dropped to make room */
 	MEDIA_JB_PUT_RESET,    /* a jump in sequence/timestamp (new talk spurt or source): the
 				  buffer restarted from this packet */
@@ -59,12 +61,13 @@ struct media_jb {
 	struct media_jb_opts o;
 	/* the rest is private to jitter.c */
 	struct {
-		uint8_t data[MEDIA_JB_MAX_BYTES];
 		uint16_t len, seq;
 		uint32_t ts;
 		bool used, marker;
 		uint64_t arrival_ms;
 	} slot[MEDIA_JB_SLOTS];
+	uint8_t *data;	 /* slot i's payload at data + i * stride */
+	uint16_t stride; /* bytes per slot in data (0 = nothing allocated yet) */
 	bool started;
 	uint16_t next_seq;    /* next sequence number to play */
 	uint32_t next_ts;     /* its timestamp */
@@ -81,6 +84,8 @@ struct media_jb {
 };
 
 void media_jb_init(struct media_jb *jb, const struct media_jb_opts *o);
+/* Release the payload store (the buffer is empty and usable again afterwards). */
+void media_jb_free(struct media_jb *jb);
 enum media_jb_put_result media_jb_put(struct media_jb *jb, uint16_t seq, uint32_t ts, bool marker,
 				      const uint8_t *payload, size_t len, uint64_t now_ms);
 /* Called when the consumer needs its next frame (every frame period, e.g. each 20 ms tick). */

@@ -88,6 +88,7 @@ static void leg_free_parts(struct media_leg *l)
 	if (l->gen)
 		media_dtmf_gen_free(l->gen);
 	free(l->fifo);
+	media_jb_free(&l->jb);
 }
 
 static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
@@ -226,6 +227,7 @@ static int setup_codec(struct media_leg *l)
 		return SB_ENOMEM;
 	struct media_jb_opts jo = {
 	    .rtp_rate = l->rtp_rate, .frame_ms = 20, .min_ms = 20, .max_ms = 200};
+	media_jb_free(&l->jb); /* a codec change: the old codec's payloads */
 	media_jb_init(&l->jb, &jo);
 	return 0;
 }

@@ -136,6 +136,32 @@ static void g711_all_inputs(void **state)
 	}
 }
 
+/* Whole frames go through the codec object's encode tables: the same code as the encoders for
+ * every input. */
+static void g711_frame_encode_matches(void **state)
+{
+	(void)state;
+	static int16_t pcm[65536 + 160];
+	static uint8_t out[65536 + 160];
+	for (int32_t x = -32768; x <= 32767; x++)
+		pcm[x + 32768] = (int16_t)x;
+	for (int k = 0; k < 2; k++) {
+		struct media_codec *c;
+		struct media_codec_opts o = {0};
+		assert_int_equal(media_codec_new(&c, k ? MEDIA_CODEC_PCMA : MEDIA_CODEC_PCMU, &o),
+				 0);
+		for (size_t i = 0; i < 65536; i += 160) /* frames of 20 ms */
+			assert_int_equal(media_codec_encode(c, pcm + i, 160, out + i, 160), 160);
+		for (int32_t i = 0; i < 65536; i++) {
+			uint8_t want = k ? media_alaw_encode(pcm[i]) : media_ulaw_encode(pcm[i]);
+			if (out[i] != want)
+				fail_msg("%s x=%d: %02x, want %02x", k ? "alaw" : "ulaw", pcm[i],
+					 out[i], want);
+		}
+		media_codec_free(c);
+	}
+}
+
 static void g711_codec_object(void **state)
 {
 	(void)state;
@@ -390,10 +416,15 @@ static void opus_fec(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(g711_known_codes), cmocka_unit_test(g711_decode_matches_reference),
-	    cmocka_unit_test(g711_all_inputs),	cmocka_unit_test(g711_codec_object),
-	    cmocka_unit_test(g722_tones),	cmocka_unit_test(opus_tones),
-	    cmocka_unit_test(opus_options),	cmocka_unit_test(plc_first_frame_and_history),
+	    cmocka_unit_test(g711_known_codes),
+	    cmocka_unit_test(g711_decode_matches_reference),
+	    cmocka_unit_test(g711_all_inputs),
+	    cmocka_unit_test(g711_frame_encode_matches),
+	    cmocka_unit_test(g711_codec_object),
+	    cmocka_unit_test(g722_tones),
+	    cmocka_unit_test(opus_tones),
+	    cmocka_unit_test(opus_options),
+	    cmocka_unit_test(plc_first_frame_and_history),
 	    cmocka_unit_test(opus_fec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,6 +53,7 @@ static struct sim the_sim; /* static: a failing assert leaks nothing */
 static struct sim *sim_new(uint32_t min_ms, uint32_t max_ms)
 {
 	struct sim *s = &the_sim;
+	media_jb_free(&s->jb); /* the previous test's store */
 	memset(s, 0, sizeof(*s));
 	struct media_jb_opts o = {
 	    .rtp_rate = 8000, .frame_ms = 20, .min_ms = min_ms, .max_ms = max_ms};
@@ -212,6 +213,7 @@ static void duplicates(void **state)
 	assert_int_equal(st.late, 0);
 	assert_int_equal(st.played, 2);
 	assert_int_equal(st.delay_ms, 40); /* duplicates do not move the target */
+	media_jb_free(&jb);
 }
 
 static void random_loss(int percent, uint32_t seed)
@@ -408,6 +410,7 @@ static void resets(void **state)
 	media_jb_stats(&jb, &st2);
 	assert_int_equal(st2.depth, 0);
 	assert_int_equal(media_jb_get(&jb, 200, &f), MEDIA_JB_EMPTY);
+	media_jb_free(&jb);
 }
 
 static void oversize(void **state)
@@ -433,6 +436,7 @@ static void oversize(void **state)
 	assert_int_equal(st.put, 3);
 	assert_int_equal(st.dropped, 1);
 	assert_int_equal(st.played, 2);
+	media_jb_free(&jb);
 }
 
 static void slot_limits(void **state)
@@ -484,6 +488,38 @@ static void slot_limits(void **state)
 	media_jb_stats(&jb, &st);
 	assert_int_equal(st.depth, 0);
 	assert_int_equal(st.played + st.dropped + st.lost, 41);
+	media_jb_free(&jb);
+}
+
+/* The payload store grows when a larger payload arrives, keeping what is held: 20 ms frames
+ * of G.711 (160 bytes), then one of 60 ms (480) while three are held, then small ones. */
+static void store_grows(void **state)
+{
+	(void)state;
+	struct media_jb jb;
+	media_jb_init(&jb, NULL);
+	static uint8_t p[6][MEDIA_JB_MAX_BYTES];
+	const size_t len[6] = {160, 160, 160, 480, 4, 160};
+	for (int k = 0; k < 6; k++)
+		for (size_t i = 0; i < len[k]; i++)
+			p[k][i] = (uint8_t)(k * 31 + (int)i);
+	uint32_t ts = 0;
+	for (int k = 0; k < 6; k++) { /* all arrive before the first is due */
+		assert_int_equal(media_jb_put(&jb, (uint16_t)(100 + k), ts, false, p[k], len[k], 0),
+				 MEDIA_JB_PUT_OK);
+		ts += 160; /* the store does not care what the payload holds */
+	}
+	struct media_jb_frame f;
+	for (int k = 0; k < 6; k++) {
+		enum media_jb_get_result r = media_jb_get(&jb, 40 + 20 * (uint64_t)k, &f);
+		assert_int_equal(r, MEDIA_JB_FRAME);
+		assert_int_equal(f.len, len[k]);
+		assert_memory_equal(f.payload, p[k], len[k]);
+	}
+	media_jb_free(&jb);
+	/* usable again after free */
+	assert_int_equal(media_jb_put(&jb, 106, 960, false, p[0], 160, 160), MEDIA_JB_PUT_OK);
+	media_jb_free(&jb);
 }
 
 int main(void)
@@ -494,7 +530,9 @@ int main(void)
 	    cmocka_unit_test(loss_20),	     cmocka_unit_test(late_packet),
 	    cmocka_unit_test(jitter_adapts), cmocka_unit_test(wrap),
 	    cmocka_unit_test(resets),	     cmocka_unit_test(oversize),
-	    cmocka_unit_test(slot_limits),
+	    cmocka_unit_test(slot_limits),   cmocka_unit_test(store_grows),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int r = cmocka_run_group_tests(tests, NULL, NULL);
+	media_jb_free(&the_sim.jb);
+	return r;
 }
