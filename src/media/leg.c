@@ -232,11 +232,15 @@ static int setup_codec(struct media_leg *l)
 	return 0;
 }
 
+static bool room_rate_ok(uint32_t rate)
+{
+	return rate == 8000 || rate == 16000 || rate == 24000 || rate == 48000;
+}
+
 static int check_opts(const struct media_leg_opts *o)
 {
 	if (o->codec >= MEDIA_CODEC__COUNT || o->pt > 127 || o->te_pt > 127 ||
-	    (o->room_rate != 8000 && o->room_rate != 16000 && o->room_rate != 24000 &&
-	     o->room_rate != 48000))
+	    !room_rate_ok(o->room_rate))
 		return SB_EINVAL;
 	return 0;
 }
@@ -329,6 +333,46 @@ void media_leg_close(struct media_leg *l, void (*cb)(void *arg), void *arg)
 size_t media_leg_frame_samples(const struct media_leg *l)
 {
 	return l->room_frame;
+}
+
+uint32_t media_leg_codec_rate(const struct media_leg_opts *o)
+{
+	switch (o->codec) {
+	case MEDIA_CODEC_PCMU:
+	case MEDIA_CODEC_PCMA:
+		return 8000;
+	case MEDIA_CODEC_G722:
+		return 16000;
+	case MEDIA_CODEC_OPUS:
+		return o->codec_o.rate ? o->codec_o.rate : 48000;
+	case MEDIA_CODEC__COUNT:
+		break;
+	}
+	return 0;
+}
+
+int media_leg_set_room_rate(struct media_leg *l, uint32_t room_rate)
+{
+	if (!room_rate_ok(room_rate))
+		return SB_EINVAL;
+	if (room_rate == l->o.room_rate)
+		return 0;
+	struct media_resampler *up = NULL, *down = NULL;
+	int err;
+	if ((err = media_resampler_new(&up, l->codec_rate, room_rate, 3)) ||
+	    (err = media_resampler_new(&down, room_rate, l->codec_rate, 3))) {
+		media_resampler_free(up);
+		return err;
+	}
+	/* the FIFO holds decoded audio at the codec rate and a frame is resampled whole within
+	 * one pull or push: nothing at the old room rate is left over */
+	media_resampler_free(l->up);
+	media_resampler_free(l->down);
+	l->up = up;
+	l->down = down;
+	l->o.room_rate = room_rate;
+	l->room_frame = room_rate / 50u;
+	return 0;
 }
 
 static void check_timeouts(struct media_leg *l, uint64_t now)
@@ -500,8 +544,12 @@ void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm)
 			return;
 		}
 	}
+	bool inband = keys && l->o.te_pt < 0 && l->gen;
+	const int16_t *src = tl.scratch;
 	int16_t *frame = tl.scratch;
-	if (pcm) {
+	if (pcm && l->room_frame == l->codec_frame && !l->tone_on && !inband) {
+		src = pcm; /* the room mixes at the codec's rate: encode its frame as it is */
+	} else if (pcm) {
 		int n = media_resample(l->down, pcm, l->room_frame, frame, l->codec_frame);
 		if (n < (int)l->codec_frame)
 			memset(frame + (n > 0 ? n : 0), 0,
@@ -511,7 +559,7 @@ void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm)
 	}
 	if (l->tone_on)
 		media_tone_fill(&l->tone, frame, l->codec_frame);
-	if (keys && l->o.te_pt < 0 && l->gen) {
+	if (inband) {
 		/* in-band keys at 8 kHz, sample-repeated to the codec rate */
 		struct media_dtmf_tx_pkt p[3];
 		(void)media_dtmf_tx_tick(&l->dtmf_tx, 20, p);
@@ -524,7 +572,7 @@ void media_leg_push(struct media_leg *l, uint64_t now_ms, const int16_t *pcm)
 	}
 	size_t hl = rtp_write_header(tl.pkt, sizeof(tl.pkt), l->o.pt, l->marker_next, l->seq++,
 				     l->ts, l->ssrc);
-	int pl = media_codec_encode(l->codec, frame, l->codec_frame, tl.pkt + hl,
+	int pl = media_codec_encode(l->codec, src, l->codec_frame, tl.pkt + hl,
 				    sizeof(tl.pkt) - hl - RTP_SRTP_MAX_TRAILER);
 	l->ts += l->ts_frame;
 	if (pl < 0)

@@ -38,10 +38,10 @@ struct media_leg_opts {
 	uint8_t pt;
 	int16_t te_pt; /* telephone-event PT, -1 = none (DTMF in-band both ways) */
 	struct media_codec_opts codec_o; /* Opus rate/complexity/FEC */
-	uint32_t room_rate;		 /* PCM rate of pull/push frames (16000) */
-	uint32_t rtp_timeout_ms;	 /* 0 = 15000 */
-	uint32_t first_rtp_timeout_ms;	 /* 0 = 30000 */
-	enum rtp_srtp_suite srtp;	 /* NONE = plain RTP */
+	uint32_t room_rate;	       /* PCM rate of pull/push frames (media_leg_set_room_rate) */
+	uint32_t rtp_timeout_ms;       /* 0 = 15000 */
+	uint32_t first_rtp_timeout_ms; /* 0 = 30000 */
+	enum rtp_srtp_suite srtp;      /* NONE = plain RTP */
 	uint8_t srtp_tx_key[RTP_SRTP_KEY_LEN], srtp_rx_key[RTP_SRTP_KEY_LEN];
 	uint32_t ssrc; /* 0 = random */
 	const struct media_leg_handlers *h;
@@ -65,6 +65,15 @@ void media_leg_close(struct media_leg *l, void (*cb)(void *arg), void *arg);
 
 /* Samples per 20 ms frame at the room rate. */
 size_t media_leg_frame_samples(const struct media_leg *l);
+/* The PCM rate o's codec decodes to (PCMU/PCMA 8000, G.722 16000, Opus codec_o.rate, 0 =
+ * 48000): the highest room rate at which the leg's audio still gains anything. */
+uint32_t media_leg_codec_rate(const struct media_leg_opts *o);
+/* A new room rate (8000, 16000, 24000 or 48000) for pull and push frames, from the next pull
+ * on: the resamplers between the codec rate and the room rate are rebuilt; everything at the
+ * codec rate (jitter buffer, decoded audio not yet pulled, codec, DTMF, tones) goes on
+ * untouched. Allocates (not for the hot path). 0, SB_EINVAL or SB_ENOMEM (the leg keeps its
+ * old rate). */
+int media_leg_set_room_rate(struct media_leg *l, uint32_t room_rate);
 /* Every tick, on hold too: reads what arrived on the sockets, runs the timeouts and the RTCP
  * schedule, and gives the next 20 ms of what the remote said, at the room rate. false =
  * nothing to hear (silence, not started, on hold). */

@@ -96,6 +96,12 @@ void room__ctl_room_freed(const struct media_msg *m)
 	uv_close((uv_handle_t *)&r->timer, room_free_cb);
 }
 
+void room__ctl_room_rate(const struct media_msg *m)
+{
+	struct room *r = m->obj;
+	r->c_rate = (uint32_t)m->u[0];
+}
+
 static void room_close(struct room *r)
 {
 	struct room_service *rs = r->rs;
@@ -149,6 +155,10 @@ static void part_ctl_free(struct room_part *p)
 	free(p->attrs);
 	free(p->name);
 	free(p->metadata);
+	free(p->c_subs);
+	free(p->w_subs); /* the worker is done with it by now */
+	p->c_subs = NULL;
+	p->w_subs = NULL;
 	p->attrs = NULL;
 	p->n_attrs = 0;
 	p->name = p->metadata = NULL;
@@ -758,6 +768,8 @@ int room_part_subscribe(struct room_part *p, bool all, const char *const *identi
 		return SB_ESTATE;
 	if (n > ROOM_MAX_SUBS)
 		return SB_ETOOBIG;
+	if (!p->c_subs && !(p->c_subs = calloc(ROOM_MAX_SUBS, sizeof(*p->c_subs))))
+		return SB_ENOMEM;
 	struct subs_msg *s = calloc(1, sizeof(*s));
 	if (!s)
 		return SB_ENOMEM;
@@ -768,7 +780,7 @@ int room_part_subscribe(struct room_part *p, bool all, const char *const *identi
 	/* the control side's copy, for room_part_update_subscriptions */
 	p->c_except = all;
 	p->c_n_subs = all ? 0 : n;
-	memcpy(p->c_subs, s->ids, sizeof(p->c_subs));
+	memcpy(p->c_subs, s->ids, sizeof(s->ids));
 	post_part(p, room__w_part_subscribe, s, 0, 0);
 	return 0;
 }
@@ -854,6 +866,7 @@ static void room_info_of(const struct room *r, struct room_info *ri)
 	ri->empty_timeout_s = r->empty_ms / 1000u;
 	ri->departure_timeout_s = r->departure_ms / 1000u;
 	ri->max_participants = r->max_parts;
+	ri->rate = r->c_rate;
 	for (const struct room_part *p = r->parts; p; p = p->c_next)
 		if (p->media != ROOM_MEDIA_NONE)
 			ri->publishers++;
@@ -1081,6 +1094,8 @@ int room_part_update_subscriptions(struct room_part *p, const char *const *ident
 {
 	if (p->leaving)
 		return SB_ESTATE;
+	if (!p->c_subs && !(p->c_subs = calloc(ROOM_MAX_SUBS, sizeof(*p->c_subs))))
+		return SB_ENOMEM;
 	struct subs_msg *s = calloc(1, sizeof(*s));
 	if (!s)
 		return SB_ENOMEM;
@@ -1112,7 +1127,7 @@ int room_part_update_subscriptions(struct room_part *p, const char *const *ident
 	s->all = p->c_except && cnt == 0;
 	s->n = cnt;
 	p->c_n_subs = cnt;
-	memcpy(p->c_subs, s->ids, sizeof(p->c_subs));
+	memcpy(p->c_subs, s->ids, sizeof(s->ids));
 	post_part(p, room__w_part_subscribe, s, 0, 0);
 	return 0;
 }

@@ -104,7 +104,7 @@ struct room_service_handlers {
 struct room_service_opts {
 	uv_loop_t *loop; /* control loop */
 	struct media_engine *engine;
-	uint32_t rate;		       /* room PCM rate, 0 = 16000 */
+	uint32_t rate;		       /* highest room PCM rate (room_service_rate), 0 = 16000 */
 	uint32_t empty_timeout_ms;     /* a room nobody joined closes after this; 0 = 300000 */
 	uint32_t departure_timeout_ms; /* after the last participant left; 0 = 20000 */
 	const struct room_service_handlers *h;
@@ -143,7 +143,7 @@ struct room_join {
 	bool ringing, ringback;
 	enum media_tone_region ring_region;
 	/* ROOM_MEDIA_STREAM: handlers (required) and their arg, and the rate of the frames up and
-	 * down (8000, 16000, 24000 or 48000; 0 = the room rate). */
+	 * down (8000, 16000, 24000 or 48000; 0 = room_service_rate). */
 	const struct room_stream_handlers *stream;
 	void *stream_arg;
 	uint32_t stream_rate;
@@ -162,9 +162,14 @@ void room_part_set_mute(struct room_part *p, bool muted);
 void room_part_report_dtmf(struct room_part *p, char digit, uint32_t duration_ms);
 /* Music on hold played locally (for trunks that refuse re-INVITE hold): while p is held
  * (room_part_set_hold) with moh set, its media keeps running (no media hold, timeouts go on),
- * it is not heard and it hears moh, looped. moh is at the room rate (room_service_rate) and
- * borrowed: it must outlive p (or be replaced with NULL first). NULL turns it off. */
+ * it is not heard and it hears moh, looped. moh is at room_service_rate (its room mixes at that
+ * rate from then on) and borrowed: it must outlive p (or be replaced with NULL first). NULL
+ * turns it off. */
 void room_part_set_moh(struct room_part *p, const struct media_wav *moh);
+/* The configured room rate (room_service_opts.rate): the highest a room mixes at. Each room
+ * mixes at the highest rate its participants carry (8000 at least), and only goes up in its
+ * life: a leg wants its codec's rate, the echo nothing; players, stream participants, ringback
+ * and music on hold (prepared at this rate) want this rate. */
 uint32_t room_service_rate(const struct room_service *rs);
 /* Ringing (room_join's ringing) on or off: off when the call is answered. */
 void room_part_set_ringing(struct room_part *p, bool ringing);
@@ -209,6 +214,8 @@ struct room_info {
 	uint32_t empty_timeout_s, departure_timeout_s;
 	uint32_t max_participants; /* 0 = no limit */
 	uint32_t publishers;	   /* participants with an audio track (not ROOM_MEDIA_NONE) */
+	uint32_t rate; /* the rate it mixes at now, as its worker last said (0 = not yet): the
+			  highest its participants carried so far, room_service_rate at most */
 };
 /* Rooms known now (control side view): calls fn for each; returns the count. */
 size_t room_service_list(struct room_service *rs, void (*fn)(void *arg, const struct room_info *),

@@ -26,9 +26,10 @@ struct media_resampler;
 struct room_stream {
 	const struct room_stream_handlers *h;
 	void *arg;
-	uint32_t rate, frame;				 /* stream rate, samples per 20 ms */
-	struct media_resampler *to_stream, *from_stream; /* NULL when rate == room rate */
-	int16_t *up, *down;				 /* SLOTS * frame each */
+	uint32_t rate, frame; /* stream rate, samples per 20 ms */
+	/* to and from the service rate, at which its room mixes while it is in; NULL when equal */
+	struct media_resampler *to_stream, *from_stream;
+	int16_t *up, *down; /* SLOTS * frame each */
 	_Atomic uint32_t up_head, up_tail, down_head, down_tail;
 	_Atomic uint64_t n_up, n_up_dropped, n_down, n_down_empty; /* written by the worker */
 };
@@ -44,11 +45,19 @@ struct room_worker { /* worker side, one per media worker */
 };
 
 struct room {
+	/* worker side, read by every tick: first, so a room costs the tick one cache line */
+	struct room *w_next, *w_prev;
+	struct room_part *w_parts;
+	size_t w_count;
+	/* Its own mix rate and frame (0 until its first participant joined) and the rate its
+	 * participants want (room_service.rate at most): w_rate follows w_want at the start of a
+	 * tick. Only ever up in a room's life. */
+	uint32_t w_rate, w_frame, w_want;
+	struct room_worker *rw;
 	/* control side */
 	struct sb_hnode node;
 	char name[ROOM_NAME_MAX];
 	struct room_service *rs;
-	struct room_worker *rw;
 	unsigned worker;
 	struct room_part *parts; /* control list */
 	uint32_t n_parts;
@@ -61,16 +70,25 @@ struct room {
 	char *metadata;			 /* NULL = "" */
 	uint32_t empty_ms, departure_ms; /* this room's timeouts */
 	uint32_t max_parts;		 /* 0 = no limit */
-	/* worker side */
-	struct room *w_next, *w_prev;
-	struct room_part *w_parts;
-	size_t w_count;
+	uint32_t c_rate;		 /* its mix rate as the worker last reported it; 0 = none */
 };
 
 struct room_part {
+	/* worker side, read by every tick: first, in two cache lines */
+	struct room_part *w_next, *w_prev;
+	struct room *room; /* both sides */
+	enum room_media media;
+	bool held, muted, subs_all, subs_except, has_audio, linked;
+	bool hold_req, ringing, ringback; /* held = (hold_req && !moh) || ringing */
+	bool echo_has;
+	struct media_leg *leg;
+	int16_t *frame, *out, *echo; /* room_service.frame each (a room mixes at that rate at most),
+					in one allocation after the struct */
+	uint64_t w_stats_next;	     /* worker clock: when to report the leg's figures again */
+	const struct media_wav *moh; /* music on hold (service rate), borrowed; NULL = none */
+	struct subs_msg *w_subs;     /* the list subs_all does not cover; NULL = none (owned) */
 	/* control side */
 	struct room_service *rs;
-	struct room *room;
 	struct room_part *c_next, *c_prev;
 	char identity[ROOM_IDENTITY_MAX];
 	enum room_part_kind kind;
@@ -86,29 +104,19 @@ struct room_part {
 	bool c_joined, c_muted, c_held;
 	bool c_except; /* c_subs are exceptions to hearing everyone (else the only ones heard) */
 	size_t c_n_subs;
-	char c_subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
-	/* worker side */
-	struct room_part *w_next, *w_prev;
-	enum room_media media;
-	struct media_leg_opts leg_o;
-	struct media_leg *leg;
-	struct media_leg_stats final; /* the leg's figures when it closed (read at LEFT) */
-	bool has_final;
-	uint64_t w_stats_next; /* worker clock: when to report the leg's figures again */
+	char (
+	    *c_subs)[ROOM_IDENTITY_MAX]; /* ROOM_MAX_SUBS of them once a list was set, else NULL */
 	/* control side: the leg's latest figures, reported by the worker every ROOM_STATS_MS */
 	struct media_leg_stats c_stats;
 	uint64_t c_stats_ms; /* control clock when they arrived; 0 = none yet */
-	bool held, muted, subs_all, subs_except, has_audio, linked;
-	bool hold_req, ringing, ringback; /* held = (hold_req && !moh) || ringing */
-	const struct media_wav *moh;	  /* music on hold (room rate), borrowed; NULL = none */
+	/* worker side, seldom */
+	struct media_leg_opts leg_o;
+	struct media_leg_stats final; /* the leg's figures when it closed (read at LEFT) */
+	bool has_final;
 	size_t moh_pos;
-	struct media_tone ring; /* ringback into the room while ringing */
-	size_t n_subs;
-	char subs[ROOM_MAX_SUBS][ROOM_IDENTITY_MAX];
-	int16_t *frame, *out, *echo; /* room frame each, in one allocation after the struct */
-	bool echo_has;
+	struct media_tone ring; /* ringback into the room while ringing (service rate) */
 	struct room_stream *st; /* ROOM_MEDIA_STREAM */
-	struct media_wav wav;	/* player: at the room rate */
+	struct media_wav wav;	/* player: at the service rate */
 	size_t wav_pos;
 	bool loop;
 };
@@ -116,7 +124,7 @@ struct room_part {
 struct room_service {
 	uv_loop_t *loop;
 	struct media_engine *engine;
-	uint32_t rate, frame;
+	uint32_t rate, frame; /* the configured room rate: the highest a room mixes at */
 	uint32_t empty_ms, departure_ms;
 	const struct room_service_handlers *h;
 	void *arg;
@@ -166,6 +174,7 @@ void room__ctl_room_freed(const struct media_msg *m);
 void room__ctl_data_done(const struct media_msg *m);
 void room__ctl_fini_done(const struct media_msg *m);
 void room__ctl_stream_up(const struct media_msg *m);
+void room__ctl_room_rate(const struct media_msg *m);
 
 /* Worker side, run on a media worker (room_worker.c). */
 void room__w_init(const struct media_msg *m);

@@ -1,5 +1,5 @@
-/* Rooms, worker side: the per-worker room list, the 20 ms mix-minus tick, participants' media
- * (RTP legs and the built-in echo and player) and the messages down from the control side. */
+/* Rooms, worker side: the per-worker room list, the 20 ms mix-minus tick at each room's rate,
+ * participants' media (RTP legs, the built-in echo and player) and the control side's messages. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,12 +117,24 @@ static bool part_pull(struct room_part *p, uint64_t now, uint32_t frame)
 {
 	switch (p->media) {
 	case ROOM_MEDIA_LEG:
+		/* a leg follows its room's rate at its first pull after a switch (and tries again
+		 * next tick if it could not: until then it is neither heard nor fed) */
+		if (media_leg_frame_samples(p->leg) != frame &&
+		    media_leg_set_room_rate(p->leg, frame * 50u) != 0) {
+			(void)media_leg_pull(p->leg, now, p->out); /* its socket, RTCP, timeouts */
+			return false;
+		}
 		return media_leg_pull(p->leg, now, p->frame);
-	case ROOM_MEDIA_ECHO:
+	case ROOM_MEDIA_ECHO: {
 		if (!p->echo_has)
 			return false;
-		memcpy(p->frame, p->echo, frame * sizeof(*p->frame));
+		/* what it kept becomes its voice: the buffers trade places, nothing is copied */
+		int16_t *t = p->frame;
+		p->frame = p->echo;
+		p->echo = t;
+		p->echo_has = false;
 		return true;
+	}
 	case ROOM_MEDIA_PLAYER:
 		if (!p->wav.n || (p->wav_pos >= p->wav.n && !p->loop))
 			return false;
@@ -150,12 +162,18 @@ static void part_push(struct room_part *p, uint64_t now, const int16_t *pcm, boo
 {
 	switch (p->media) {
 	case ROOM_MEDIA_LEG:
-		media_leg_push(p->leg, now, pcm);
+		if (media_leg_frame_samples(p->leg) == frame) /* else see part_pull */
+			media_leg_push(p->leg, now, pcm);
 		break;
 	case ROOM_MEDIA_ECHO:
 		p->echo_has = audible;
-		if (audible)
+		if (audible && pcm == p->out) { /* its own mix: trade buffers */
+			int16_t *t = p->echo;
+			p->echo = p->out;
+			p->out = t;
+		} else if (audible) {
 			memcpy(p->echo, pcm, frame * sizeof(*p->echo));
+		}
 		break;
 	case ROOM_MEDIA_STREAM:
 		stream_push(p, now, pcm, audible, frame);
@@ -181,8 +199,8 @@ static bool hears(const struct room_part *p, const struct room_part *src)
 {
 	if (p->subs_all)
 		return true;
-	for (size_t i = 0; i < p->n_subs; i++)
-		if (strcmp(p->subs[i], src->identity) == 0)
+	for (size_t i = 0; p->w_subs && i < p->w_subs->n; i++)
+		if (strcmp(p->w_subs->ids[i], src->identity) == 0)
 			return !p->subs_except;
 	return p->subs_except;
 }
@@ -218,10 +236,63 @@ static void part_report_stats(struct room_worker *rw, struct room_part *p, uint6
 		free(st);
 }
 
-static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint32_t frame)
+/* ---- worker side: the room's own rate ---- */
+
+/* A wanted rate as a room rate: 8000, 16000, 24000 or 48000 (the next one up), at most the
+ * service rate. */
+static uint32_t room_rate_for(const struct room_service *rs, uint32_t want)
 {
-	room_mix_clear(rw->acc, frame);
-	bool any = false;
+	uint32_t rate = want <= 8000 ? 8000 : want <= 16000 ? 16000 : want <= 24000 ? 24000 : 48000;
+	return rate < rs->rate ? rate : rs->rate;
+}
+
+/* The rate a participant wants its room to mix at: a leg its codec's (more is wasted: its audio
+ * is no wider), the echo nothing (it follows the room); anything whose audio the control side
+ * prepared at the service rate (player, stream, ringback, music on hold) that rate. */
+static uint32_t part_want(const struct room_part *p)
+{
+	if (p->moh || (p->ringing && p->ringback))
+		return p->rs->rate;
+	switch (p->media) {
+	case ROOM_MEDIA_LEG:
+		return media_leg_codec_rate(&p->leg_o);
+	case ROOM_MEDIA_PLAYER:
+	case ROOM_MEDIA_STREAM:
+		return p->rs->rate;
+	case ROOM_MEDIA_ECHO:
+	case ROOM_MEDIA_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* What the room's rate would be with a participant that wants `want` in it. */
+static uint32_t room_target(const struct room *r, uint32_t want)
+{
+	uint32_t rate = room_rate_for(r->rs, want);
+	return rate > r->w_want ? rate : r->w_want;
+}
+
+/* At the start of a tick: the room mixes at w_want from now on. Its legs follow at their pull
+ * (part_pull); an echo drops the frame it kept at the old rate. The control side hears of it
+ * (room_info.rate). */
+static void room_switch(struct room *r)
+{
+	r->w_rate = r->w_want;
+	r->w_frame = r->w_rate / 50u;
+	for (struct room_part *p = r->w_parts; p; p = p->w_next)
+		p->echo_has = false;
+	struct media_msg m = {.fn = room__ctl_room_rate, .obj = r, .u = {r->w_rate}};
+	rw_post(r->rw, &m);
+}
+
+static void room_tick(struct room_worker *rw, struct room *r, uint64_t now)
+{
+	if (r->w_rate != r->w_want)
+		room_switch(r);
+	uint32_t frame = r->w_frame;
+	size_t n_heard = 0;		       /* participants heard by everyone listening to all */
+	struct room_part *a = NULL, *b = NULL; /* the first two of them */
 	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
 		/* a leg is pulled on hold too: that reads its socket and runs RTCP (it gives no
 		 * audio then) */
@@ -236,9 +307,25 @@ static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint
 		if (p->moh && p->hold_req)
 			p->has_audio = false; /* held with music: not heard */
 		if (p->has_audio && !p->muted) {
-			room_mix_add(rw->acc, p->frame, frame);
-			any = true;
+			if (n_heard == 0)
+				a = p;
+			else if (n_heard == 1)
+				b = p;
+			n_heard++;
 		}
+	}
+	bool any = n_heard > 0;
+	/* Mix-minus without the sum where a listener hears one voice as it is: with one speaker
+	 * the others hear it and it hears silence; with two (a caller and an agent, the echo or
+	 * another caller: most rooms) each hears the other. Only a third voice, or a listener
+	 * hearing both of two, needs the sum: once, then each one's output minus its own. */
+	bool acc_ready = false;
+	if (n_heard > 2) {
+		room_mix_clear(rw->acc, frame);
+		for (struct room_part *p = r->w_parts; p; p = p->w_next)
+			if (p->has_audio && !p->muted)
+				room_mix_add(rw->acc, p->frame, frame);
+		acc_ready = true;
 	}
 	for (struct room_part *p = r->w_parts; p; p = p->w_next) {
 		if (p->held || p->media == ROOM_MEDIA_PLAYER || p->media == ROOM_MEDIA_NONE)
@@ -250,9 +337,29 @@ static void room_tick(struct room_worker *rw, struct room *r, uint64_t now, uint
 		}
 		if (p->subs_all) {
 			bool own = p->has_audio && !p->muted;
-			room_mix_out(p->out, rw->acc, own ? p->frame : NULL, frame);
 			/* alone with only its own voice: nothing to hear */
-			part_push(p, now, p->out, any && (!own || r->w_count > 1), frame);
+			bool audible = any && (!own || r->w_count > 1);
+			/* the one voice it hears as it is, if that is all it hears */
+			const struct room_part *one = NULL;
+			if (n_heard == 1 && p != a)
+				one = a;
+			else if (n_heard == 2 && (p == a || p == b))
+				one = p == a ? b : a;
+			if (one) {
+				part_push(p, now, one->frame, audible, frame);
+			} else if (n_heard == 0 || (n_heard == 1 && p == a)) {
+				memset(p->out, 0, frame * sizeof(*p->out));
+				part_push(p, now, p->out, audible, frame);
+			} else {
+				if (!acc_ready) { /* two voices, and p hears both */
+					room_mix_clear(rw->acc, frame);
+					room_mix_add(rw->acc, a->frame, frame);
+					room_mix_add(rw->acc, b->frame, frame);
+					acc_ready = true;
+				}
+				room_mix_out(p->out, rw->acc, own ? p->frame : NULL, frame);
+				part_push(p, now, p->out, audible, frame);
+			}
 			continue;
 		}
 		/* selective subscriptions: its own sum, O(heard) */
@@ -275,16 +382,18 @@ static void worker_tick(void *arg, uint64_t now)
 	struct room_worker *rw = arg;
 	if (rw->n_overflow)
 		rw_flush(rw);
-	uint32_t frame = rw->rs->frame;
 	for (struct room *r = rw->rooms; r; r = r->w_next) {
-		/* thousands of rooms per worker: their state is out of cache by the next tick */
-		if (r->w_next) {
-			__builtin_prefetch(r->w_next);
-			__builtin_prefetch(&r->w_next->w_count);
-			__builtin_prefetch(r->w_next->w_parts);
+		/* Thousands of rooms per worker are out of cache by the next tick. While this one
+		 * ticks, fetch the next one's first participant and the room after it (the next
+		 * room's own line was fetched the same way one room ago, so reading it here does
+		 * not stall). */
+		struct room *n = r->w_next;
+		if (n) {
+			__builtin_prefetch(n->w_parts);
+			__builtin_prefetch(n->w_next);
 		}
 		if (r->w_count)
-			room_tick(rw, r, now, frame);
+			room_tick(rw, r, now);
 	}
 }
 
@@ -353,11 +462,13 @@ static void part_unlink(struct room_part *p)
 void room__w_part_join(const struct media_msg *m)
 {
 	struct room_part *p = m->obj;
+	/* the room goes up (at its next tick) to what p wants; a new leg starts at that rate */
+	uint32_t target = room_target(p->room, part_want(p));
 	if (p->media == ROOM_MEDIA_LEG) {
 		struct media_leg_opts o = p->leg_o;
 		o.h = &leg_handlers;
 		o.arg = p;
-		o.room_rate = p->rs->rate;
+		o.room_rate = target;
 		int err = media_leg_new(&p->leg, media_worker_loop(p->room->rw->w), &o);
 		if (err) {
 			up_event(p, ROOM_EV_JOIN_FAILED, (uint64_t)(int64_t)err, 0);
@@ -367,6 +478,7 @@ void room__w_part_join(const struct media_msg *m)
 		if (p->held)
 			media_leg_set_hold(p->leg, true);
 	}
+	p->room->w_want = target;
 	part_link(p);
 	up_event(p, ROOM_EV_JOINED, 0, 0);
 }
@@ -413,6 +525,8 @@ void room__w_part_set(const struct media_msg *m)
 		return;
 	}
 	p->held = (p->hold_req && !p->moh) || p->ringing;
+	/* music on hold comes at the service rate */
+	p->room->w_want = room_target(p->room, part_want(p));
 	if (p->leg)
 		media_leg_set_hold(p->leg, p->held);
 }
@@ -423,9 +537,8 @@ void room__w_part_subscribe(const struct media_msg *m)
 	struct subs_msg *s = m->arg;
 	p->subs_all = s->all;
 	p->subs_except = s->except;
-	p->n_subs = s->n;
-	memcpy(p->subs, s->ids, sizeof(p->subs));
-	free(s);
+	free(p->w_subs);
+	p->w_subs = s; /* kept: the list lives in the message */
 }
 
 void room__w_part_dtmf(const struct media_msg *m)
@@ -450,13 +563,16 @@ void room__w_part_update(const struct media_msg *m)
 	struct room_part *p = m->obj;
 	struct media_leg_opts *o = m->arg;
 	if (p->leg) {
-		o->room_rate = p->rs->rate;
+		/* the leg keeps its room rate; a wider codec raises the room's at its next tick */
+		o->room_rate = (uint32_t)media_leg_frame_samples(p->leg) * 50u;
 		o->h = &leg_handlers;
 		o->arg = p;
 		int err = media_leg_update(p->leg, o);
 		if (err)
 			SB_WARN("room", "media update of %s failed: %s", p->identity,
 				sb_strerror(err));
+		else
+			p->room->w_want = room_target(p->room, media_leg_codec_rate(o));
 	}
 	free(o);
 }

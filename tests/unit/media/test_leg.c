@@ -37,6 +37,7 @@ struct side {
 	struct sockaddr_in addr; /* where its socket is bound */
 	struct media_leg *leg;
 	bool pull, push;
+	uint32_t rate;	/* its room rate; 0 = RATE */
 	double tone_hz; /* what it pushes; 0 = NULL frames (silence) */
 	uint64_t phase;
 	uint64_t pushes, pulls_true, pulls_false;
@@ -91,13 +92,15 @@ static void side_tick(struct side *s, uint64_t now)
 {
 	if (!s->leg)
 		return;
-	int16_t pcm[FRAME];
+	uint32_t rate = s->rate ? s->rate : RATE;
+	size_t frame = rate / 50u;
+	int16_t pcm[48000 / 50];
 	if (s->pull) {
 		if (media_leg_pull(s->leg, now, pcm)) {
 			s->pulls_true++;
-			if (s->ncap + FRAME <= CAP_MAX) {
-				memcpy(s->cap + s->ncap, pcm, sizeof(pcm));
-				s->ncap += FRAME;
+			if (s->ncap + frame <= CAP_MAX) {
+				memcpy(s->cap + s->ncap, pcm, frame * sizeof(*pcm));
+				s->ncap += frame;
 			}
 		} else {
 			s->pulls_false++;
@@ -105,9 +108,9 @@ static void side_tick(struct side *s, uint64_t now)
 	}
 	if (s->push) {
 		if (s->tone_hz > 0) {
-			for (size_t i = 0; i < FRAME; i++, s->phase++)
+			for (size_t i = 0; i < frame; i++, s->phase++)
 				pcm[i] = (int16_t)lrint(
-				    AMP * sin(2.0 * M_PI * s->tone_hz * (double)s->phase / RATE));
+				    AMP * sin(2.0 * M_PI * s->tone_hz * (double)s->phase / rate));
 		}
 		media_leg_push(s->leg, now, s->tone_hz > 0 ? pcm : NULL);
 		s->pushes++;
@@ -294,11 +297,12 @@ static bool b_captured(void)
  * other test frequency is nowhere. */
 static void assert_tone(const struct side *s, double f, double other)
 {
-	size_t n = 20 * FRAME;
+	uint32_t rate = s->rate ? s->rate : RATE;
+	size_t n = 20 * (rate / 50u);
 	assert_true(s->ncap >= n);
 	const int16_t *x = s->cap + s->ncap - n;
-	double a = goertzel_amp(x, n, f, RATE), r = rms(x, n);
-	double o = goertzel_amp(x, n, other, RATE);
+	double a = goertzel_amp(x, n, f, rate), r = rms(x, n);
+	double o = goertzel_amp(x, n, other, rate);
 	if (!(r > AMP / M_SQRT2 * 0.3 && a / M_SQRT2 > 0.8 * r && o < 0.05 * a))
 		print_message("%s: tone %.0f Hz amp %.0f, rms %.0f, %.0f Hz amp %.0f\n", s->name, f,
 			      a, r, other, o);
@@ -348,6 +352,75 @@ static void test_tone_opus(void **state)
 {
 	(void)state;
 	tone_both_ways(MEDIA_CODEC_OPUS, 111);
+}
+
+/* A new room rate on a running leg: its audio goes on both ways at the new rate, down to
+ * 8 kHz and up to 48 kHz, over a codec at another rate (G.722, 16 kHz) and one at 8 kHz. */
+static bool a_b_captured(void)
+{
+	return W.a.ncap >= want_frames * (W.a.rate / 50u) && W.b.ncap >= want_frames * FRAME;
+}
+
+static void set_room_rate_case(enum media_codec_id codec, uint8_t pt)
+{
+	pair_open(codec, pt, TE_PT);
+	W.a.tone_hz = 1000;
+	W.b.tone_hz = 600;
+	want_frames = 30;
+	assert_true(run_until(both_captured, WALL_MAX));
+	assert_tone(&W.b, 1000, 600);
+	assert_tone(&W.a, 600, 1000);
+	static const uint32_t rates[] = {8000, 48000, 24000, 16000};
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		/* between two ticks, as a room switches */
+		assert_int_equal(media_leg_set_room_rate(W.a.leg, rates[i]), 0);
+		W.a.rate = rates[i];
+		assert_int_equal(media_leg_frame_samples(W.a.leg), rates[i] / 50u);
+		uint64_t lost = W.a.pulls_false;
+		W.a.ncap = W.b.ncap = 0;
+		assert_true(run_until(a_b_captured, WALL_MAX));
+		assert_tone(&W.a, 600, 1000);
+		assert_tone(&W.b, 1000, 600);
+		/* the jitter buffer and the decoded audio went on: no gap at the switch */
+		assert_true(W.a.pulls_false - lost <= 3);
+	}
+	/* not a room rate: refused, the leg keeps its own */
+	assert_int_equal(media_leg_set_room_rate(W.a.leg, 44100), SB_EINVAL);
+	assert_int_equal(media_leg_frame_samples(W.a.leg), FRAME);
+	assert_int_equal(media_leg_set_room_rate(W.a.leg, RATE), 0); /* same: nothing to do */
+	struct media_leg_stats sa;
+	media_leg_stats(W.a.leg, &sa);
+	assert_int_equal(sa.rx_bad, 0);
+	close_all();
+}
+
+static void test_set_room_rate_pcmu(void **state)
+{
+	(void)state;
+	set_room_rate_case(MEDIA_CODEC_PCMU, 0);
+}
+
+static void test_set_room_rate_g722(void **state)
+{
+	(void)state;
+	set_room_rate_case(MEDIA_CODEC_G722, 9);
+}
+
+static void test_codec_rate(void **state)
+{
+	(void)state;
+	struct media_leg_opts o;
+	memset(&o, 0, sizeof(o));
+	o.codec = MEDIA_CODEC_PCMU;
+	assert_int_equal(media_leg_codec_rate(&o), 8000);
+	o.codec = MEDIA_CODEC_PCMA;
+	assert_int_equal(media_leg_codec_rate(&o), 8000);
+	o.codec = MEDIA_CODEC_G722;
+	assert_int_equal(media_leg_codec_rate(&o), 16000);
+	o.codec = MEDIA_CODEC_OPUS;
+	assert_int_equal(media_leg_codec_rate(&o), 48000);
+	o.codec_o.rate = 16000;
+	assert_int_equal(media_leg_codec_rate(&o), 16000);
 }
 
 /* ---- DTMF ---- */
@@ -927,6 +1000,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tone_pcma, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tone_g722, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tone_opus, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_room_rate_pcmu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_room_rate_g722, setup, teardown),
+	    cmocka_unit_test(test_codec_rate),
 	    cmocka_unit_test_setup_teardown(test_dtmf_rfc4733_pcmu, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dtmf_rfc4733_g722, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dtmf_rfc4733_opus, setup, teardown),

@@ -28,6 +28,8 @@
 
 #define PEER_RATE  8000 /* the test peers speak PCMU */
 #define PEER_FRAME 160
+#define WB_RATE	   16000 /* ... or G.722 (peer_wideband) */
+#define G722_PT	   9
 #define CAP_MAX	   (PEER_RATE * 4)
 #define AMP	   6000.0
 #define TE_PT	   101
@@ -51,6 +53,8 @@ struct peer {
 	int16_t cap[CAP_MAX];
 	size_t ncap;
 	uint64_t rx_audio, rx_te;
+	/* a G.722 peer (wideband: 16 kHz audio); NULL = PCMU */
+	struct media_codec *enc, *dec;
 };
 
 struct event {
@@ -188,9 +192,16 @@ static void peer_on_readable(uv_poll_t *h, int status, int events)
 			p->rx_te++;
 			continue;
 		}
-		if (hdr.pt != 0)
+		if (hdr.pt != (p->dec ? G722_PT : 0))
 			continue;
 		p->rx_audio++;
+		if (p->dec) {
+			int got = media_codec_decode(p->dec, hdr.payload, hdr.payload_len,
+						     p->cap + p->ncap, CAP_MAX - p->ncap);
+			if (got > 0)
+				p->ncap += (size_t)got;
+			continue;
+		}
 		for (size_t i = 0; i < hdr.payload_len && p->ncap < CAP_MAX; i++)
 			p->cap[p->ncap++] = media_ulaw_decode(hdr.payload[i]);
 	}
@@ -212,6 +223,18 @@ static void peer_on_timer(uv_timer_t *t)
 	struct peer *p = t->data;
 	if (!p->sending)
 		return;
+	if (p->enc) {
+		int16_t pcm[WB_RATE / 50];
+		uint8_t wb[WB_RATE / 50];
+		for (size_t i = 0; i < WB_RATE / 50; i++, p->phase++)
+			pcm[i] = (int16_t)lrint(
+			    AMP * sin(2.0 * M_PI * p->tone_hz * (double)p->phase / WB_RATE));
+		int n = media_codec_encode(p->enc, pcm, WB_RATE / 50, wb, sizeof(wb));
+		assert_true(n > 0);
+		peer_send(p, G722_PT, false, p->ts, wb, (size_t)n);
+		p->ts += PEER_FRAME; /* G.722's RTP clock is 8 kHz */
+		return;
+	}
 	uint8_t pl[PEER_FRAME];
 	for (size_t i = 0; i < PEER_FRAME; i++, p->phase++) {
 		double v = p->tone_hz > 0
@@ -242,8 +265,18 @@ static void peer_open(struct peer *p, double tone_hz)
 	p->open = true;
 }
 
+/* A G.722 far end instead of PCMU. */
+static void peer_wideband(struct peer *p)
+{
+	assert_int_equal(media_codec_new(&p->enc, MEDIA_CODEC_G722, NULL), 0);
+	assert_int_equal(media_codec_new(&p->dec, MEDIA_CODEC_G722, NULL), 0);
+}
+
 static void peer_close(struct peer *p)
 {
+	media_codec_free(p->enc);
+	media_codec_free(p->dec);
+	p->enc = p->dec = NULL;
 	if (!p->open)
 		return;
 	p->open = false;
@@ -268,7 +301,7 @@ static void peer_send_key(struct peer *p, char key)
 
 static double heard(const struct peer *p, double f)
 {
-	return goertzel_amp(p->cap, p->ncap, f, PEER_RATE);
+	return goertzel_amp(p->cap, p->ncap, f, p->dec ? WB_RATE : PEER_RATE);
 }
 
 /* Lets a change reach the media (settle), then records ms of what every peer hears. */
@@ -309,8 +342,8 @@ static struct room_join leg_join(const char *room, const char *id, struct peer *
 	j.leg.rtcp_fd = -1;
 	memcpy(&j.leg.remote, &p->addr, sizeof(p->addr));
 	j.leg.remote_len = sizeof(p->addr);
-	j.leg.codec = MEDIA_CODEC_PCMU;
-	j.leg.pt = 0;
+	j.leg.codec = p->enc ? MEDIA_CODEC_G722 : MEDIA_CODEC_PCMU;
+	j.leg.pt = p->enc ? G722_PT : 0;
 	j.leg.te_pt = TE_PT;
 	j.leg.codec_o.complexity = -1;
 	j.leg.srtp = RTP_SRTP_NONE;
@@ -353,6 +386,31 @@ static struct room_part *join_ok(const struct room_join *j)
 	assert_int_equal(room_join(W.rs, j, &p), 0);
 	assert_non_null(p);
 	return p;
+}
+
+struct rate_want {
+	const char *room;
+	uint32_t rate;
+};
+
+static bool room_rate_is(void *arg)
+{
+	const struct rate_want *w = arg;
+	struct room_info ri;
+	return room_service_get_room(W.rs, w->room, &ri) == 0 && ri.rate == w->rate;
+}
+
+/* The room mixes at rate (as its worker reports it). */
+static void wait_rate(const char *room, uint32_t rate)
+{
+	struct rate_want w = {room, rate};
+	if (!run_until(room_rate_is, &w, WAIT_MAX)) {
+		struct room_info ri = {0};
+		(void)room_service_get_room(W.rs, room, &ri);
+		print_message("room %s mixes at %u, not %u\n", room, (unsigned)ri.rate,
+			      (unsigned)rate);
+		fail();
+	}
 }
 
 /* ---- service ---- */
@@ -449,15 +507,19 @@ static void test_echo_player_leg(void **state)
 	assert_int_equal(room_service_room_count(W.rs), 1);
 	wait_ev(ROOM_EV_JOINED, "r1", NULL, 2);
 
-	/* only the echo: what a says comes back, nothing else */
+	/* only the echo: what a says comes back, nothing else; narrowband only, the room mixes
+	 * at 8 kHz */
+	wait_rate("r1", 8000);
 	listen_peers(300, 400);
 	assert_hears(a, 600);
 	assert_not_hears(a, 1000);
 
-	/* the player joins: its tone too (an 8 kHz WAV, resampled to the room rate) */
+	/* the player joins: its tone too (an 8 kHz WAV, resampled to the service rate, which the
+	 * room now mixes at) */
 	struct room_join jp = player_join("r1", "music", 1000, 8000);
 	struct room_part *music = join_ok(&jp);
 	wait_ev(ROOM_EV_JOINED, "r1", "music", 1);
+	wait_rate("r1", 16000);
 	listen_peers(300, 400);
 	assert_hears(a, 1000);
 	assert_hears(a, 600);
@@ -495,6 +557,88 @@ static void test_echo_player_leg(void **state)
 	int fd = rtp_sock_bind("127.0.0.1", ntohs(a->remote.sin_port));
 	assert_true(fd >= 0);
 	close(fd);
+}
+
+/* A room's rate: its first participant's (PCMU: 8 kHz), up to 16 kHz when a G.722 leg joins,
+ * and never down again; the legs hear each other across the switch. */
+static void test_room_rate_up(void **state)
+{
+	(void)state;
+	service_start(1, 5000, 0);
+	struct peer *a = &W.peer[0], *b = &W.peer[1];
+	peer_open(a, 600);
+	peer_open(b, 1400);
+	peer_wideband(b);
+	a->sending = b->sending = true;
+	struct room_join ja = leg_join("wb", "a", a);
+	struct room_part *pa = join_ok(&ja);
+	wait_ev(ROOM_EV_JOINED, "wb", "a", 1);
+	wait_rate("wb", 8000);
+	struct room_info ri;
+	assert_int_equal(room_service_get_room(W.rs, "wb", &ri), 0);
+	assert_int_equal(ri.rate, 8000);
+	assert_int_equal(room_service_rate(W.rs), 16000); /* the service's stays the maximum */
+
+	struct room_join jb = leg_join("wb", "b", b);
+	struct room_part *pb = join_ok(&jb);
+	wait_ev(ROOM_EV_JOINED, "wb", "b", 1);
+	wait_rate("wb", 16000);
+	listen_peers(300, 400);
+	assert_hears(a, 1400);
+	assert_not_hears(a, 600);
+	assert_hears(b, 600);
+	assert_not_hears(b, 1400);
+
+	/* the wideband leg leaves: the room stays at 16 kHz (no flapping), a goes on alone */
+	room_part_leave(pb);
+	wait_ev(ROOM_EV_LEFT, "wb", "b", 1);
+	run_for(100);
+	assert_int_equal(room_service_get_room(W.rs, "wb", &ri), 0);
+	assert_int_equal(ri.rate, 16000);
+	/* an echo now: a hears itself at the new rate */
+	struct room_join je = echo_join("wb", "echo");
+	(void)join_ok(&je);
+	wait_ev(ROOM_EV_JOINED, "wb", "echo", 1);
+	listen_peers(300, 400);
+	assert_hears(a, 600);
+	assert_not_hears(a, 1400);
+	room_part_leave(pa);
+	wait_ev(ROOM_EV_LEFT, "wb", "a", 1);
+}
+
+/* Music on hold comes at the service rate: a narrowband room goes up to it when a participant
+ * gets it, and the held leg hears it. */
+static void test_room_rate_moh(void **state)
+{
+	(void)state;
+	service_start(1, 5000, 0);
+	struct peer *a = &W.peer[0];
+	peer_open(a, 600);
+	a->sending = true;
+	struct room_join ja = leg_join("m", "a", a);
+	struct room_part *pa = join_ok(&ja);
+	struct room_join je = echo_join("m", "echo");
+	(void)join_ok(&je);
+	wait_ev(ROOM_EV_JOINED, "m", NULL, 2);
+	wait_rate("m", 8000);
+	listen_peers(300, 400);
+	assert_hears(a, 600);
+	struct room_join jp = player_join("m", "unused", 1000, 16000); /* a 1 s, 16 kHz tone */
+	struct media_wav moh = jp.wav;
+	room_part_set_moh(pa, &moh);
+	room_part_set_hold(pa, true);
+	wait_rate("m", 16000);
+	listen_peers(300, 400);
+	assert_hears(a, 1000);
+	assert_not_hears(a, 600);
+	room_part_set_hold(pa, false);
+	room_part_set_moh(pa, NULL);
+	listen_peers(300, 400);
+	assert_hears(a, 600);
+	assert_not_hears(a, 1000);
+	room_part_leave(pa);
+	wait_ev(ROOM_EV_LEFT, "m", "a", 1);
+	free(moh.pcm);
 }
 
 static bool fd_is_open(int fd)
@@ -1348,6 +1492,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_echo_player_leg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_room_rate_up, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_room_rate_moh, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_join_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_departure_and_close_when_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_service_close_with_participants, setup, teardown),
