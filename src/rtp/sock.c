@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ struct rtp_sock {
 	bool armed;	   /* a multishot recvmsg is in the kernel */
 	bool rearm_queued; /* on the thread's re-arm list */
 	uint32_t inflight; /* queued sends not yet completed */
+	int slot;	   /* its index in the ring's file table, -1 = used by its fd */
 	struct rtp_sock *rearm_next;
 	struct uio *u;
 	struct msghdr mh; /* what each received buffer reserves: source address and control */
@@ -70,6 +72,8 @@ struct uio {
 	uint64_t now_ms;
 	struct timespec now_real;
 	struct rtp_sock *rearm_head;
+	uint32_t *free_slots; /* file table indexes not in use (a stack), NULL = no table */
+	unsigned n_free;
 	struct rtp_sock *closing_wait; /* rtp_sock_close waiting for the kernel to let go of it */
 	bool closing_done;
 	size_t n_socks;
@@ -172,6 +176,11 @@ static void sock_free(struct rtp_sock *s)
 {
 	void (*cb)(void *) = s->closed_cb;
 	void *arg = s->closed_arg;
+	if (s->slot >= 0) { /* out of the table before the fd goes, or the port stays taken */
+		int none = -1;
+		(void)io_uring_register_files_update(&s->u->ring, (unsigned)s->slot, &none, 1);
+		s->u->free_slots[s->u->n_free++] = (uint32_t)s->slot;
+	}
 	if (s->u) {
 		s->u->n_socks--;
 		if (s->u->closing_wait == s) {
@@ -198,11 +207,97 @@ static void uio_destroy(struct uio *u)
 {
 	if (u->br)
 		io_uring_queue_exit(&u->ring);
+	free(u->free_slots);
 	free(u->br);
 	free(u->bufs);
 	free(u->tx);
 	free(u->txdata);
 	free(u);
+}
+
+static void enter(struct uio *u, unsigned want);
+
+/* Every completion posted now, ignored (the file table probe's own). */
+static void drop_cqes(struct uio *u)
+{
+	struct io_uring_cqe *cqe;
+	while (io_uring_peek_cqe(&u->ring, &cqe) == 0 && cqe)
+		io_uring_cqe_seen(&u->ring, cqe);
+}
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 || a.sin_family != AF_INET)
+		return 0;
+	return ntohs(a.sin_port);
+}
+
+/* Does taking a socket out of the file table let its port go at once, while other requests
+ * stay in the kernel? On kernels that keep a removed entry until every request issued before
+ * the change has ended it would not (our receives never end): the port of every closed leg
+ * would stay taken. Tried once per ring on two loopback sockets: A and B in the table, a
+ * receive armed on each, A's cancelled, A out of the table and closed, then A's port bound
+ * again. */
+static bool files_probe(struct uio *u)
+{
+	int fds[2] = {rtp_sock_bind("127.0.0.1", 0), rtp_sock_bind("127.0.0.1", 0)};
+	bool ok = false;
+	uint16_t port = fds[0] >= 0 ? port_of(fds[0]) : 0;
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_namelen = sizeof(struct sockaddr_in6);
+	int none[2] = {-1, -1};
+	if (fds[1] < 0 || !port || io_uring_register_files_update(&u->ring, 0, fds, 2) != 2)
+		goto out;
+	for (int i = 1; i >= 0; i--) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+		io_uring_prep_recvmsg_multishot(sqe, i, &mh, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT | IOSQE_FIXED_FILE;
+		sqe->buf_group = URING_BGID;
+		io_uring_sqe_set_data64(sqe, UD_CANCEL + 4u * (uint64_t)(i + 1));
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	io_uring_prep_cancel64(sqe, UD_CANCEL + 4u, 0);
+	io_uring_sqe_set_data64(sqe, UD_CANCEL);
+	enter(u, 2);
+	drop_cqes(u);
+	(void)io_uring_register_files_update(&u->ring, 0, none, 1);
+	close(fds[0]);
+	fds[0] = rtp_sock_bind("127.0.0.1", port);
+	ok = fds[0] >= 0;
+	sqe = io_uring_get_sqe(&u->ring);
+	io_uring_prep_cancel64(sqe, UD_CANCEL + 8u, 0);
+	io_uring_sqe_set_data64(sqe, UD_CANCEL);
+	enter(u, 2);
+	drop_cqes(u);
+	(void)io_uring_register_files_update(&u->ring, 0, none, 2);
+out:
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return ok;
+}
+
+/* A sparse file table as large as the descriptor limit allows (at most 65536), if the probe
+ * says closing works with it; else sockets are used by their fds. */
+static void files_init(struct uio *u)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	unsigned n = rl.rlim_cur < 65536 ? (unsigned)rl.rlim_cur : 65536u;
+	if (n < 64 || io_uring_register_files_sparse(&u->ring, n) != 0)
+		return;
+	if (!files_probe(u) || !(u->free_slots = malloc(n * sizeof(*u->free_slots)))) {
+		SB_DEBUG("rtp", "no io_uring file table: sockets used by their descriptors");
+		(void)io_uring_unregister_files(&u->ring);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		u->free_slots[i] = n - 1 - i; /* slot 0 on top */
+	u->n_free = n;
 }
 
 static struct uio *uio_create(void)
@@ -263,6 +358,7 @@ static struct uio *uio_create(void)
 		io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * URING_BUFSZ, URING_BUFSZ,
 				      (unsigned short)i, (int)u->br_mask, (int)i);
 	io_uring_buf_ring_advance(u->br, (int)u->nbuf);
+	files_init(u);
 	return u;
 }
 
@@ -296,8 +392,8 @@ static bool arm(struct uio *u, struct rtp_sock *s)
 	struct io_uring_sqe *sqe = get_sqe(u);
 	if (!sqe)
 		return false;
-	io_uring_prep_recvmsg_multishot(sqe, s->fd, &s->mh, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
+	io_uring_prep_recvmsg_multishot(sqe, s->slot >= 0 ? s->slot : s->fd, &s->mh, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT | (s->slot >= 0 ? IOSQE_FIXED_FILE : 0);
 	sqe->buf_group = URING_BGID;
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_RECV);
 	s->armed = true;
@@ -511,7 +607,7 @@ static bool tx_queue(struct uio *u, struct rtp_sock *s, const void *data, size_t
 	 * instead of parking it in the kernel */
 	if (!u->no_send_addr) {
 		/* a send with its destination (sendto): no message header to copy in */
-		io_uring_prep_send(sqe, s->fd, bytes, len, MSG_DONTWAIT);
+		io_uring_prep_send(sqe, s->slot >= 0 ? s->slot : s->fd, bytes, len, MSG_DONTWAIT);
 		sqe->addr2 = (uint64_t)(uintptr_t)&h->addr;
 		sqe->addr_len = (uint16_t)dstlen;
 	} else {
@@ -522,8 +618,10 @@ static bool tx_queue(struct uio *u, struct rtp_sock *s, const void *data, size_t
 		h->mh.msg_namelen = dstlen;
 		h->mh.msg_iov = &h->iov;
 		h->mh.msg_iovlen = 1;
-		io_uring_prep_sendmsg(sqe, s->fd, &h->mh, MSG_DONTWAIT);
+		io_uring_prep_sendmsg(sqe, s->slot >= 0 ? s->slot : s->fd, &h->mh, MSG_DONTWAIT);
 	}
+	if (s->slot >= 0)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_SEND);
 	s->inflight++;
 	u->tx_inflight++;
@@ -650,10 +748,19 @@ int rtp_sock_open(struct rtp_sock **out, int fd, rtp_sock_recv_cb cb, void *arg)
 	s->fd = fd;
 	s->cb = cb;
 	s->arg = arg;
+	s->slot = -1;
 	struct uio *u = uio_get();
 	if (u) {
 		s->u = u;
 		u->n_socks++;
+		/* in the ring's file table, requests skip the kernel's per-request file lookup */
+		if (u->n_free) {
+			uint32_t idx = u->free_slots[--u->n_free];
+			if (io_uring_register_files_update(&u->ring, idx, &fd, 1) == 1)
+				s->slot = (int)idx;
+			else
+				u->free_slots[u->n_free++] = idx;
+		}
 		/* reserved in each buffer: an IPv6 source rounded up to 8, so the control message
 		 * after it is aligned for struct cmsghdr */
 		s->mh.msg_namelen = (sizeof(struct sockaddr_in6) + 7u) & ~7u;
