@@ -129,16 +129,15 @@ static bool holds(const struct media_jb *jb, uint16_t seq)
 	return jb->slot[i].used && jb->slot[i].seq == seq;
 }
 
-/* Frames from the head to the newest packet held (gaps included); 0 when empty. */
+/* Frames from the head to the newest packet held (gaps included); 0 when empty. Every packet
+ * held lies in [next_seq, next_seq + MEDIA_JB_SLOTS) (older ones are late, newer ones push
+ * the head out first), so the newest one, kept as packets are stored, gives it without a
+ * look at the slots (their headers are out of cache at a tick). */
 static uint32_t span_frames(const struct media_jb *jb)
 {
-	uint32_t span = 0;
-	for (unsigned i = 0; i < MEDIA_JB_SLOTS; i++)
-		if (jb->slot[i].used) {
-			uint32_t d = (uint16_t)(jb->slot[i].seq - jb->next_seq) + 1u;
-			span = d > span ? d : span;
-		}
-	return span;
+	if (jb->st.depth == 0)
+		return 0;
+	return (uint16_t)(jb->newest_seq - jb->next_seq) + 1u;
 }
 
 static void advance(struct media_jb *jb, bool played)
@@ -217,6 +216,8 @@ static void store(struct media_jb *jb, uint16_t seq, uint32_t ts, bool marker,
 	jb->slot[i].marker = marker;
 	jb->slot[i].arrival_ms = now;
 	jb->slot[i].used = true;
+	if (jb->st.depth == 0 || (int16_t)(seq - jb->newest_seq) > 0)
+		jb->newest_seq = seq;
 	jb->st.depth++;
 	uint16_t prev = (uint16_t)(seq - 1), next = (uint16_t)(seq + 1);
 	if (!marker && holds(jb, prev))
@@ -380,9 +381,12 @@ reset:
 static void control_depth(struct media_jb *jb)
 {
 	uint32_t f = frame_ms(jb);
-	while (span_frames(jb) * f > jb->o.max_ms)
+	uint32_t span = span_frames(jb);
+	while (span * f > jb->o.max_ms) {
 		drop_head(jb);
-	if (span_frames(jb) * f <= jb->target_ms) {
+		span = span_frames(jb);
+	}
+	if (span * f <= jb->target_ms) {
 		jb->above_target_ms = 0;
 		return;
 	}

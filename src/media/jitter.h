@@ -69,6 +69,7 @@ struct media_jb {
 	uint8_t *data;	 /* slot i's payload at data + i * stride */
 	uint16_t stride; /* bytes per slot in data (0 = nothing allocated yet) */
 	bool started;
+	uint16_t newest_seq;  /* the newest sequence number held (when any is) */
 	uint16_t next_seq;    /* next sequence number to play */
 	uint32_t next_ts;     /* its timestamp */
 	uint32_t played_mask; /* bit i: next_seq - 1 - i was played (tells duplicates from late) */

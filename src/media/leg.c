@@ -461,17 +461,32 @@ static void detect_inband(struct media_leg *l, const int16_t *pcm, size_t n)
 			l->o.h->dtmf(l->o.arg, digits[i], 0, true);
 }
 
-static void fill_fifo(struct media_leg *l, uint64_t now)
+/* Decode what the jitter buffer gives (or conceal what it lost) until a frame is ready in the
+ * FIFO. direct (the room mixes at the codec's rate and the FIFO is empty): the first packet is
+ * decoded straight into the room's frame, and when it is exactly one frame that is all (true:
+ * direct holds it, nothing copied); a shorter one moves to the FIFO, a longer one is decoded
+ * into the FIFO instead (a decoder refuses a short buffer before touching its state). */
+static bool fill_fifo(struct media_leg *l, uint64_t now, int16_t *direct)
 {
 	while (l->fifo_n < l->codec_frame) {
 		struct media_jb_frame f;
 		enum media_jb_get_result r = media_jb_get(&l->jb, now, &f);
 		if (r == MEDIA_JB_EMPTY)
-			return;
+			return false;
 		int16_t *dst = l->fifo + l->fifo_n;
 		size_t room = l->fifo_cap - l->fifo_n;
 		int n;
-		if (r == MEDIA_JB_FRAME) {
+		if (r == MEDIA_JB_FRAME && direct && l->fifo_n == 0) {
+			n = media_codec_decode(l->codec, f.payload, f.len, direct, l->codec_frame);
+			if (n == (int)l->codec_frame) {
+				detect_inband(l, direct, (size_t)n);
+				return true;
+			}
+			if (n > 0)
+				memcpy(dst, direct, (size_t)n * sizeof(*dst));
+			else
+				n = media_codec_decode(l->codec, f.payload, f.len, dst, room);
+		} else if (r == MEDIA_JB_FRAME) {
 			n = media_codec_decode(l->codec, f.payload, f.len, dst, room);
 		} else {
 			size_t want = (size_t)f.samples * l->codec_rate / l->rtp_rate;
@@ -481,10 +496,11 @@ static void fill_fifo(struct media_leg *l, uint64_t now)
 			l->st.concealed++;
 		}
 		if (n <= 0)
-			return;
+			return false;
 		detect_inband(l, dst, (size_t)n);
 		l->fifo_n += (size_t)n;
 	}
+	return false;
 }
 
 bool media_leg_pull(struct media_leg *l, uint64_t now_ms, int16_t *pcm)
@@ -499,7 +515,9 @@ bool media_leg_pull(struct media_leg *l, uint64_t now_ms, int16_t *pcm)
 	}
 	if (l->held)
 		return false;
-	fill_fifo(l, now_ms);
+	bool direct = l->fifo_n == 0 && l->room_frame == l->codec_frame;
+	if (fill_fifo(l, now_ms, direct ? pcm : NULL))
+		return true;
 	if (l->fifo_n < l->codec_frame)
 		return false;
 	int n = media_resample(l->up, l->fifo, l->codec_frame, pcm, l->room_frame);
