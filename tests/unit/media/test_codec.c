@@ -136,7 +136,7 @@ static void g711_all_inputs(void **state)
 	}
 }
 
-/* Whole frames go through the codec object's encode tables: the same code as the encoders for
+/* Whole frames go through the codec object's SSE2 encoders: the same code as the encoders for
  * every input. */
 static void g711_frame_encode_matches(void **state)
 {
