@@ -156,6 +156,15 @@ int rtp_sock_bind(const char *ip, uint16_t port)
 	return fd;
 }
 
+/* The kernel's arrival time (SCM_TIMESTAMPNS) if c carries it. */
+static bool timestamp_of(const struct cmsghdr *c, struct timespec *out)
+{
+	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+		return false;
+	memcpy(out, CMSG_DATA(c), sizeof(*out));
+	return true;
+}
+
 /* when the kernel queued a datagram (its SCM_TIMESTAMPNS, NULL = none), on the clock of now_ms
  * (now_real: CLOCK_REALTIME now) */
 static uint64_t arrival_of(const struct timespec *ts, uint64_t now_ms,
@@ -387,13 +396,23 @@ static struct io_uring_sqe *get_sqe(struct uio *u)
 	return sqe;
 }
 
+/* A request prepared on s->fd uses the socket's file table entry instead, when it has one. */
+static void sqe_file(struct io_uring_sqe *sqe, const struct rtp_sock *s)
+{
+	if (s->slot >= 0) {
+		sqe->fd = s->slot;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+}
+
 static bool arm(struct uio *u, struct rtp_sock *s)
 {
 	struct io_uring_sqe *sqe = get_sqe(u);
 	if (!sqe)
 		return false;
-	io_uring_prep_recvmsg_multishot(sqe, s->slot >= 0 ? s->slot : s->fd, &s->mh, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT | (s->slot >= 0 ? IOSQE_FIXED_FILE : 0);
+	io_uring_prep_recvmsg_multishot(sqe, s->fd, &s->mh, 0);
+	sqe_file(sqe, s);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = URING_BGID;
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_RECV);
 	s->armed = true;
@@ -439,12 +458,8 @@ static void deliver(struct uio *u, struct rtp_sock *s, uint8_t *buf, int res)
 	const struct timespec *ts = NULL;
 	struct timespec t;
 	for (struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, &s->mh); c;
-	     c = io_uring_recvmsg_cmsg_nexthdr(o, &s->mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-			memcpy(&t, CMSG_DATA(c), sizeof(t));
-			ts = &t;
-		}
-	}
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, &s->mh, c))
+		ts = timestamp_of(c, &t) ? &t : ts;
 	socklen_t srclen = o->namelen < s->mh.msg_namelen ? o->namelen : s->mh.msg_namelen;
 	s->draining = true;
 	s->cb(s->arg, data, len, (const struct sockaddr *)io_uring_recvmsg_name(o), srclen,
@@ -607,7 +622,7 @@ static bool tx_queue(struct uio *u, struct rtp_sock *s, const void *data, size_t
 	 * instead of parking it in the kernel */
 	if (!u->no_send_addr) {
 		/* a send with its destination (sendto): no message header to copy in */
-		io_uring_prep_send(sqe, s->slot >= 0 ? s->slot : s->fd, bytes, len, MSG_DONTWAIT);
+		io_uring_prep_send(sqe, s->fd, bytes, len, MSG_DONTWAIT);
 		sqe->addr2 = (uint64_t)(uintptr_t)&h->addr;
 		sqe->addr_len = (uint16_t)dstlen;
 	} else {
@@ -618,10 +633,9 @@ static bool tx_queue(struct uio *u, struct rtp_sock *s, const void *data, size_t
 		h->mh.msg_namelen = dstlen;
 		h->mh.msg_iov = &h->iov;
 		h->mh.msg_iovlen = 1;
-		io_uring_prep_sendmsg(sqe, s->slot >= 0 ? s->slot : s->fd, &h->mh, MSG_DONTWAIT);
+		io_uring_prep_sendmsg(sqe, s->fd, &h->mh, MSG_DONTWAIT);
 	}
-	if (s->slot >= 0)
-		sqe->flags |= IOSQE_FIXED_FILE;
+	sqe_file(sqe, s);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_SEND);
 	s->inflight++;
 	u->tx_inflight++;
@@ -703,13 +717,8 @@ static void drain_syscalls(struct rtp_sock *s, uint64_t now_ms)
 			const struct timespec *ts = NULL;
 			struct timespec t;
 			struct msghdr *h = &rx.msg[i].msg_hdr;
-			for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-				if (c->cmsg_level == SOL_SOCKET &&
-				    c->cmsg_type == SCM_TIMESTAMPNS) {
-					memcpy(&t, CMSG_DATA(c), sizeof(t));
-					ts = &t;
-				}
-			}
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+				ts = timestamp_of(c, &t) ? &t : ts;
 			s->cb(s->arg, rx.buf[i], len, (const struct sockaddr *)&rx.src[i],
 			      rx.msg[i].msg_hdr.msg_namelen, arrival_of(ts, now_ms, &now_real));
 		}
