@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "api/lws_uv.h"
 #include "base/buf.h"
@@ -23,8 +22,6 @@
 #include "room/room.h"
 #include "stream/bridge.h"
 
-/* lws's private LWS_WRITE_CLOSE: lws_write sends a close frame with it (see http.c) */
-#define WS_WRITE_CLOSE 4
 /* As api_ws (http.h): the largest message taken, and the send queue's limits */
 #define MSG_MAX	   (8u * 1024 * 1024)
 #define SOFT_LIMIT (256u * 1024)
@@ -32,7 +29,6 @@
 /* Closing: how often to look whether lws has finished, and for how long at most */
 #define CLOSE_POLL_MS	 5
 #define CLOSE_GIVE_UP_MS 5000
-#define CA_BUNDLE	 "/etc/ssl/certs/ca-certificates.crt"
 #define FIFO_AHEAD	 2 /* fallback frames kept ahead of the tick */
 
 /* One declared agent, copied. */
@@ -51,13 +47,6 @@ enum dstate {
 	D_OPEN,	      /* bridged */
 	D_FALLBACK,   /* the agent failed; the fallback participant (if any) runs */
 	D_DONE,	      /* nothing more to start; freed once everything below is gone */
-};
-
-struct frame {
-	struct frame *next;
-	size_t len;
-	bool binary;
-	unsigned char buf[]; /* LWS_PRE + len */
 };
 
 struct dial;
@@ -79,12 +68,8 @@ struct dial {
 	bool timer_closing;
 	bool resolving; /* a uv_getaddrinfo request is out */
 	uv_getaddrinfo_t req;
-	struct lws *wsi; /* ours while set (its opaque user data is this dial) */
-	struct frame *q_head, *q_tail;
-	size_t q_bytes;
-	bool ws_closing;
-	int ws_code;
-	char ws_reason[64];
+	struct lws *wsi;       /* ours while set (its opaque user data is this dial) */
+	struct api_ws_out out; /* what we send it */
 	struct sb_buf rx;
 	bool rx_drop, rx_binary;
 	struct dxfer *xfer;	     /* native: a transfer in progress */
@@ -213,17 +198,6 @@ static struct room_part *caller_of(const struct dial *x)
 	return room_service_find_part(x->d->rs, x->room, x->caller);
 }
 
-static void queue_free(struct dial *x)
-{
-	while (x->q_head) {
-		struct frame *f = x->q_head;
-		x->q_head = f->next;
-		free(f);
-	}
-	x->q_tail = NULL;
-	x->q_bytes = 0;
-}
-
 static void dial_timer_closed(uv_handle_t *h)
 {
 	struct dial *x = h->data;
@@ -262,7 +236,7 @@ static void detach(struct dial *x, bool kill)
 	if (kill)
 		lws_set_timeout(x->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	x->wsi = NULL;
-	queue_free(x);
+	api_ws_out_clear(&x->out);
 	sb_buf_free(&x->rx);
 }
 
@@ -385,34 +359,13 @@ static void failed(struct dial *x, const char *why)
 
 static int enqueue(struct dial *x, bool binary, const void *p, size_t len, bool droppable)
 {
-	if (!x->wsi || x->ws_closing)
+	if (!x->wsi)
 		return SB_ESTATE;
-	if (droppable && x->q_bytes > SOFT_LIMIT)
-		return SB_EBUSY;
-	if (x->q_bytes + len > HARD_LIMIT) {
+	int err =
+	    api_ws_out_push(&x->out, x->wsi, binary, p, len, droppable, SOFT_LIMIT, HARD_LIMIT);
+	if (err == SB_ENORES)
 		SB_WARN("agent", "%s: agent %s does not read: closing", x->call_id, x->a->def.name);
-		x->ws_closing = true;
-		x->ws_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
-		snprintf(x->ws_reason, sizeof(x->ws_reason), "not reading");
-		lws_callback_on_writable(x->wsi);
-		return SB_ENORES;
-	}
-	struct frame *f = malloc(sizeof(*f) + LWS_PRE + len);
-	if (!f)
-		return SB_ENOMEM;
-	f->next = NULL;
-	f->len = len;
-	f->binary = binary;
-	if (len)
-		memcpy(f->buf + LWS_PRE, p, len);
-	if (x->q_tail)
-		x->q_tail->next = f;
-	else
-		x->q_head = f;
-	x->q_tail = f;
-	x->q_bytes += len;
-	lws_callback_on_writable(x->wsi);
-	return 0;
+	return err;
 }
 
 static int br_send(void *arg, const char *text, size_t len, bool droppable)
@@ -428,12 +381,8 @@ static int br_send_binary(void *arg, const void *p, size_t len, bool droppable)
 static void br_close(void *arg)
 {
 	struct dial *x = arg;
-	if (!x->wsi || x->ws_closing)
-		return;
-	x->ws_closing = true;
-	x->ws_code = LWS_CLOSE_STATUS_NORMAL;
-	snprintf(x->ws_reason, sizeof(x->ws_reason), "stream stopped");
-	lws_callback_on_writable(x->wsi);
+	if (x->wsi)
+		api_ws_out_close(&x->out, x->wsi, LWS_CLOSE_STATUS_NORMAL, "stream stopped");
 }
 
 /* The agent closed its socket (the bridge's only use of hangup): its on_close. */
@@ -533,10 +482,7 @@ static void established(struct dial *x)
 		SB_INFO("agent", "%s: agent %s connected after the call ended: closing", x->call_id,
 			a->def.name);
 		x->state = D_DONE;
-		x->ws_closing = true;
-		x->ws_code = LWS_CLOSE_STATUS_NORMAL;
-		snprintf(x->ws_reason, sizeof(x->ws_reason), "call ended");
-		lws_callback_on_writable(x->wsi);
+		api_ws_out_close(&x->out, x->wsi, LWS_CLOSE_STATUS_NORMAL, "call ended");
 		return;
 	}
 	bool native = a->def.protocol == API_AGENT_NATIVE;
@@ -552,10 +498,8 @@ static void established(struct dial *x)
 	int err = stream_bridge_new(&x->b, &bo, native ? &native_handlers : &bridge_handlers, x);
 	if (err) {
 		x->b = NULL;
-		x->ws_closing = true;
-		x->ws_code = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
-		snprintf(x->ws_reason, sizeof(x->ws_reason), "cannot join the room");
-		lws_callback_on_writable(x->wsi);
+		api_ws_out_close(&x->out, x->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+				 "cannot join the room");
 		failed(x, sb_strerror(err));
 		return;
 	}
@@ -609,7 +553,7 @@ static void receive(struct dial *x, struct lws *wsi, const void *in, size_t len)
 		return;
 	bool drop = x->rx_drop;
 	x->rx_drop = false;
-	if (!drop && x->b && !x->ws_closing) {
+	if (!drop && x->b && !x->out.closing) {
 		struct sb_slice m = sb_buf_slice(&x->rx);
 		if (x->rx_binary)
 			stream_bridge_input_binary(x->b, (const uint8_t *)(m.p ? m.p : ""),
@@ -618,36 +562,6 @@ static void receive(struct dial *x, struct lws *wsi, const void *in, size_t len)
 			stream_bridge_input(x->b, m.p ? m.p : "", m.p ? m.len : 0);
 	}
 	sb_buf_reset(&x->rx);
-}
-
-static int writeable(struct dial *x, struct lws *wsi)
-{
-	struct frame *f = x->q_head;
-	if (f) {
-		x->q_head = f->next;
-		if (!x->q_head)
-			x->q_tail = NULL;
-		x->q_bytes -= f->len;
-		int n = lws_write(wsi, f->buf + LWS_PRE, f->len,
-				  f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-		free(f);
-		if (n < 0)
-			return -1;
-		if (x->q_head || x->ws_closing)
-			lws_callback_on_writable(wsi);
-		return 0;
-	}
-	if (x->ws_closing) {
-		/* as http.c: lws 4.1 on libuv drops the socket after -1 without a close frame */
-		unsigned char cf[LWS_PRE + 2 + sizeof(x->ws_reason)];
-		size_t rl = strlen(x->ws_reason);
-		cf[LWS_PRE] = (unsigned char)((x->ws_code >> 8) & 0xff);
-		cf[LWS_PRE + 1] = (unsigned char)(x->ws_code & 0xff);
-		memcpy(cf + LWS_PRE + 2, x->ws_reason, rl);
-		(void)lws_write(wsi, cf + LWS_PRE, 2 + rl, (enum lws_write_protocol)WS_WRITE_CLOSE);
-		return -1;
-	}
-	return 0;
 }
 
 static int add_headers(struct dial *x, struct lws *wsi, void *in, size_t len)
@@ -690,7 +604,7 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (!x)
 			return -1;
-		return writeable(x, wsi);
+		return api_ws_out_writeable(&x->out, wsi);
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (x) {
 			char why[160];
@@ -1047,25 +961,8 @@ static int start_lws(struct api_agent_dial *d, const char *ca_file)
 	for (size_t i = 0; i < d->n_agents; i++)
 		tls |= d->agents[i].url.tls;
 	d->protocols[0] = (struct lws_protocols){.name = "sb-agent", .callback = on_lws};
-	void *loops[1] = {d->loop};
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_LIBUV;
-	if (tls) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		if (ca_file)
-			info.client_ssl_ca_filepath = ca_file;
-		else if (!access(CA_BUNDLE, R_OK))
-			info.client_ssl_ca_filepath = CA_BUNDLE;
-	}
-	info.foreign_loops = loops;
-	info.pcontext = &d->ctx;
-	info.user = d;
-	info.protocols = d->protocols;
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.gid = (gid_t)-1;
-	info.uid = (uid_t)-1;
-	d->ctx = api_lws_create(d->loop, &info, &d->lws_handles);
+	d->ctx =
+	    api_lws_client_create(d->loop, d->protocols, d, tls, ca_file, &d->ctx, &d->lws_handles);
 	if (!d->ctx) {
 		SB_ERROR("agent", "cannot start the libwebsockets client");
 		return SB_EIO;

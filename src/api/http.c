@@ -24,8 +24,6 @@
 /* Closing: how often to look whether lws has finished, and for how long at most. */
 #define CLOSE_POLL_MS	 5
 #define CLOSE_GIVE_UP_MS 5000
-/* lws's private LWS_WRITE_CLOSE: lws_write sends a close frame with it */
-#define WS_WRITE_CLOSE 4
 
 struct api_http {
 	uv_loop_t *loop;
@@ -72,23 +70,12 @@ struct conn {
 	void (*gone)(void *arg); /* deferred: the client went away first */
 	void *gone_arg;
 	/* WebSocket (after an upgrade) */
-	struct ws_frame *wq_head, *wq_tail; /* send queue */
-	size_t wq_bytes;
-	size_t ws_route; /* index + 1 of its ws route; 0 = none */
-	void *ws_arg;	 /* the open handler's conn_arg */
-	bool ws_open;	 /* open accepted: closed() is owed */
-	bool ws_closing; /* close once the queue is written */
-	int ws_code;
-	char ws_reason[64];
-	struct sb_buf rx; /* a message being reassembled */
+	struct api_ws_out out; /* what it sends */
+	size_t ws_route;       /* index + 1 of its ws route; 0 = none */
+	void *ws_arg;	       /* the open handler's conn_arg */
+	bool ws_open;	       /* open accepted: closed() is owed */
+	struct sb_buf rx;      /* a message being reassembled */
 	bool rx_binary, rx_drop;
-};
-
-struct ws_frame {
-	struct ws_frame *next;
-	size_t len;
-	bool binary;
-	unsigned char buf[]; /* LWS_PRE + len */
 };
 
 const char *api_http_reason(int status)
@@ -419,61 +406,25 @@ int api_http_ws_route(struct api_http *h, const char *path, const struct api_ws_
 	return 0;
 }
 
-static void ws_queue_free(struct conn *c)
-{
-	while (c->wq_head) {
-		struct ws_frame *f = c->wq_head;
-		c->wq_head = f->next;
-		free(f);
-	}
-	c->wq_tail = NULL;
-	c->wq_bytes = 0;
-}
-
 void api_ws_close(struct api_ws *ws, int code, const char *reason)
 {
 	struct conn *c = (struct conn *)ws;
-	if (c->ws_closing)
-		return;
-	c->ws_closing = true;
-	c->ws_code = code ? code : LWS_CLOSE_STATUS_NORMAL;
-	snprintf(c->ws_reason, sizeof(c->ws_reason), "%s", reason ? reason : "");
-	lws_callback_on_writable(c->wsi);
+	api_ws_out_close(&c->out, c->wsi, code ? code : LWS_CLOSE_STATUS_NORMAL, reason);
 }
 
 int api_ws_send(struct api_ws *ws, bool binary, const void *p, size_t len, bool droppable)
 {
 	struct conn *c = (struct conn *)ws;
-	if (c->ws_closing)
-		return SB_ESTATE;
-	if (droppable && c->wq_bytes > API_WS_SOFT_LIMIT)
-		return SB_EBUSY;
-	if (c->wq_bytes + len > API_WS_HARD_LIMIT) {
+	int err = api_ws_out_push(&c->out, c->wsi, binary, p, len, droppable, API_WS_SOFT_LIMIT,
+				  API_WS_HARD_LIMIT);
+	if (err == SB_ENORES)
 		SB_WARN("http", "WebSocket %s: client does not read: closing", c->path);
-		api_ws_close(ws, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not reading");
-		return SB_ENORES;
-	}
-	struct ws_frame *f = malloc(sizeof(*f) + LWS_PRE + len);
-	if (!f)
-		return SB_ENOMEM;
-	f->next = NULL;
-	f->len = len;
-	f->binary = binary;
-	if (len)
-		memcpy(f->buf + LWS_PRE, p, len);
-	if (c->wq_tail)
-		c->wq_tail->next = f;
-	else
-		c->wq_head = f;
-	c->wq_tail = f;
-	c->wq_bytes += len;
-	lws_callback_on_writable(c->wsi);
-	return 0;
+	return err;
 }
 
 size_t api_ws_queued(const struct api_ws *ws)
 {
-	return ((const struct conn *)ws)->wq_bytes;
+	return ((const struct conn *)ws)->out.bytes;
 }
 
 /* The upgrade request: note path, query and Authorization; only a ws route's path may pass. */
@@ -516,8 +467,8 @@ static int ws_established(struct api_http *h, struct lws *wsi, struct conn *c)
 							  (struct api_ws *)c, &arg, &reason);
 	if (code) {
 		SB_INFO("http", "WebSocket %s refused: %d %s", c->path, code, reason ? reason : "");
-		ws_queue_free(c);
-		c->ws_closing = false;
+		api_ws_out_clear(&c->out);
+		c->out.closing = false;
 		api_ws_close((struct api_ws *)c, code, reason);
 		return 0;
 	}
@@ -548,7 +499,7 @@ static void ws_receive(struct api_http *h, struct lws *wsi, struct conn *c, cons
 		return;
 	bool drop = c->rx_drop;
 	c->rx_drop = false;
-	if (drop || !c->ws_open || c->ws_closing)
+	if (drop || !c->ws_open || c->out.closing)
 		return;
 	const struct api_ws_handlers *hd = h->ws_routes[c->ws_route - 1].hd;
 	struct sb_slice m = sb_buf_slice(&c->rx);
@@ -565,42 +516,16 @@ static void ws_receive(struct api_http *h, struct lws *wsi, struct conn *c, cons
 
 static int ws_writeable(struct lws *wsi, struct conn *c)
 {
-	struct ws_frame *f = c->wq_head;
-	if (f) {
-		c->wq_head = f->next;
-		if (!c->wq_head)
-			c->wq_tail = NULL;
-		c->wq_bytes -= f->len;
-		int n = lws_write(wsi, f->buf + LWS_PRE, f->len,
-				  f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-		free(f);
-		if (n < 0)
-			return -1;
-		if (c->wq_head || c->ws_closing)
-			lws_callback_on_writable(wsi);
-		return 0;
-	}
-	if (c->ws_closing) {
-		SB_DEBUG("http", "WebSocket %s: closing %d", c->path, c->ws_code);
-		/* lws 4.1 on libuv kills the socket at once after a -1 here, without the close
-		 * frame lws_close_reason prepares: write it ourselves (opcode 8, lws's internal
-		 * LWS_WRITE_CLOSE) */
-		unsigned char cf[LWS_PRE + 2 + sizeof(c->ws_reason)];
-		size_t rl = strlen(c->ws_reason);
-		cf[LWS_PRE] = (unsigned char)((c->ws_code >> 8) & 0xff);
-		cf[LWS_PRE + 1] = (unsigned char)(c->ws_code & 0xff);
-		memcpy(cf + LWS_PRE + 2, c->ws_reason, rl);
-		(void)lws_write(wsi, cf + LWS_PRE, 2 + rl, (enum lws_write_protocol)WS_WRITE_CLOSE);
-		return -1;
-	}
-	return 0;
+	if (!c->out.head && c->out.closing)
+		SB_DEBUG("http", "WebSocket %s: closing %d", c->path, c->out.code);
+	return api_ws_out_writeable(&c->out, wsi);
 }
 
 static void ws_closed(struct api_http *h, struct conn *c)
 {
 	bool owed = c->ws_open;
 	c->ws_open = false;
-	ws_queue_free(c);
+	api_ws_out_clear(&c->out);
 	sb_buf_free(&c->rx);
 	if (owed && h && c->ws_route && c->ws_route <= h->n_ws_routes)
 		h->ws_routes[c->ws_route - 1].hd->closed(c->ws_arg);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "api/lws_uv.h"
 #include "api/token.h"
@@ -26,7 +25,6 @@
 /* At most one "queue full" line per URL per this long; the counter has the rest. */
 #define DROP_LOG_MS 1000
 /* Where Debian keeps the CA bundle; lws 4.1's compiled-in default ("../share") finds nothing. */
-#define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 /* ---- builders ---- */
 
@@ -704,25 +702,8 @@ static int start_lws(struct api_webhook *n, const char *ca_file)
 	n->protocols[0] = (struct lws_protocols){.name = "webhook", .callback = on_lws};
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 
-	void *loops[1] = {n->loop};
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_LIBUV;
-	if (tls) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		if (ca_file)
-			info.client_ssl_ca_filepath = ca_file;
-		else if (!access(CA_BUNDLE, R_OK))
-			info.client_ssl_ca_filepath = CA_BUNDLE;
-	}
-	info.foreign_loops = loops;
-	info.pcontext = &n->ctx;
-	info.user = n;
-	info.protocols = n->protocols;
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.gid = (gid_t)-1;
-	info.uid = (uid_t)-1;
-	n->ctx = api_lws_create(n->loop, &info, &n->lws_handles);
+	n->ctx =
+	    api_lws_client_create(n->loop, n->protocols, n, tls, ca_file, &n->ctx, &n->lws_handles);
 	if (!n->ctx) {
 		SB_ERROR("webhook", "cannot start the libwebsockets client");
 		return SB_EIO;
