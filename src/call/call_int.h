@@ -1,5 +1,6 @@
-/* The call manager's private parts, shared by call.c (calls: routing, answer, media, dialing,
- * their life) and call_ops.c (what the API does to a call's participant: hang-up, hold,
+/* The call manager's private parts, shared by call.c (calls: answer, media, dialing, room
+ * events, their life), call_inbound.c (routing a new INVITE: dev routing, trunk digest auth,
+ * PIN entry) and call_ops.c (what the API does to a call's participant: hang-up, hold,
  * transfers, statistics, observers, metrics). */
 #ifndef SB_CALL_CALL_INT_H
 #define SB_CALL_CALL_INT_H
@@ -112,6 +113,20 @@ struct call_mgr {
 /* call.c */
 void call__hold_apply(struct call *c, bool by_remote);
 void call__set_status(struct call *c, const char *status);
+/* The SIP dialog's handlers of every call. */
+extern const struct sip_call_handlers call__handlers;
+/* A new call, linked into the manager (NULL when out of memory). */
+struct call *call__new(struct call_mgr *m);
+/* The call's dialog, its Call-ID for the logs, and the call counted as started. */
+void call__set_sip(struct call *c, struct sip_call *sc);
+/* A private room of its own (call-TOKEN), with the echo. */
+void call__fresh_room(struct call *c);
+/* Bind the ports and answer (now, or after answer_delay_ms); the call's room is chosen. */
+void call__accept(struct call *c, const struct sip_incoming *in);
+
+/* call_inbound.c */
+/* A DTMF digit while a PIN is wanted: '#' ends it and routes the call again. */
+void call__pin_digit(struct call *c, char digit);
 
 /* call_ops.c */
 /* A room event on topic sip_bridge_events; extra (taken, may be NULL) adds members. */
