@@ -1,5 +1,6 @@
-/* livekit.SIP request messages -> store records, protobuf-JSON style.
- * Owns request parsing with field-named errors and applying Update requests to records. */
+/* livekit.SIP trunk and dispatch-rule requests (Create, Update, Get/Delete, List) -> store
+ * records, and applying Update requests to records; with the parse context and typed field
+ * readers (protobuf-JSON style, field-named errors) that sip_json_call_in.c shares. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -43,15 +44,7 @@ static int nomem_err(char *err, size_t err_len)
 	return SB_ENOMEM;
 }
 
-/* The parse context: where the error goes and the JSON path of the field being read. */
-struct pctx {
-	char *err;
-	size_t err_len;
-	char path[256];
-	size_t plen;
-};
-
-static void pctx_init(struct pctx *c, char *err, size_t err_len)
+void sip_json__pctx_init(struct sip_json__pctx *c, char *err, size_t err_len)
 {
 	c->err = err;
 	c->err_len = err_len;
@@ -61,7 +54,7 @@ static void pctx_init(struct pctx *c, char *err, size_t err_len)
 		err[0] = 0;
 }
 
-SB_PRINTF(2, 3) static int fail(struct pctx *c, const char *fmt, ...)
+int sip_json__fail(struct sip_json__pctx *c, const char *fmt, ...)
 {
 	if (c->err && c->err_len) {
 		char msg[256];
@@ -77,7 +70,7 @@ SB_PRINTF(2, 3) static int fail(struct pctx *c, const char *fmt, ...)
 	return SB_EINVAL;
 }
 
-static int nomem(struct pctx *c)
+static int nomem(struct sip_json__pctx *c)
 {
 	return nomem_err(c->err, c->err_len);
 }
@@ -98,7 +91,7 @@ static void to_camel(const char *snake, char *out, size_t cap)
 	out[j] = 0;
 }
 
-static size_t push_raw(struct pctx *c, const char *s)
+static size_t push_raw(struct sip_json__pctx *c, const char *s)
 {
 	size_t old = c->plen;
 	size_t room = sizeof(c->path) - c->plen;
@@ -109,7 +102,7 @@ static size_t push_raw(struct pctx *c, const char *s)
 }
 
 /* Append ".fieldName" (camelCase) to the path; returns the length to pop back to. */
-static size_t push(struct pctx *c, const char *snake)
+size_t sip_json__push(struct sip_json__pctx *c, const char *snake)
 {
 	char camel[64];
 	size_t old = c->plen;
@@ -120,21 +113,21 @@ static size_t push(struct pctx *c, const char *snake)
 	return old;
 }
 
-static size_t push_index(struct pctx *c, size_t i)
+static size_t push_index(struct sip_json__pctx *c, size_t i)
 {
 	char b[32];
 	snprintf(b, sizeof(b), "[%zu]", i);
 	return push_raw(c, b);
 }
 
-static size_t push_key(struct pctx *c, const char *key)
+static size_t push_key(struct sip_json__pctx *c, const char *key)
 {
 	char b[64];
 	snprintf(b, sizeof(b), "[\"%.40s\"]", key);
 	return push_raw(c, b);
 }
 
-static void pop(struct pctx *c, size_t old)
+void sip_json__pop(struct sip_json__pctx *c, size_t old)
 {
 	c->plen = old;
 	c->path[old] = 0;
@@ -144,7 +137,7 @@ static void pop(struct pctx *c, size_t old)
  * Each finds snake (or its camelCase form) in o; an absent or null field leaves *dst alone
  * and returns 0. */
 
-static int lookup(struct pctx *c, const json_t *o, const char *snake, json_t **out)
+static int lookup(struct sip_json__pctx *c, const json_t *o, const char *snake, json_t **out)
 {
 	char camel[64];
 	to_camel(snake, camel, sizeof(camel));
@@ -156,22 +149,22 @@ static int lookup(struct pctx *c, const json_t *o, const char *snake, json_t **o
 		b = NULL;
 	*out = NULL;
 	if (a && b) {
-		size_t old = push(c, snake);
-		int e = fail(c, "given twice (as %s and %s)", camel, snake);
-		pop(c, old);
+		size_t old = sip_json__push(c, snake);
+		int e = sip_json__fail(c, "given twice (as %s and %s)", camel, snake);
+		sip_json__pop(c, old);
 		return e;
 	}
 	*out = a ? a : b;
 	return 0;
 }
 
-static int take_string(struct pctx *c, const json_t *v, char **dst)
+static int take_string(struct sip_json__pctx *c, const json_t *v, char **dst)
 {
 	if (!json_is_string(v))
-		return fail(c, "must be a string");
+		return sip_json__fail(c, "must be a string");
 	const char *s = json_string_value(v);
 	if (memchr(s, 0, json_string_length(v)))
-		return fail(c, "must not contain NUL");
+		return sip_json__fail(c, "must not contain NUL");
 	char *d = strdup(s);
 	if (!d)
 		return nomem(c);
@@ -180,35 +173,36 @@ static int take_string(struct pctx *c, const json_t *v, char **dst)
 	return 0;
 }
 
-static int get_str(struct pctx *c, const json_t *o, const char *f, char **dst)
+int sip_json__get_str(struct sip_json__pctx *c, const json_t *o, const char *f, char **dst)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	e = take_string(c, v, dst);
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
-static int get_bool(struct pctx *c, const json_t *o, const char *f, bool *dst)
+int sip_json__get_bool(struct sip_json__pctx *c, const json_t *o, const char *f, bool *dst)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	if (json_is_boolean(v))
 		*dst = json_is_true(v);
 	else
-		e = fail(c, "must be true or false");
-	pop(c, old);
+		e = sip_json__fail(c, "must be true or false");
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* An integer as a JSON number (integral) or a decimal string, as protojson accepts. */
-static int take_int(struct pctx *c, const json_t *v, int64_t min, int64_t max, int64_t *out)
+static int take_int(struct sip_json__pctx *c, const json_t *v, int64_t min, int64_t max,
+		    int64_t *out)
 {
 	int64_t x;
 	if (json_is_integer(v)) {
@@ -216,7 +210,7 @@ static int take_int(struct pctx *c, const json_t *v, int64_t min, int64_t max, i
 	} else if (json_is_real(v)) {
 		double d = json_real_value(v);
 		if (d != d || d < -9.2e18 || d > 9.2e18 || (double)(int64_t)d != d)
-			return fail(c, "must be an integer");
+			return sip_json__fail(c, "must be an integer");
 		x = (int64_t)d;
 	} else if (json_is_string(v)) {
 		const char *s = json_string_value(v);
@@ -224,48 +218,48 @@ static int take_int(struct pctx *c, const json_t *v, int64_t min, int64_t max, i
 		bool neg = n > 0 && s[0] == '-';
 		i = neg ? 1 : 0;
 		if (i == n)
-			return fail(c, "must be an integer");
+			return sip_json__fail(c, "must be an integer");
 		uint64_t u = 0;
 		for (; i < n; i++) {
 			if (s[i] < '0' || s[i] > '9')
-				return fail(c, "must be an integer");
+				return sip_json__fail(c, "must be an integer");
 			if (u > (UINT64_MAX - 9) / 10)
-				return fail(c, "out of range");
+				return sip_json__fail(c, "out of range");
 			u = u * 10 + (uint64_t)(s[i] - '0');
 		}
 		if (u > (uint64_t)INT64_MAX)
-			return fail(c, "out of range");
+			return sip_json__fail(c, "out of range");
 		x = neg ? -(int64_t)u : (int64_t)u;
 	} else {
-		return fail(c, "must be an integer");
+		return sip_json__fail(c, "must be an integer");
 	}
 	if (x < min || x > max)
-		return fail(c, "must be between %" PRId64 " and %" PRId64, min, max);
+		return sip_json__fail(c, "must be between %" PRId64 " and %" PRId64, min, max);
 	*out = x;
 	return 0;
 }
 
-static int get_int(struct pctx *c, const json_t *o, const char *f, int64_t min, int64_t max,
-		   int64_t *dst)
+static int get_int(struct sip_json__pctx *c, const json_t *o, const char *f, int64_t min,
+		   int64_t max, int64_t *dst)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	e = take_int(c, v, min, max, dst);
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
-static int get_enum(struct pctx *c, const json_t *o, const char *f,
-		    const struct sip_json__enum_def *d, int *dst, bool *present)
+int sip_json__get_enum(struct sip_json__pctx *c, const json_t *o, const char *f,
+		       const struct sip_json__enum_def *d, int *dst, bool *present)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 		size_t i;
@@ -275,32 +269,34 @@ static int get_enum(struct pctx *c, const json_t *o, const char *f,
 		if (i < d->n)
 			*dst = (int)i;
 		else
-			e = fail(c, "unknown %s value \"%.64s\" (expected %s ... %s)", d->type, s,
-				 d->names[0], d->names[d->n - 1]);
+			e = sip_json__fail(c, "unknown %s value \"%.64s\" (expected %s ... %s)",
+					   d->type, s, d->names[0], d->names[d->n - 1]);
 	} else if (json_is_integer(v)) {
 		json_int_t x = json_integer_value(v);
 		if (x >= 0 && (size_t)x < d->n)
 			*dst = (int)x;
 		else
-			e = fail(c, "unknown %s value %" JSON_INTEGER_FORMAT, d->type, x);
+			e = sip_json__fail(c, "unknown %s value %" JSON_INTEGER_FORMAT, d->type, x);
 	} else {
-		e = fail(c, "must be a %s name such as \"%s\"", d->type, d->names[d->n - 1]);
+		e = sip_json__fail(c, "must be a %s name such as \"%s\"", d->type,
+				   d->names[d->n - 1]);
 	}
 	if (!e && present)
 		*present = true;
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* google.protobuf.Duration: "30s", "1.5s", "-0.25s"; into ms, sub-ms digits dropped. */
-static int take_duration(struct pctx *c, const json_t *v, int64_t *ms)
+static int take_duration(struct sip_json__pctx *c, const json_t *v, int64_t *ms)
 {
 	if (!json_is_string(v))
-		return fail(c, "must be a duration string such as \"30s\"");
+		return sip_json__fail(c, "must be a duration string such as \"30s\"");
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v), i = 0;
 	if (n < 2 || s[n - 1] != 's')
-		return fail(c, "invalid duration \"%.32s\" (expected a form such as \"30s\")", s);
+		return sip_json__fail(
+		    c, "invalid duration \"%.32s\" (expected a form such as \"30s\")", s);
 	n--;
 	bool neg = s[0] == '-';
 	if (neg)
@@ -310,48 +306,50 @@ static int take_duration(struct pctx *c, const json_t *v, int64_t *ms)
 	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
 		sec = sec * 10 + (s[i] - '0');
 		if (sec > DURATION_MAX_S)
-			return fail(c, "duration out of range");
+			return sip_json__fail(c, "duration out of range");
 	}
 	if (i < n && s[i] == '.') {
 		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac_digits++)
 			if (frac_digits < 3)
 				frac_ms = frac_ms * 10 + (s[i] - '0');
 		if (frac_digits == 0 || frac_digits > 9)
-			return fail(c, "invalid duration \"%.32s\"", s);
+			return sip_json__fail(c, "invalid duration \"%.32s\"", s);
 		for (size_t k = frac_digits; k < 3; k++)
 			frac_ms *= 10;
 	}
 	if (i != n || int_digits == 0)
-		return fail(c, "invalid duration \"%.32s\" (expected a form such as \"30s\")", s);
+		return sip_json__fail(
+		    c, "invalid duration \"%.32s\" (expected a form such as \"30s\")", s);
 	if (neg && (sec || frac_ms))
-		return fail(c, "must not be negative");
+		return sip_json__fail(c, "must not be negative");
 	*ms = sec * 1000 + frac_ms;
 	return 0;
 }
 
-static int get_duration(struct pctx *c, const json_t *o, const char *f, int64_t *ms)
+int sip_json__get_duration(struct sip_json__pctx *c, const json_t *o, const char *f, int64_t *ms)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	e = take_duration(c, v, ms);
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* repeated string; replaces *dst. */
-static int get_strv(struct pctx *c, const json_t *o, const char *f, struct store_strv *dst)
+static int get_strv(struct sip_json__pctx *c, const json_t *o, const char *f,
+		    struct store_strv *dst)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	struct store_strv a = {0};
 	if (!json_is_array(v)) {
-		e = fail(c, "must be an array of strings");
+		e = sip_json__fail(c, "must be an array of strings");
 		goto out;
 	}
 	size_t n = json_array_size(v);
@@ -365,9 +363,9 @@ static int get_strv(struct pctx *c, const json_t *o, const char *f, struct store
 	for (size_t i = 0; i < n; i++) {
 		json_t *x = json_array_get(v, i);
 		size_t o2 = push_index(c, i);
-		e = json_is_null(x) ? fail(c, "must be a string, not null")
+		e = json_is_null(x) ? sip_json__fail(c, "must be a string, not null")
 				    : take_string(c, x, &a.v[i]);
-		pop(c, o2);
+		sip_json__pop(c, o2);
 		if (e)
 			goto out;
 		a.n = i + 1;
@@ -381,21 +379,22 @@ out:
 		a.n = a.v ? json_array_size(v) : 0; /* calloc'd: unset slots are NULL */
 		store_strv_free(&a);
 	}
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* map<string,string>; replaces *dst. */
-static int get_map(struct pctx *c, const json_t *o, const char *f, struct store_map *dst)
+int sip_json__get_map(struct sip_json__pctx *c, const json_t *o, const char *f,
+		      struct store_map *dst)
 {
 	json_t *v;
 	int e = lookup(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	struct store_map m = {0};
 	if (!json_is_object(v)) {
-		e = fail(c, "must be an object of strings");
+		e = sip_json__fail(c, "must be an object of strings");
 		goto out;
 	}
 	const char *k;
@@ -405,14 +404,14 @@ static int get_map(struct pctx *c, const json_t *o, const char *f, struct store_
 	{
 		size_t o2 = push_key(c, k);
 		if (!json_is_string(x))
-			e = fail(c, "must be a string");
+			e = sip_json__fail(c, "must be a string");
 		else if (memchr(json_string_value(x), 0, json_string_length(x)))
-			e = fail(c, "must not contain NUL");
+			e = sip_json__fail(c, "must not contain NUL");
 		else if (strlen(k) != klen)
-			e = fail(c, "key must not contain NUL");
+			e = sip_json__fail(c, "key must not contain NUL");
 		else if (store_map_set(&m, k, json_string_value(x)))
 			e = nomem(c);
-		pop(c, o2);
+		sip_json__pop(c, o2);
 		if (e)
 			goto out;
 	}
@@ -422,19 +421,19 @@ static int get_map(struct pctx *c, const json_t *o, const char *f, struct store_
 	m.n = 0;
 out:
 	store_map_free(&m);
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
-static int get_object(struct pctx *c, const json_t *o, const char *f, json_t **out)
+int sip_json__get_object(struct sip_json__pctx *c, const json_t *o, const char *f, json_t **out)
 {
 	int e = lookup(c, o, f, out);
 	if (e || !*out)
 		return e;
 	if (!json_is_object(*out)) {
-		size_t old = push(c, f);
-		e = fail(c, "must be an object");
-		pop(c, old);
+		size_t old = sip_json__push(c, f);
+		e = sip_json__fail(c, "must be an object");
+		sip_json__pop(c, old);
 	}
 	return e;
 }
@@ -448,85 +447,89 @@ static void list_update_free(struct sip_json_list_update *u)
 }
 
 /* ListUpdate {set, add, remove, clear}. */
-static int get_list_update(struct pctx *c, const json_t *o, const char *f,
+static int get_list_update(struct sip_json__pctx *c, const json_t *o, const char *f,
 			   struct sip_json_list_update *u)
 {
 	json_t *v;
-	int e = get_object(c, o, f, &v);
+	int e = sip_json__get_object(c, o, f, &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, f);
+	size_t old = sip_json__push(c, f);
 	e = get_strv(c, v, "set", &u->set);
 	e = e ? e : get_strv(c, v, "add", &u->add);
 	e = e ? e : get_strv(c, v, "remove", &u->remove);
-	e = e ? e : get_bool(c, v, "clear", &u->clear);
+	e = e ? e : sip_json__get_bool(c, v, "clear", &u->clear);
 	if (!e && u->clear && (u->set.n || u->add.n || u->remove.n))
-		e = fail(c, "clear cannot be combined with set, add or remove");
+		e = sip_json__fail(c, "clear cannot be combined with set, add or remove");
 	if (!e && u->set.n && (u->add.n || u->remove.n))
-		e = fail(c, "set cannot be combined with add or remove");
+		e = sip_json__fail(c, "set cannot be combined with add or remove");
 	u->present = !e;
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* SIPMediaConfig: validates the whole message, returns its encryption when set. */
-static int get_media(struct pctx *c, const json_t *o, bool *present, int *enc, bool *has_enc)
+static int get_media(struct sip_json__pctx *c, const json_t *o, bool *present, int *enc,
+		     bool *has_enc)
 {
 	json_t *v;
-	int e = get_object(c, o, "media", &v);
+	int e = sip_json__get_object(c, o, "media", &v);
 	if (e || !v)
 		return e;
 	*present = true;
-	size_t old = push(c, "media");
+	size_t old = sip_json__push(c, "media");
 	bool only = false;
 	int64_t timeout = 0;
-	e = get_bool(c, v, "only_listed_codecs", &only);
-	e = e ? e : get_enum(c, v, "encryption", &sip_json__encryption_enum, enc, has_enc);
-	e = e ? e : get_duration(c, v, "media_timeout", &timeout);
+	e = sip_json__get_bool(c, v, "only_listed_codecs", &only);
+	e = e ? e
+	      : sip_json__get_enum(c, v, "encryption", &sip_json__encryption_enum, enc, has_enc);
+	e = e ? e : sip_json__get_duration(c, v, "media_timeout", &timeout);
 	if (!e && timeout > MEDIA_TIMEOUT_MAX_MS) {
-		size_t o2 = push(c, "media_timeout");
-		e = fail(c, "must be at most 10 minutes");
-		pop(c, o2);
+		size_t o2 = sip_json__push(c, "media_timeout");
+		e = sip_json__fail(c, "must be at most 10 minutes");
+		sip_json__pop(c, o2);
 	}
 	json_t *codecs = NULL;
 	e = e ? e : lookup(c, v, "codecs", &codecs);
 	if (!e && codecs) {
-		size_t o2 = push(c, "codecs");
+		size_t o2 = sip_json__push(c, "codecs");
 		if (!json_is_array(codecs))
-			e = fail(c, "must be an array of {name, rate}");
+			e = sip_json__fail(c, "must be an array of {name, rate}");
 		for (size_t i = 0; !e && i < json_array_size(codecs); i++) {
 			json_t *x = json_array_get(codecs, i);
 			size_t o3 = push_index(c, i);
 			char *name = NULL;
 			int64_t rate = 0;
 			if (!json_is_object(x))
-				e = fail(c, "must be an object {name, rate}");
-			e = e ? e : get_str(c, x, "name", &name);
+				e = sip_json__fail(c, "must be an object {name, rate}");
+			e = e ? e : sip_json__get_str(c, x, "name", &name);
 			e = e ? e : get_int(c, x, "rate", 0, UINT32_MAX, &rate);
 			if (!e && (!name || !*name))
-				e = fail(c, "name is required");
+				e = sip_json__fail(c, "name is required");
 			if (!e && strchr(name, '/'))
-				e = fail(c, "name must not contain '/' (give the rate in rate)");
+				e = sip_json__fail(
+				    c, "name must not contain '/' (give the rate in rate)");
 			if (!e && rate == 0 && strcasecmp(name, "PCMU") &&
 			    strcasecmp(name, "PCMA") && strcasecmp(name, "G722") &&
 			    strcasecmp(name, "AMR-WB"))
-				e = fail(c, "rate is required for codec \"%.32s\"", name);
+				e = sip_json__fail(c, "rate is required for codec \"%.32s\"", name);
 			free(name);
-			pop(c, o3);
+			sip_json__pop(c, o3);
 		}
-		pop(c, o2);
+		sip_json__pop(c, o2);
 	}
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* The media_encryption (dep) + media pair of a record: media.encryption wins. */
-static int get_encryption(struct pctx *c, const json_t *o, enum store_media_encryption *dst,
-			  bool *changed)
+static int get_encryption(struct sip_json__pctx *c, const json_t *o,
+			  enum store_media_encryption *dst, bool *changed)
 {
 	int dep = (int)*dst, enc = 0;
 	bool has_dep = false, has_media = false, has_enc = false;
-	int e = get_enum(c, o, "media_encryption", &sip_json__encryption_enum, &dep, &has_dep);
+	int e = sip_json__get_enum(c, o, "media_encryption", &sip_json__encryption_enum, &dep,
+				   &has_dep);
 	e = e ? e : get_media(c, o, &has_media, &enc, &has_enc);
 	if (e)
 		return e;
@@ -542,7 +545,7 @@ static int get_encryption(struct pctx *c, const json_t *o, enum store_media_encr
 }
 
 /* RoomConfiguration: keys of the object and of each agents[] entry in snake_case. */
-static int snake_keys(struct pctx *c, const json_t *in, json_t **out)
+static int snake_keys(struct sip_json__pctx *c, const json_t *in, json_t **out)
 {
 	json_t *o = json_object();
 	if (!o)
@@ -572,8 +575,8 @@ static int snake_keys(struct pctx *c, const json_t *in, json_t **out)
 		if (json_object_get(o, s)) {
 			size_t old = push_raw(c, ".");
 			push_raw(c, s);
-			e = fail(c, "given twice");
-			pop(c, old);
+			e = sip_json__fail(c, "given twice");
+			sip_json__pop(c, old);
 		} else if (json_object_set(o, s, v)) {
 			e = nomem(c);
 		}
@@ -589,39 +592,39 @@ static int snake_keys(struct pctx *c, const json_t *in, json_t **out)
 	return 0;
 }
 
-static int get_room_config(struct pctx *c, const json_t *o, char **dst)
+static int get_room_config(struct sip_json__pctx *c, const json_t *o, char **dst)
 {
 	json_t *v, *canon = NULL;
-	int e = get_object(c, o, "room_config", &v);
+	int e = sip_json__get_object(c, o, "room_config", &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, "room_config");
+	size_t old = sip_json__push(c, "room_config");
 	e = snake_keys(c, v, &canon);
 	json_t *agents = e ? NULL : json_object_get(canon, "agents");
 	if (agents) {
 		/* a new array: canon's members are still the request's own values */
-		size_t o2 = push(c, "agents");
+		size_t o2 = sip_json__push(c, "agents");
 		json_t *na = json_array();
 		if (!na)
 			e = nomem(c);
 		else if (!json_is_array(agents))
-			e = fail(c, "must be an array");
+			e = sip_json__fail(c, "must be an array");
 		for (size_t i = 0; !e && i < json_array_size(agents); i++) {
 			json_t *a = json_array_get(agents, i), *sa = NULL;
 			size_t o3 = push_index(c, i);
 			if (!json_is_object(a))
-				e = fail(c, "must be an object");
+				e = sip_json__fail(c, "must be an object");
 			else
 				e = snake_keys(c, a, &sa);
 			if (!e && json_array_append_new(na, sa))
 				e = nomem(c);
-			pop(c, o3);
+			sip_json__pop(c, o3);
 		}
 		if (!e && json_object_set_new(canon, "agents", na))
 			e = nomem(c);
 		else if (e)
 			json_decref(na);
-		pop(c, o2);
+		sip_json__pop(c, o2);
 	}
 	if (!e) {
 		char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
@@ -633,54 +636,58 @@ static int get_room_config(struct pctx *c, const json_t *o, char **dst)
 		}
 	}
 	json_decref(canon);
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* ---- Messages ---- */
 
-static int parse_inbound(struct pctx *c, const json_t *o, struct store_inbound_trunk *t)
+static int parse_inbound(struct sip_json__pctx *c, const json_t *o, struct store_inbound_trunk *t)
 {
 	int inc = (int)t->include_headers;
-	int e = get_str(c, o, "sip_trunk_id", &t->id);
-	e = e ? e : get_str(c, o, "name", &t->name);
-	e = e ? e : get_str(c, o, "metadata", &t->metadata);
+	int e = sip_json__get_str(c, o, "sip_trunk_id", &t->id);
+	e = e ? e : sip_json__get_str(c, o, "name", &t->name);
+	e = e ? e : sip_json__get_str(c, o, "metadata", &t->metadata);
 	e = e ? e : get_strv(c, o, "numbers", &t->numbers);
 	e = e ? e : get_strv(c, o, "allowed_addresses", &t->allowed_addresses);
 	e = e ? e : get_strv(c, o, "allowed_numbers", &t->allowed_numbers);
-	e = e ? e : get_str(c, o, "auth_username", &t->auth_username);
-	e = e ? e : get_str(c, o, "auth_password", &t->auth_password);
-	e = e ? e : get_str(c, o, "auth_realm", &t->auth_realm);
-	e = e ? e : get_map(c, o, "headers", &t->headers);
-	e = e ? e : get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
-	e = e ? e : get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
-	e = e ? e : get_enum(c, o, "include_headers", &sip_json__header_option_enum, &inc, NULL);
-	e = e ? e : get_duration(c, o, "ringing_timeout", &t->ringing_timeout_ms);
-	e = e ? e : get_duration(c, o, "max_call_duration", &t->max_call_duration_ms);
-	e = e ? e : get_bool(c, o, "krisp_enabled", &t->krisp_enabled);
+	e = e ? e : sip_json__get_str(c, o, "auth_username", &t->auth_username);
+	e = e ? e : sip_json__get_str(c, o, "auth_password", &t->auth_password);
+	e = e ? e : sip_json__get_str(c, o, "auth_realm", &t->auth_realm);
+	e = e ? e : sip_json__get_map(c, o, "headers", &t->headers);
+	e = e ? e : sip_json__get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
+	e = e ? e : sip_json__get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
+	e = e ? e
+	      : sip_json__get_enum(c, o, "include_headers", &sip_json__header_option_enum, &inc,
+				   NULL);
+	e = e ? e : sip_json__get_duration(c, o, "ringing_timeout", &t->ringing_timeout_ms);
+	e = e ? e : sip_json__get_duration(c, o, "max_call_duration", &t->max_call_duration_ms);
+	e = e ? e : sip_json__get_bool(c, o, "krisp_enabled", &t->krisp_enabled);
 	e = e ? e : get_encryption(c, o, &t->media_encryption, NULL);
 	t->include_headers = (enum store_header_options)inc;
 	return e;
 }
 
-static int parse_outbound(struct pctx *c, const json_t *o, struct store_outbound_trunk *t)
+static int parse_outbound(struct sip_json__pctx *c, const json_t *o, struct store_outbound_trunk *t)
 {
 	int inc = (int)t->include_headers, tr = (int)t->transport;
-	int e = get_str(c, o, "sip_trunk_id", &t->id);
-	e = e ? e : get_str(c, o, "name", &t->name);
-	e = e ? e : get_str(c, o, "metadata", &t->metadata);
-	e = e ? e : get_str(c, o, "address", &t->address);
-	e = e ? e : get_str(c, o, "destination_country", &t->destination_country);
-	e = e ? e : get_enum(c, o, "transport", &sip_json__transport_enum, &tr, NULL);
+	int e = sip_json__get_str(c, o, "sip_trunk_id", &t->id);
+	e = e ? e : sip_json__get_str(c, o, "name", &t->name);
+	e = e ? e : sip_json__get_str(c, o, "metadata", &t->metadata);
+	e = e ? e : sip_json__get_str(c, o, "address", &t->address);
+	e = e ? e : sip_json__get_str(c, o, "destination_country", &t->destination_country);
+	e = e ? e : sip_json__get_enum(c, o, "transport", &sip_json__transport_enum, &tr, NULL);
 	e = e ? e : get_strv(c, o, "numbers", &t->numbers);
-	e = e ? e : get_str(c, o, "auth_username", &t->auth_username);
-	e = e ? e : get_str(c, o, "auth_password", &t->auth_password);
-	e = e ? e : get_map(c, o, "headers", &t->headers);
-	e = e ? e : get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
-	e = e ? e : get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
-	e = e ? e : get_enum(c, o, "include_headers", &sip_json__header_option_enum, &inc, NULL);
+	e = e ? e : sip_json__get_str(c, o, "auth_username", &t->auth_username);
+	e = e ? e : sip_json__get_str(c, o, "auth_password", &t->auth_password);
+	e = e ? e : sip_json__get_map(c, o, "headers", &t->headers);
+	e = e ? e : sip_json__get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
+	e = e ? e : sip_json__get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
+	e = e ? e
+	      : sip_json__get_enum(c, o, "include_headers", &sip_json__header_option_enum, &inc,
+				   NULL);
 	e = e ? e : get_encryption(c, o, &t->media_encryption, NULL);
-	e = e ? e : get_str(c, o, "from_host", &t->from_host);
+	e = e ? e : sip_json__get_str(c, o, "from_host", &t->from_host);
 	t->include_headers = (enum store_header_options)inc;
 	t->transport = (enum store_transport)tr;
 	return e;
@@ -695,43 +702,44 @@ static void rule_free(struct store_rule *r)
 }
 
 /* SIPDispatchRule: a oneof of direct, individual, callee. *present: the field was given. */
-static int parse_rule(struct pctx *c, const json_t *o, struct store_rule *r, bool *present)
+static int parse_rule(struct sip_json__pctx *c, const json_t *o, struct store_rule *r,
+		      bool *present)
 {
 	static const char *const members[] = {"dispatch_rule_direct", "dispatch_rule_individual",
 					      "dispatch_rule_callee"};
 	json_t *v, *m[3];
-	int e = get_object(c, o, "rule", &v);
+	int e = sip_json__get_object(c, o, "rule", &v);
 	if (e || !v)
 		return e;
-	size_t old = push(c, "rule");
+	size_t old = sip_json__push(c, "rule");
 	int which = -1, count = 0;
 	for (int i = 0; !e && i < 3; i++) {
-		e = get_object(c, v, members[i], &m[i]);
+		e = sip_json__get_object(c, v, members[i], &m[i]);
 		if (!e && m[i]) {
 			which = i;
 			count++;
 		}
 	}
 	if (!e && count > 1)
-		e = fail(c, "only one of dispatchRuleDirect, dispatchRuleIndividual and "
-			    "dispatchRuleCallee may be set");
+		e = sip_json__fail(c, "only one of dispatchRuleDirect, dispatchRuleIndividual and "
+				      "dispatchRuleCallee may be set");
 	struct store_rule n = {0};
 	if (!e && which >= 0) {
-		size_t o2 = push(c, members[which]);
+		size_t o2 = sip_json__push(c, members[which]);
 		json_t *x = m[which];
-		e = get_str(c, x, "pin", &n.pin);
+		e = sip_json__get_str(c, x, "pin", &n.pin);
 		if (which == 0) {
 			n.kind = STORE_RULE_DIRECT;
-			e = e ? e : get_str(c, x, "room_name", &n.room_name);
+			e = e ? e : sip_json__get_str(c, x, "room_name", &n.room_name);
 		} else {
 			n.kind = which == 1 ? STORE_RULE_INDIVIDUAL : STORE_RULE_CALLEE;
-			e = e ? e : get_str(c, x, "room_prefix", &n.room_prefix);
+			e = e ? e : sip_json__get_str(c, x, "room_prefix", &n.room_prefix);
 			if (!e && which == 1)
-				e = get_bool(c, x, "no_randomness", &n.no_randomness);
+				e = sip_json__get_bool(c, x, "no_randomness", &n.no_randomness);
 			if (!e && which == 2)
-				e = get_bool(c, x, "randomize", &n.randomize);
+				e = sip_json__get_bool(c, x, "randomize", &n.randomize);
 		}
-		pop(c, o2);
+		sip_json__pop(c, o2);
 	}
 	if (e) {
 		rule_free(&n);
@@ -740,29 +748,29 @@ static int parse_rule(struct pctx *c, const json_t *o, struct store_rule *r, boo
 		*r = n;
 		*present = true;
 	}
-	pop(c, old);
+	sip_json__pop(c, old);
 	return e;
 }
 
 /* SIPDispatchRuleInfo, or (legacy) the deprecated top level of CreateSIPDispatchRuleRequest. */
-static int parse_rule_info(struct pctx *c, const json_t *o, struct store_dispatch_rule *r,
+static int parse_rule_info(struct sip_json__pctx *c, const json_t *o, struct store_dispatch_rule *r,
 			   bool legacy)
 {
 	bool has_rule = false;
-	int e = legacy ? 0 : get_str(c, o, "sip_dispatch_rule_id", &r->id);
+	int e = legacy ? 0 : sip_json__get_str(c, o, "sip_dispatch_rule_id", &r->id);
 	e = e ? e : parse_rule(c, o, &r->rule, &has_rule);
 	e = e ? e : get_strv(c, o, "trunk_ids", &r->trunk_ids);
-	e = e ? e : get_bool(c, o, "hide_phone_number", &r->hide_phone_number);
+	e = e ? e : sip_json__get_bool(c, o, "hide_phone_number", &r->hide_phone_number);
 	e = e ? e : get_strv(c, o, "inbound_numbers", &r->inbound_numbers);
 	if (!e && !legacy)
 		e = get_strv(c, o, "numbers", &r->numbers);
-	e = e ? e : get_str(c, o, "name", &r->name);
-	e = e ? e : get_str(c, o, "metadata", &r->metadata);
-	e = e ? e : get_map(c, o, "attributes", &r->attributes);
-	e = e ? e : get_str(c, o, "room_preset", &r->room_preset);
+	e = e ? e : sip_json__get_str(c, o, "name", &r->name);
+	e = e ? e : sip_json__get_str(c, o, "metadata", &r->metadata);
+	e = e ? e : sip_json__get_map(c, o, "attributes", &r->attributes);
+	e = e ? e : sip_json__get_str(c, o, "room_preset", &r->room_preset);
 	e = e ? e : get_room_config(c, o, &r->room_config_json);
 	if (!e && !legacy)
-		e = get_bool(c, o, "krisp_enabled", &r->krisp_enabled);
+		e = sip_json__get_bool(c, o, "krisp_enabled", &r->krisp_enabled);
 	if (!e && !legacy)
 		e = get_encryption(c, o, &r->media_encryption, NULL);
 	return e;
@@ -773,9 +781,10 @@ bool sip_json__empty(const char *s)
 	return !s || !*s;
 }
 
-static int need_object(struct pctx *c, const json_t *req)
+int sip_json__need_object(struct sip_json__pctx *c, const json_t *req)
 {
-	return json_is_object(req) ? 0 : fail(c, "the request body must be a JSON object");
+	return json_is_object(req) ? 0
+				   : sip_json__fail(c, "the request body must be a JSON object");
 }
 
 /* ---- Create ---- */
@@ -783,21 +792,21 @@ static int need_object(struct pctx *c, const json_t *req)
 int sip_json_parse_create_inbound_trunk(const json_t *req, struct store_inbound_trunk *out,
 					char *err, size_t err_len)
 {
-	struct pctx c;
+	struct sip_json__pctx c;
 	json_t *v = NULL;
-	pctx_init(&c, err, err_len);
+	sip_json__pctx_init(&c, err, err_len);
 	memset(out, 0, sizeof(*out));
-	int e = need_object(&c, req);
-	e = e ? e : get_object(&c, req, "trunk", &v);
+	int e = sip_json__need_object(&c, req);
+	e = e ? e : sip_json__get_object(&c, req, "trunk", &v);
 	if (!e && !v)
-		e = fail(&c, "trunk is required");
+		e = sip_json__fail(&c, "trunk is required");
 	if (!e) {
-		size_t old = push(&c, "trunk");
+		size_t old = sip_json__push(&c, "trunk");
 		e = parse_inbound(&c, v, out);
-		pop(&c, old);
+		sip_json__pop(&c, old);
 	}
 	if (!e && !sip_json__empty(out->id))
-		e = fail(&c, "trunk ID must be empty");
+		e = sip_json__fail(&c, "trunk ID must be empty");
 	e = e ? e : sip_json_validate_inbound_trunk(out, err, err_len);
 	if (e)
 		store_inbound_trunk_free(out);
@@ -807,21 +816,21 @@ int sip_json_parse_create_inbound_trunk(const json_t *req, struct store_inbound_
 int sip_json_parse_create_outbound_trunk(const json_t *req, struct store_outbound_trunk *out,
 					 char *err, size_t err_len)
 {
-	struct pctx c;
+	struct sip_json__pctx c;
 	json_t *v = NULL;
-	pctx_init(&c, err, err_len);
+	sip_json__pctx_init(&c, err, err_len);
 	memset(out, 0, sizeof(*out));
-	int e = need_object(&c, req);
-	e = e ? e : get_object(&c, req, "trunk", &v);
+	int e = sip_json__need_object(&c, req);
+	e = e ? e : sip_json__get_object(&c, req, "trunk", &v);
 	if (!e && !v)
-		e = fail(&c, "trunk is required");
+		e = sip_json__fail(&c, "trunk is required");
 	if (!e) {
-		size_t old = push(&c, "trunk");
+		size_t old = sip_json__push(&c, "trunk");
 		e = parse_outbound(&c, v, out);
-		pop(&c, old);
+		sip_json__pop(&c, old);
 	}
 	if (!e && !sip_json__empty(out->id))
-		e = fail(&c, "trunk ID must be empty");
+		e = sip_json__fail(&c, "trunk ID must be empty");
 	e = e ? e : sip_json_validate_outbound_trunk(out, err, err_len);
 	if (e)
 		store_outbound_trunk_free(out);
@@ -831,164 +840,24 @@ int sip_json_parse_create_outbound_trunk(const json_t *req, struct store_outboun
 int sip_json_parse_create_dispatch_rule(const json_t *req, struct store_dispatch_rule *out,
 					char *err, size_t err_len)
 {
-	struct pctx c;
+	struct sip_json__pctx c;
 	json_t *v = NULL;
-	pctx_init(&c, err, err_len);
+	sip_json__pctx_init(&c, err, err_len);
 	memset(out, 0, sizeof(*out));
-	int e = need_object(&c, req);
-	e = e ? e : get_object(&c, req, "dispatch_rule", &v);
+	int e = sip_json__need_object(&c, req);
+	e = e ? e : sip_json__get_object(&c, req, "dispatch_rule", &v);
 	if (!e && v) {
-		size_t old = push(&c, "dispatch_rule");
+		size_t old = sip_json__push(&c, "dispatch_rule");
 		e = parse_rule_info(&c, v, out, false);
-		pop(&c, old);
+		sip_json__pop(&c, old);
 	} else if (!e) {
 		e = parse_rule_info(&c, req, out, true);
 	}
 	if (!e && !sip_json__empty(out->id))
-		e = fail(&c, "rule id must not be set");
+		e = sip_json__fail(&c, "rule id must not be set");
 	e = e ? e : sip_json_validate_dispatch_rule(out, err, err_len);
 	if (e)
 		store_dispatch_rule_free(out);
-	return e;
-}
-
-/* ---- CreateSIPParticipant / TransferSIPParticipant ---- */
-
-void sip_json_participant_req_free(struct sip_json_participant_req *r)
-{
-	free(r->trunk_id);
-	store_outbound_trunk_free(&r->inline_trunk);
-	free(r->call_to);
-	free(r->number);
-	free(r->room);
-	free(r->identity);
-	free(r->name);
-	free(r->metadata);
-	free(r->dtmf);
-	free(r->display_name);
-	store_map_free(&r->attributes);
-	store_map_free(&r->headers);
-	memset(r, 0, sizeof(*r));
-}
-
-/* SIPOutboundConfig: the fields an inline trunk has. */
-static int parse_inline_trunk(struct pctx *c, const json_t *o, struct store_outbound_trunk *t)
-{
-	int tr = 0;
-	int e = get_str(c, o, "hostname", &t->address);
-	e = e ? e : get_str(c, o, "destination_country", &t->destination_country);
-	e = e ? e : get_enum(c, o, "transport", &sip_json__transport_enum, &tr, NULL);
-	e = e ? e : get_str(c, o, "auth_username", &t->auth_username);
-	e = e ? e : get_str(c, o, "auth_password", &t->auth_password);
-	e = e ? e : get_map(c, o, "headers_to_attributes", &t->headers_to_attributes);
-	e = e ? e : get_map(c, o, "attributes_to_headers", &t->attributes_to_headers);
-	e = e ? e : get_str(c, o, "from_host", &t->from_host);
-	t->transport = (enum store_transport)tr;
-	if (!e && sip_json__empty(t->address))
-		e = fail(c, "trunk.hostname is required");
-	return e;
-}
-
-int sip_json_parse_create_participant(const json_t *req, struct sip_json_participant_req *out,
-				      char *err, size_t err_len)
-{
-	struct pctx c;
-	json_t *trunk = NULL;
-	bool ringtone = false;
-	pctx_init(&c, err, err_len);
-	memset(out, 0, sizeof(*out));
-	int e = need_object(&c, req);
-	e = e ? e : get_str(&c, req, "sip_trunk_id", &out->trunk_id);
-	e = e ? e : get_object(&c, req, "trunk", &trunk);
-	if (!e && trunk) {
-		size_t old = push(&c, "trunk");
-		out->has_inline_trunk = true;
-		e = parse_inline_trunk(&c, trunk, &out->inline_trunk);
-		pop(&c, old);
-	}
-	e = e ? e : get_str(&c, req, "sip_call_to", &out->call_to);
-	e = e ? e : get_str(&c, req, "sip_number", &out->number);
-	e = e ? e : get_str(&c, req, "room_name", &out->room);
-	e = e ? e : get_str(&c, req, "participant_identity", &out->identity);
-	e = e ? e : get_str(&c, req, "participant_name", &out->name);
-	e = e ? e : get_str(&c, req, "participant_metadata", &out->metadata);
-	e = e ? e : get_map(&c, req, "participant_attributes", &out->attributes);
-	e = e ? e : get_str(&c, req, "dtmf", &out->dtmf);
-	e = e ? e : get_bool(&c, req, "play_ringtone", &ringtone);
-	e = e ? e : get_bool(&c, req, "play_dialtone", &out->play_dialtone);
-	e = e ? e : get_bool(&c, req, "hide_phone_number", &out->hide_phone_number);
-	e = e ? e : get_map(&c, req, "headers", &out->headers);
-	e = e ? e : get_duration(&c, req, "ringing_timeout", &out->ringing_timeout_ms);
-	e = e ? e : get_duration(&c, req, "max_call_duration", &out->max_call_duration_ms);
-	e = e ? e : get_bool(&c, req, "wait_until_answered", &out->wait_until_answered);
-	e = e ? e : get_str(&c, req, "display_name", &out->display_name);
-	out->play_dialtone = out->play_dialtone || ringtone;
-	out->has_display_name = out->display_name != NULL;
-	if (!e && sip_json__empty(out->trunk_id) && !out->has_inline_trunk)
-		e = fail(&c, "missing sip trunk id");
-	if (!e && sip_json__empty(out->call_to))
-		e = fail(&c, "missing sip callee number");
-	if (!e && strchr(out->call_to, '@'))
-		e = fail(&c, "sip_call_to must not contain '@' (give the number or user only)");
-	if (!e && sip_json__empty(out->room))
-		e = fail(&c, "missing room name");
-	if (!e && out->dtmf && strspn(out->dtmf, "0123456789*#ABCDabcdwW") != strlen(out->dtmf))
-		e = fail(&c, "dtmf: only 0-9, *, #, A-D and w (a 0.5 s pause) are allowed");
-	if (!e && out->display_name && strlen(out->display_name) > 128)
-		e = fail(&c, "display_name: at most 128 characters");
-	if (!e && out->max_call_duration_ms > 24LL * 3600 * 1000)
-		out->max_call_duration_ms = 24LL * 3600 * 1000; /* LK's cap */
-	e = e ? e : sip_json__check_headers(&out->headers, err, err_len);
-	if (e)
-		sip_json_participant_req_free(out);
-	return e;
-}
-
-void sip_json_transfer_req_free(struct sip_json_transfer_req *r)
-{
-	free(r->identity);
-	free(r->room);
-	free(r->transfer_to);
-	store_map_free(&r->headers);
-	memset(r, 0, sizeof(*r));
-}
-
-int sip_json_parse_transfer(const json_t *req, struct sip_json_transfer_req *out, char *err,
-			    size_t err_len)
-{
-	struct pctx c;
-	pctx_init(&c, err, err_len);
-	memset(out, 0, sizeof(*out));
-	int e = need_object(&c, req);
-	e = e ? e : get_str(&c, req, "participant_identity", &out->identity);
-	e = e ? e : get_str(&c, req, "room_name", &out->room);
-	e = e ? e : get_str(&c, req, "transfer_to", &out->transfer_to);
-	e = e ? e : get_map(&c, req, "headers", &out->headers);
-	e = e ? e : get_bool(&c, req, "play_dialtone", &out->play_dialtone);
-	e = e ? e : get_duration(&c, req, "ringing_timeout", &out->ringing_timeout_ms);
-	if (!e && sip_json__empty(out->identity))
-		e = fail(&c, "missing participant identity");
-	if (!e && sip_json__empty(out->room))
-		e = fail(&c, "missing room name");
-	if (!e && sip_json__empty(out->transfer_to))
-		e = fail(&c, "missing transfer_to");
-	if (!e) {
-		/* "<sip:...>" -> "sip:..." */
-		char *t = out->transfer_to;
-		size_t n = strlen(t);
-		if (n >= 2 && t[0] == '<' && t[n - 1] == '>') {
-			memmove(t, t + 1, n - 2);
-			t[n - 2] = 0;
-		}
-		if (strncasecmp(t, "sip:", 4) && strncasecmp(t, "sips:", 5) &&
-		    strncasecmp(t, "tel:", 4))
-			e = fail(&c, "transfer_to must start with sip:, sips: or tel:");
-		else if (strpbrk(t, "\r\n<> "))
-			e = fail(&c, "transfer_to is not a valid URI");
-	}
-	e = e ? e : sip_json__check_headers(&out->headers, err, err_len);
-	if (e)
-		sip_json_transfer_req_free(out);
 	return e;
 }
 
@@ -997,13 +866,13 @@ int sip_json_parse_transfer(const json_t *req, struct sip_json_transfer_req *out
 static int parse_id(const json_t *req, const char *field, const char *what, char **id, char *err,
 		    size_t err_len)
 {
-	struct pctx c;
-	pctx_init(&c, err, err_len);
+	struct sip_json__pctx c;
+	sip_json__pctx_init(&c, err, err_len);
 	*id = NULL;
-	int e = need_object(&c, req);
-	e = e ? e : get_str(&c, req, field, id);
+	int e = sip_json__need_object(&c, req);
+	e = e ? e : sip_json__get_str(&c, req, field, id);
 	if (!e && sip_json__empty(*id))
-		e = fail(&c, "%s ID is required", what);
+		e = sip_json__fail(&c, "%s ID is required", what);
 	if (e) {
 		free(*id);
 		*id = NULL;
@@ -1024,23 +893,23 @@ int sip_json_parse_rule_id(const json_t *req, char **id, char *err, size_t err_l
 /* ---- Update ---- */
 
 /* The shared head of the Update requests: the id and which action is present. */
-static int parse_update_head(struct pctx *c, const json_t *req, const char *id_field,
+static int parse_update_head(struct sip_json__pctx *c, const json_t *req, const char *id_field,
 			     const char *what, char **id, json_t **replace, json_t **update)
 {
-	int e = need_object(c, req);
-	e = e ? e : get_str(c, req, id_field, id);
+	int e = sip_json__need_object(c, req);
+	e = e ? e : sip_json__get_str(c, req, id_field, id);
 	if (!e && sip_json__empty(*id))
-		e = fail(c, "%s ID is required", what);
-	e = e ? e : get_object(c, req, "replace", replace);
-	e = e ? e : get_object(c, req, "update", update);
+		e = sip_json__fail(c, "%s ID is required", what);
+	e = e ? e : sip_json__get_object(c, req, "replace", replace);
+	e = e ? e : sip_json__get_object(c, req, "update", update);
 	if (!e && *replace && *update)
-		e = fail(c, "only one of replace and update may be set");
+		e = sip_json__fail(c, "only one of replace and update may be set");
 	if (!e && !*replace && !*update)
-		e = fail(c, "replace or update is required");
+		e = sip_json__fail(c, "replace or update is required");
 	return e;
 }
 
-static int replace_id(struct pctx *c, char **dst, const char *id)
+static int replace_id(struct sip_json__pctx *c, char **dst, const char *id)
 {
 	char *d = strdup(id);
 	if (!d)
@@ -1071,35 +940,35 @@ void sip_json_update_inbound_req_free(struct sip_json_update_inbound_req *r)
 int sip_json_parse_update_inbound_trunk(const json_t *req, struct sip_json_update_inbound_req *out,
 					char *err, size_t err_len)
 {
-	struct pctx c;
+	struct sip_json__pctx c;
 	json_t *rep = NULL, *upd = NULL;
-	pctx_init(&c, err, err_len);
+	sip_json__pctx_init(&c, err, err_len);
 	memset(out, 0, sizeof(*out));
 	int e = parse_update_head(&c, req, "sip_trunk_id", "trunk", &out->id, &rep, &upd);
 	if (!e && rep) {
 		out->is_replace = true;
-		size_t old = push(&c, "replace");
+		size_t old = sip_json__push(&c, "replace");
 		e = parse_inbound(&c, rep, &out->replace);
-		pop(&c, old);
+		sip_json__pop(&c, old);
 		e = e ? e : replace_id(&c, &out->replace.id, out->id);
 		e = e ? e : sip_json_validate_inbound_trunk(&out->replace, err, err_len);
 	} else if (!e) {
 		struct sip_json_inbound_update *u = &out->update;
-		size_t old = push(&c, "update");
+		size_t old = sip_json__push(&c, "update");
 		e = get_list_update(&c, upd, "numbers", &u->numbers);
 		e = e ? e : get_list_update(&c, upd, "allowed_addresses", &u->allowed_addresses);
 		e = e ? e : get_list_update(&c, upd, "allowed_numbers", &u->allowed_numbers);
-		e = e ? e : get_str(&c, upd, "auth_username", &u->auth_username);
-		e = e ? e : get_str(&c, upd, "auth_password", &u->auth_password);
-		e = e ? e : get_str(&c, upd, "auth_realm", &u->auth_realm);
-		e = e ? e : get_str(&c, upd, "name", &u->name);
-		e = e ? e : get_str(&c, upd, "metadata", &u->metadata);
+		e = e ? e : sip_json__get_str(&c, upd, "auth_username", &u->auth_username);
+		e = e ? e : sip_json__get_str(&c, upd, "auth_password", &u->auth_password);
+		e = e ? e : sip_json__get_str(&c, upd, "auth_realm", &u->auth_realm);
+		e = e ? e : sip_json__get_str(&c, upd, "name", &u->name);
+		e = e ? e : sip_json__get_str(&c, upd, "metadata", &u->metadata);
 		if (!e) {
 			enum store_media_encryption me = STORE_ENCRYPT_DISABLE;
 			e = get_encryption(&c, upd, &me, &u->has_media_encryption);
 			u->media_encryption = me;
 		}
-		pop(&c, old);
+		sip_json__pop(&c, old);
 	}
 	if (e)
 		sip_json_update_inbound_req_free(out);
@@ -1128,32 +997,33 @@ int sip_json_parse_update_outbound_trunk(const json_t *req,
 					 struct sip_json_update_outbound_req *out, char *err,
 					 size_t err_len)
 {
-	struct pctx c;
+	struct sip_json__pctx c;
 	json_t *rep = NULL, *upd = NULL;
-	pctx_init(&c, err, err_len);
+	sip_json__pctx_init(&c, err, err_len);
 	memset(out, 0, sizeof(*out));
 	int e = parse_update_head(&c, req, "sip_trunk_id", "trunk", &out->id, &rep, &upd);
 	if (!e && rep) {
 		out->is_replace = true;
-		size_t old = push(&c, "replace");
+		size_t old = sip_json__push(&c, "replace");
 		e = parse_outbound(&c, rep, &out->replace);
-		pop(&c, old);
+		sip_json__pop(&c, old);
 		e = e ? e : replace_id(&c, &out->replace.id, out->id);
 		e = e ? e : sip_json_validate_outbound_trunk(&out->replace, err, err_len);
 	} else if (!e) {
 		struct sip_json_outbound_update *u = &out->update;
 		int tr = 0;
-		size_t old = push(&c, "update");
-		e = get_str(&c, upd, "address", &u->address);
+		size_t old = sip_json__push(&c, "update");
+		e = sip_json__get_str(&c, upd, "address", &u->address);
 		e = e ? e
-		      : get_enum(&c, upd, "transport", &sip_json__transport_enum, &tr,
-				 &u->has_transport);
-		e = e ? e : get_str(&c, upd, "destination_country", &u->destination_country);
-		e = e ? e : get_str(&c, upd, "auth_username", &u->auth_username);
-		e = e ? e : get_str(&c, upd, "auth_password", &u->auth_password);
-		e = e ? e : get_str(&c, upd, "name", &u->name);
-		e = e ? e : get_str(&c, upd, "metadata", &u->metadata);
-		e = e ? e : get_str(&c, upd, "from_host", &u->from_host);
+		      : sip_json__get_enum(&c, upd, "transport", &sip_json__transport_enum, &tr,
+					   &u->has_transport);
+		e = e ? e
+		      : sip_json__get_str(&c, upd, "destination_country", &u->destination_country);
+		e = e ? e : sip_json__get_str(&c, upd, "auth_username", &u->auth_username);
+		e = e ? e : sip_json__get_str(&c, upd, "auth_password", &u->auth_password);
+		e = e ? e : sip_json__get_str(&c, upd, "name", &u->name);
+		e = e ? e : sip_json__get_str(&c, upd, "metadata", &u->metadata);
+		e = e ? e : sip_json__get_str(&c, upd, "from_host", &u->from_host);
 		e = e ? e : get_list_update(&c, upd, "numbers", &u->numbers);
 		if (!e) {
 			enum store_media_encryption me = STORE_ENCRYPT_DISABLE;
@@ -1161,7 +1031,7 @@ int sip_json_parse_update_outbound_trunk(const json_t *req,
 			u->media_encryption = me;
 		}
 		u->transport = (enum store_transport)tr;
-		pop(&c, old);
+		sip_json__pop(&c, old);
 	}
 	if (e)
 		sip_json_update_outbound_req_free(out);
@@ -1186,36 +1056,37 @@ void sip_json_update_rule_req_free(struct sip_json_update_rule_req *r)
 int sip_json_parse_update_dispatch_rule(const json_t *req, struct sip_json_update_rule_req *out,
 					char *err, size_t err_len)
 {
-	struct pctx c;
+	struct sip_json__pctx c;
 	json_t *rep = NULL, *upd = NULL;
-	pctx_init(&c, err, err_len);
+	sip_json__pctx_init(&c, err, err_len);
 	memset(out, 0, sizeof(*out));
 	int e = parse_update_head(&c, req, "sip_dispatch_rule_id", "dispatch rule", &out->id, &rep,
 				  &upd);
 	if (!e && rep) {
 		out->is_replace = true;
-		size_t old = push(&c, "replace");
+		size_t old = sip_json__push(&c, "replace");
 		e = parse_rule_info(&c, rep, &out->replace, false);
-		pop(&c, old);
+		sip_json__pop(&c, old);
 		e = e ? e : replace_id(&c, &out->replace.id, out->id);
 		e = e ? e : sip_json_validate_dispatch_rule(&out->replace, err, err_len);
 	} else if (!e) {
 		struct sip_json_rule_update *u = &out->update;
-		size_t old = push(&c, "update");
+		size_t old = sip_json__push(&c, "update");
 		e = get_list_update(&c, upd, "trunk_ids", &u->trunk_ids);
 		e = e ? e : parse_rule(&c, upd, &u->rule, &u->has_rule);
 		if (!e && u->has_rule && u->rule.kind == STORE_RULE_NONE)
-			e = fail(&c, "rule: one of dispatchRuleDirect, dispatchRuleIndividual or "
-				     "dispatchRuleCallee is required");
-		e = e ? e : get_str(&c, upd, "name", &u->name);
-		e = e ? e : get_str(&c, upd, "metadata", &u->metadata);
-		e = e ? e : get_map(&c, upd, "attributes", &u->attributes);
+			e = sip_json__fail(
+			    &c, "rule: one of dispatchRuleDirect, dispatchRuleIndividual or "
+				"dispatchRuleCallee is required");
+		e = e ? e : sip_json__get_str(&c, upd, "name", &u->name);
+		e = e ? e : sip_json__get_str(&c, upd, "metadata", &u->metadata);
+		e = e ? e : sip_json__get_map(&c, upd, "attributes", &u->attributes);
 		if (!e) {
 			enum store_media_encryption me = STORE_ENCRYPT_DISABLE;
 			e = get_encryption(&c, upd, &me, &u->has_media_encryption);
 			u->media_encryption = me;
 		}
-		pop(&c, old);
+		sip_json__pop(&c, old);
 	}
 	if (e)
 		sip_json_update_rule_req_free(out);
@@ -1370,18 +1241,18 @@ void sip_json_list_req_free(struct sip_json_list_req *r)
 static int parse_list(const json_t *req, bool rules, struct sip_json_list_req *out, char *err,
 		      size_t err_len)
 {
-	struct pctx c;
+	struct sip_json__pctx c;
 	json_t *page = NULL;
 	int64_t limit = 0;
-	pctx_init(&c, err, err_len);
+	sip_json__pctx_init(&c, err, err_len);
 	memset(out, 0, sizeof(*out));
-	int e = need_object(&c, req);
-	e = e ? e : get_object(&c, req, "page", &page);
+	int e = sip_json__need_object(&c, req);
+	e = e ? e : sip_json__get_object(&c, req, "page", &page);
 	if (!e && page) {
-		size_t old = push(&c, "page");
-		e = get_str(&c, page, "after_id", &out->after_id);
+		size_t old = sip_json__push(&c, "page");
+		e = sip_json__get_str(&c, page, "after_id", &out->after_id);
 		e = e ? e : get_int(&c, page, "limit", 0, INT32_MAX, &limit);
-		pop(&c, old);
+		sip_json__pop(&c, old);
 	}
 	out->limit = (uint32_t)limit;
 	if (!e && rules)
